@@ -1,0 +1,333 @@
+//! The binary form of a program: `b"STKM"`, a little-endian `u16` format version, then a
+//! protobuf message (prost). Encoding is canonical (fields in tag order, no maps), so equal
+//! programs have equal bytes and [`ProgramDigest`] is well defined.
+
+use prost::Message;
+
+use crate::error::RuntimeError;
+use crate::op::{ConvParams, Op, OpId, PoolParams, TensorId};
+use crate::program::{OpNode, Program, TensorInfo, TensorKind, MAX_ITEMS};
+use crate::shape::MAX_RANK;
+
+/// Magic bytes at the start of every program file.
+pub const MAGIC: &[u8; 4] = b"STKM";
+/// Format version written by this build (and the only one it reads).
+pub const FORMAT_VERSION: u16 = 1;
+
+#[derive(Clone, PartialEq, Message)]
+struct PbProgram {
+    #[prost(string, tag = "1")]
+    name: String,
+    #[prost(message, repeated, tag = "2")]
+    tensors: Vec<PbTensor>,
+    #[prost(message, repeated, tag = "3")]
+    ops: Vec<PbOp>,
+    #[prost(uint32, repeated, tag = "4")]
+    inputs: Vec<u32>,
+    #[prost(uint32, repeated, tag = "5")]
+    outputs: Vec<u32>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct PbTensor {
+    #[prost(string, tag = "1")]
+    name: String,
+    #[prost(uint64, repeated, tag = "2")]
+    shape: Vec<u64>,
+    #[prost(uint32, tag = "3")]
+    scale: u32,
+    #[prost(uint64, tag = "4")]
+    bound: u64,
+    /// 0 = value, 1 = input, 2 = constant.
+    #[prost(uint32, tag = "5")]
+    kind: u32,
+    #[prost(sint64, repeated, tag = "6")]
+    data: Vec<i64>,
+    #[prost(double, tag = "7")]
+    lo: f64,
+    #[prost(double, tag = "8")]
+    hi: f64,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct PbOp {
+    #[prost(uint32, tag = "1")]
+    code: u32,
+    #[prost(uint32, repeated, tag = "2")]
+    inputs: Vec<u32>,
+    #[prost(uint32, tag = "3")]
+    output: u32,
+    #[prost(string, tag = "4")]
+    origin: String,
+    /// Op parameters, laid out per op code (see `encode_op`).
+    #[prost(sint64, repeated, tag = "5")]
+    params: Vec<i64>,
+}
+
+/// Blake3 hash of a program's canonical binary form: the name of a model in proofs and on
+/// chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProgramDigest(pub [u8; 32]);
+
+impl std::fmt::Display for ProgramDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+fn usizes(v: &[usize]) -> impl Iterator<Item = i64> + '_ {
+    v.iter().map(|&x| x as i64)
+}
+
+fn encode_op(op: &Op) -> (u32, Vec<i64>) {
+    let pool = |p: &PoolParams| {
+        let mut v = vec![p.kernel.len() as i64, i64::from(p.ceil_mode)];
+        v.extend(usizes(&p.kernel).chain(usizes(&p.strides)).chain(usizes(&p.dilations)).chain(usizes(&p.pads)));
+        v
+    };
+    let opt = |x: &Option<i64>| match x {
+        Some(v) => [1, *v],
+        None => [0, 0],
+    };
+    match op {
+        Op::MatMul => (1, vec![]),
+        Op::Conv(p) => {
+            let mut v = vec![p.strides.len() as i64, p.group as i64];
+            v.extend(usizes(&p.strides).chain(usizes(&p.dilations)).chain(usizes(&p.pads)));
+            (2, v)
+        }
+        Op::Add => (3, vec![]),
+        Op::Sub => (4, vec![]),
+        Op::Mul => (5, vec![]),
+        Op::Rescale { shift } => (6, vec![i64::from(*shift)]),
+        Op::Relu => (7, vec![]),
+        Op::LeakyRelu { alpha, alpha_shift } => (8, vec![*alpha, i64::from(*alpha_shift)]),
+        Op::Clip { min, max } => (9, [opt(min), opt(max)].concat()),
+        Op::MaxPool(p) => (10, pool(p)),
+        Op::AvgPool { pool: p, count_include_pad } => {
+            let mut v = pool(p);
+            v.push(i64::from(*count_include_pad));
+            (11, v)
+        }
+        Op::ArgMax { axis, keepdims, select_last } => {
+            (12, vec![*axis as i64, i64::from(*keepdims), i64::from(*select_last)])
+        }
+        Op::Reshape => (13, vec![]),
+        Op::Transpose { perm } => (14, usizes(perm).collect()),
+        Op::Concat { axis } => (15, vec![*axis as i64]),
+    }
+}
+
+/// Reads op parameters, refusing anything out of its domain.
+struct Params<'a> {
+    v: &'a [i64],
+    pos: usize,
+    field: String,
+}
+
+impl Params<'_> {
+    fn err(&self, reason: &str) -> RuntimeError {
+        RuntimeError::InvalidField { field: self.field.clone(), reason: reason.to_string() }
+    }
+    fn next(&mut self) -> Result<i64, RuntimeError> {
+        let x = self.v.get(self.pos).copied().ok_or_else(|| self.err("too few parameters"))?;
+        self.pos += 1;
+        Ok(x)
+    }
+    fn small(&mut self, max: i64) -> Result<usize, RuntimeError> {
+        let x = self.next()?;
+        if !(0..=max).contains(&x) {
+            return Err(self.err(&format!("parameter {x} outside [0, {max}]")));
+        }
+        Ok(x as usize)
+    }
+    fn flag(&mut self) -> Result<bool, RuntimeError> {
+        Ok(self.small(1)? == 1)
+    }
+    fn vec(&mut self, n: usize) -> Result<Vec<usize>, RuntimeError> {
+        (0..n).map(|_| self.small(1 << 16)).collect()
+    }
+    fn opt(&mut self) -> Result<Option<i64>, RuntimeError> {
+        let present = self.flag()?;
+        let v = self.next()?;
+        Ok(present.then_some(v))
+    }
+    fn pool(&mut self) -> Result<PoolParams, RuntimeError> {
+        let n = self.small(MAX_RANK as i64)?;
+        let ceil_mode = self.flag()?;
+        Ok(PoolParams {
+            kernel: self.vec(n)?,
+            strides: self.vec(n)?,
+            dilations: self.vec(n)?,
+            pads: self.vec(2 * n)?,
+            ceil_mode,
+        })
+    }
+    fn finish(&self) -> Result<(), RuntimeError> {
+        if self.pos != self.v.len() {
+            return Err(self.err("too many parameters"));
+        }
+        Ok(())
+    }
+}
+
+fn decode_op(code: u32, params: &[i64], field: String) -> Result<Op, RuntimeError> {
+    let mut p = Params { v: params, pos: 0, field };
+    let op = match code {
+        1 => Op::MatMul,
+        2 => {
+            let n = p.small(MAX_RANK as i64)?;
+            let group = p.small(1 << 20)?;
+            Op::Conv(ConvParams { strides: p.vec(n)?, dilations: p.vec(n)?, pads: p.vec(2 * n)?, group })
+        }
+        3 => Op::Add,
+        4 => Op::Sub,
+        5 => Op::Mul,
+        6 => Op::Rescale { shift: p.small(62)? as u8 },
+        7 => Op::Relu,
+        8 => {
+            let alpha = p.next()?;
+            Op::LeakyRelu { alpha, alpha_shift: p.small(32)? as u8 }
+        }
+        9 => Op::Clip { min: p.opt()?, max: p.opt()? },
+        10 => Op::MaxPool(p.pool()?),
+        11 => {
+            let pool = p.pool()?;
+            Op::AvgPool { pool, count_include_pad: p.flag()? }
+        }
+        12 => Op::ArgMax { axis: p.small(MAX_RANK as i64)?, keepdims: p.flag()?, select_last: p.flag()? },
+        13 => Op::Reshape,
+        14 => Op::Transpose { perm: (0..params.len().min(MAX_RANK + 1)).map(|_| p.small(MAX_RANK as i64)).collect::<Result<_, _>>()? },
+        15 => Op::Concat { axis: p.small(MAX_RANK as i64)? },
+        other => return Err(p.err(&format!("unknown op code {other}"))),
+    };
+    p.finish()?;
+    Ok(op)
+}
+
+impl Program {
+    /// The canonical binary form (magic, version, protobuf payload).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let pb = PbProgram {
+            name: self.name.clone(),
+            tensors: self
+                .tensors
+                .iter()
+                .map(|t| {
+                    let (kind, data, lo, hi) = match &t.kind {
+                        TensorKind::Value => (0, Vec::new(), 0.0, 0.0),
+                        TensorKind::Input { lo, hi } => (1, Vec::new(), *lo, *hi),
+                        TensorKind::Const(d) => (2, d.clone(), 0.0, 0.0),
+                    };
+                    PbTensor {
+                        name: t.name.clone(),
+                        shape: t.shape.iter().map(|&d| d as u64).collect(),
+                        scale: u32::from(t.scale),
+                        bound: t.bound,
+                        kind,
+                        data,
+                        lo,
+                        hi,
+                    }
+                })
+                .collect(),
+            ops: self
+                .ops
+                .iter()
+                .map(|n| {
+                    let (code, params) = encode_op(&n.op);
+                    PbOp {
+                        code,
+                        inputs: n.inputs.iter().map(|t| t.0).collect(),
+                        output: n.output.0,
+                        origin: n.origin.clone(),
+                        params,
+                    }
+                })
+                .collect(),
+            inputs: self.inputs.iter().map(|t| t.0).collect(),
+            outputs: self.outputs.iter().map(|t| t.0).collect(),
+        };
+        let mut out = Vec::with_capacity(6 + pb.encoded_len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        pb.encode(&mut out).ok();
+        out
+    }
+
+    /// Decodes and validates a program file.
+    ///
+    /// # Errors
+    /// [`RuntimeError::BadMagic`], [`RuntimeError::Truncated`],
+    /// [`RuntimeError::UnsupportedVersion`], [`RuntimeError::Decode`],
+    /// [`RuntimeError::InvalidField`], or any error of [`Program::validate`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Program, RuntimeError> {
+        if bytes.len() < 6 {
+            return if bytes.len() >= 4 && &bytes[..4] != MAGIC {
+                Err(RuntimeError::BadMagic)
+            } else {
+                Err(RuntimeError::Truncated { len: bytes.len() })
+            };
+        }
+        if &bytes[..4] != MAGIC {
+            return Err(RuntimeError::BadMagic);
+        }
+        let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+        if version != FORMAT_VERSION {
+            return Err(RuntimeError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
+        }
+        let pb = PbProgram::decode(&bytes[6..]).map_err(|e| RuntimeError::Decode { reason: e.to_string() })?;
+        let field = |f: String, reason: &str| RuntimeError::InvalidField { field: f, reason: reason.to_string() };
+        if pb.tensors.len() > MAX_ITEMS || pb.ops.len() > MAX_ITEMS {
+            return Err(field("tensors".into(), "too many tensors or ops"));
+        }
+        let mut tensors = Vec::with_capacity(pb.tensors.len());
+        for (i, t) in pb.tensors.into_iter().enumerate() {
+            if t.shape.len() > MAX_RANK || t.shape.iter().any(|&d| d > 1 << 28) {
+                return Err(field(format!("tensors[{i}].shape"), "rank or dimension too large"));
+            }
+            let scale = u8::try_from(t.scale).map_err(|_| field(format!("tensors[{i}].scale"), "above 255"))?;
+            let kind = match t.kind {
+                0 => TensorKind::Value,
+                1 => TensorKind::Input { lo: t.lo, hi: t.hi },
+                2 => TensorKind::Const(t.data),
+                _ => return Err(field(format!("tensors[{i}].kind"), "unknown tensor kind")),
+            };
+            tensors.push(TensorInfo {
+                name: t.name,
+                shape: t.shape.iter().map(|&d| d as usize).collect(),
+                scale,
+                bound: t.bound,
+                kind,
+            });
+        }
+        let mut ops = Vec::with_capacity(pb.ops.len());
+        for (k, o) in pb.ops.into_iter().enumerate() {
+            let op = decode_op(o.code, &o.params, format!("ops[{k}].params"))?;
+            let _ = OpId(k as u32);
+            ops.push(OpNode {
+                op,
+                inputs: o.inputs.into_iter().map(TensorId).collect(),
+                output: TensorId(o.output),
+                origin: o.origin,
+            });
+        }
+        let program = Program {
+            name: pb.name,
+            tensors,
+            ops,
+            inputs: pb.inputs.into_iter().map(TensorId).collect(),
+            outputs: pb.outputs.into_iter().map(TensorId).collect(),
+        };
+        program.validate()?;
+        Ok(program)
+    }
+
+    /// Blake3 digest of [`Program::to_bytes`].
+    pub fn digest(&self) -> ProgramDigest {
+        ProgramDigest(*blake3::hash(&self.to_bytes()).as_bytes())
+    }
+}

@@ -1,0 +1,187 @@
+//! Static bound analysis: from the input ranges and the constants, a bound `B` on `|x|` for
+//! every element of every tensor, valid for every in-range input.
+//!
+//! Bounds are computed in `u128` and must stay below `2^MAX_BOUND_BITS`; intermediate
+//! products (inside dot products, leaky-ReLU slopes and pooling sums) are covered too. The
+//! interpreter checks `i64` arithmetic anyway, but provers rely on these bounds to size range
+//! checks and to rule out wrap-around in the field, which is why the budget leaves a few bits
+//! of headroom below 64.
+
+use crate::error::RuntimeError;
+use crate::fixed_point::quantize;
+use crate::op::{Op, TensorId};
+use crate::program::{bits, Program, TensorKind};
+use crate::shape::strides;
+
+/// Every tensor bound (and intermediate product) must be below `2^MAX_BOUND_BITS`.
+pub const MAX_BOUND_BITS: u32 = 60;
+
+/// Bounds of all tensors of `program`, in tensor order.
+///
+/// # Errors
+/// [`RuntimeError::BoundTooLarge`] when a bound exceeds the budget;
+/// [`RuntimeError::InvalidField`] for a tensor id out of range or an unquantisable range.
+pub fn compute_bounds(program: &Program) -> Result<Vec<u64>, RuntimeError> {
+    let mut out: Vec<u128> = vec![0; program.tensors.len()];
+    for (i, t) in program.tensors.iter().enumerate() {
+        out[i] = match &t.kind {
+            TensorKind::Const(d) => d.iter().map(|v| u128::from(v.unsigned_abs())).max().unwrap_or(0),
+            TensorKind::Input { lo, hi } => {
+                let q = |v: f64| {
+                    quantize(v, t.scale).map(|x| u128::from(x.unsigned_abs())).ok_or_else(|| {
+                        RuntimeError::InvalidField {
+                            field: format!("tensors[{i}].range"),
+                            reason: format!("{v} does not quantise at scale {}", t.scale),
+                        }
+                    })
+                };
+                q(*lo)?.max(q(*hi)?)
+            }
+            TensorKind::Value => 0,
+        };
+        check(program, i, out[i])?;
+    }
+    for node in &program.ops {
+        let get = |k: usize| -> Result<u128, RuntimeError> {
+            let id = node.inputs.get(k).ok_or_else(|| missing(&node.origin))?;
+            out.get(id.0 as usize).copied().ok_or_else(|| missing(&node.origin))
+        };
+        let consts = |k: usize| -> Option<(&[i64], &[usize])> {
+            let t = program.tensor(*node.inputs.get(k)?)?;
+            match &t.kind {
+                TensorKind::Const(d) => Some((d.as_slice(), t.shape.as_slice())),
+                _ => None,
+            }
+        };
+        let bias = if node.inputs.len() > 2 { get(2)? } else { 0 };
+        let b = match &node.op {
+            Op::MatMul => {
+                let (ba, bb) = (get(0)?, get(1)?);
+                let dot = match (consts(0), consts(1)) {
+                    (_, Some((w, shape))) => matmul_const_bound(w, shape, ba, false),
+                    (Some((w, shape)), None) => matmul_const_bound(w, shape, bb, true),
+                    _ => {
+                        let a = program.tensor(node.inputs[0]).map(|t| t.shape.as_slice());
+                        let k = a.and_then(|s| s.last()).copied().unwrap_or(0) as u128;
+                        k.saturating_mul(ba).saturating_mul(bb)
+                    }
+                };
+                dot.saturating_add(bias)
+            }
+            Op::Conv(_) => {
+                let bx = get(0)?;
+                let dot = match consts(1) {
+                    Some((w, shape)) => {
+                        let per = shape.iter().skip(1).product::<usize>().max(1);
+                        w.chunks(per).map(|c| abs_sum(c).saturating_mul(bx)).max().unwrap_or(0)
+                    }
+                    None => {
+                        let per = program
+                            .tensor(node.inputs[1])
+                            .map(|t| t.shape.iter().skip(1).product::<usize>())
+                            .unwrap_or(0) as u128;
+                        per.saturating_mul(bx).saturating_mul(get(1)?)
+                    }
+                };
+                dot.saturating_add(bias)
+            }
+            Op::Add | Op::Sub => get(0)?.saturating_add(get(1)?),
+            Op::Mul => get(0)?.saturating_mul(get(1)?),
+            Op::Rescale { shift } => {
+                let half = if *shift == 0 { 0 } else { 1u128 << (shift - 1) };
+                get(0)?.saturating_add(half) >> shift
+            }
+            Op::Relu | Op::MaxPool(_) | Op::Reshape | Op::Transpose { .. } => get(0)?,
+            Op::LeakyRelu { alpha, alpha_shift } => {
+                let x = get(0)?;
+                let prod = x.saturating_mul(u128::from(alpha.unsigned_abs()));
+                check(program, node.output.0 as usize, prod)?;
+                let half = if *alpha_shift == 0 { 0 } else { 1u128 << (alpha_shift - 1) };
+                x.max(prod.saturating_add(half) >> alpha_shift)
+            }
+            Op::Clip { min, max } => {
+                let x = get(0)?;
+                let clamp = |v: i128| {
+                    let lo = min.map_or(v, |m| v.max(i128::from(m)));
+                    max.map_or(lo, |m| lo.min(i128::from(m)))
+                };
+                let x = x.min(i128::MAX as u128) as i128;
+                clamp(-x).unsigned_abs().max(clamp(x).unsigned_abs())
+            }
+            Op::AvgPool { pool, .. } => {
+                let x = get(0)?;
+                let window = pool.kernel.iter().product::<usize>() as u128;
+                check(program, node.output.0 as usize, x.saturating_mul(window))?;
+                x
+            }
+            Op::ArgMax { axis, .. } => {
+                let s = program.tensor(node.inputs[0]).map(|t| t.shape.as_slice()).unwrap_or(&[]);
+                s.get(*axis).copied().unwrap_or(1).saturating_sub(1) as u128
+            }
+            Op::Concat { .. } => {
+                let mut m = 0;
+                for k in 0..node.inputs.len() {
+                    m = m.max(get(k)?);
+                }
+                m
+            }
+        };
+        let o = node.output.0 as usize;
+        check(program, o, b)?;
+        if let Some(slot) = out.get_mut(o) {
+            *slot = b;
+        }
+    }
+    Ok(out.into_iter().map(|b| b as u64).collect())
+}
+
+fn missing(origin: &str) -> RuntimeError {
+    RuntimeError::InvalidField { field: format!("op {origin}"), reason: "tensor id out of range".into() }
+}
+
+fn check(program: &Program, i: usize, b: u128) -> Result<(), RuntimeError> {
+    let limit = 1u128 << MAX_BOUND_BITS;
+    if b >= limit {
+        let name = program.tensors.get(i).map(|t| t.name.clone()).unwrap_or_default();
+        let bits = 128 - b.leading_zeros();
+        return Err(RuntimeError::BoundTooLarge { tensor: TensorId(i as u32), name, bits, limit: MAX_BOUND_BITS });
+    }
+    Ok(())
+}
+
+fn abs_sum(v: &[i64]) -> u128 {
+    v.iter().map(|x| u128::from(x.unsigned_abs())).sum()
+}
+
+/// Largest `sum_k |w[.., k, n]| * bx` over output columns (or rows when `w` is the left
+/// operand).
+fn matmul_const_bound(w: &[i64], shape: &[usize], bx: u128, left: bool) -> u128 {
+    let r = shape.len();
+    if r == 1 {
+        return abs_sum(w).saturating_mul(bx);
+    }
+    let (rows, cols) = (shape[r - 2], shape[r - 1]);
+    let st = strides(shape);
+    let batches = w.len() / (rows * cols).max(1);
+    let mut best = 0u128;
+    for b in 0..batches {
+        let base = b * rows * cols;
+        let lines = if left { rows } else { cols };
+        let len = if left { cols } else { rows };
+        for l in 0..lines {
+            let s: u128 = (0..len)
+                .map(|k| {
+                    let idx = if left { base + l * st[r - 2] + k } else { base + k * st[r - 2] + l };
+                    u128::from(w[idx].unsigned_abs())
+                })
+                .sum();
+            best = best.max(s.saturating_mul(bx));
+        }
+    }
+    best
+}
+
+/// Bits of a bound; re-exported for summaries.
+pub fn bound_bits(b: u64) -> u32 {
+    bits(b)
+}

@@ -1,0 +1,231 @@
+//! The reference interpreter: exact `i64` execution of a validated [`Program`].
+
+mod kernels;
+
+use kernels::View;
+
+use crate::error::RuntimeError;
+use crate::fixed_point::{dequantize, quantize, round_div};
+use crate::op::{Op, OpId};
+use crate::program::{OpNode, Program, TensorKind};
+use crate::shape::numel;
+
+/// A fixed-point tensor: integers at `scale` fractional bits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tensor {
+    /// Shape (row-major).
+    pub shape: Vec<usize>,
+    /// Fractional bits.
+    pub scale: u8,
+    /// Row-major integers.
+    pub data: Vec<i64>,
+}
+
+impl Tensor {
+    /// The real values the integers stand for (`x / 2^scale`).
+    pub fn to_f64(&self) -> Vec<f64> {
+        self.data.iter().map(|&x| dequantize(x, self.scale)).collect()
+    }
+}
+
+/// Everything a prover needs about one run, without any trace layout: the value of every
+/// tensor (inputs, constants and intermediates, by tensor id) and the rounding remainders of
+/// every op that divides (by op id; empty for the others).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Witness {
+    /// `values[t]` is tensor `t`'s integers, row-major.
+    pub values: Vec<Vec<i64>>,
+    /// `remainders[op]`: for `Rescale` and `AvgPool` one per output element, for `LeakyRelu`
+    /// one per element (0 for non-negative inputs); empty for other ops. Each lies in
+    /// `[0, divisor)`.
+    pub remainders: Vec<Vec<i64>>,
+}
+
+/// Quantises real inputs (in program input order, flat row-major) after checking their
+/// lengths, finiteness and declared ranges.
+///
+/// # Errors
+/// [`RuntimeError::InputCount`], [`RuntimeError::InputShape`],
+/// [`RuntimeError::InputNotFinite`], [`RuntimeError::InputOutOfRange`].
+pub fn quantize_inputs(program: &Program, inputs: &[Vec<f64>]) -> Result<Vec<Vec<i64>>, RuntimeError> {
+    if inputs.len() != program.inputs.len() {
+        return Err(RuntimeError::InputCount { expected: program.inputs.len(), got: inputs.len() });
+    }
+    let mut out = Vec::with_capacity(inputs.len());
+    for (id, data) in program.inputs.iter().zip(inputs) {
+        let t = program.tensor(*id).ok_or_else(|| RuntimeError::InvalidField {
+            field: "inputs".into(),
+            reason: format!("{id} does not exist"),
+        })?;
+        let n = numel(&t.shape).unwrap_or(0);
+        if data.len() != n {
+            return Err(RuntimeError::InputShape {
+                input: t.name.clone(),
+                expected: t.shape.clone(),
+                numel: n,
+                got: format!("{} values", data.len()),
+            });
+        }
+        let TensorKind::Input { lo, hi } = t.kind else {
+            return Err(RuntimeError::InvalidField { field: "inputs".into(), reason: format!("{id} is not an input") });
+        };
+        let mut q = Vec::with_capacity(n);
+        for (index, &v) in data.iter().enumerate() {
+            if !v.is_finite() {
+                return Err(RuntimeError::InputNotFinite { input: t.name.clone(), index });
+            }
+            if v < lo || v > hi {
+                return Err(RuntimeError::InputOutOfRange { input: t.name.clone(), index, value: v, lo, hi });
+            }
+            q.push(quantize(v, t.scale).ok_or(RuntimeError::InputNotFinite { input: t.name.clone(), index })?);
+        }
+        out.push(q);
+    }
+    Ok(out)
+}
+
+/// Runs `program` on real inputs (program input order, flat row-major) and returns its
+/// outputs.
+///
+/// # Errors
+/// Input errors as in [`quantize_inputs`]; [`RuntimeError::Overflow`] or
+/// [`RuntimeError::BoundViolated`] if arithmetic leaves the analysed bounds (not possible for
+/// a validated program on in-range inputs).
+pub fn run(program: &Program, inputs: &[Vec<f64>]) -> Result<Vec<Tensor>, RuntimeError> {
+    run_traced(program, inputs).map(|(outputs, _)| outputs)
+}
+
+/// Like [`run`], and also returns the [`Witness`] of the run.
+///
+/// # Errors
+/// As [`run`].
+pub fn run_traced(program: &Program, inputs: &[Vec<f64>]) -> Result<(Vec<Tensor>, Witness), RuntimeError> {
+    let quantised = quantize_inputs(program, inputs)?;
+    run_quantized(program, quantised)
+}
+
+/// Runs `program` on already quantised inputs (program input order). Values must lie within
+/// each input's static bound.
+///
+/// # Errors
+/// As [`run`], plus [`RuntimeError::BoundViolated`] for an input beyond its bound.
+pub fn run_quantized(program: &Program, inputs: Vec<Vec<i64>>) -> Result<(Vec<Tensor>, Witness), RuntimeError> {
+    if inputs.len() != program.inputs.len() {
+        return Err(RuntimeError::InputCount { expected: program.inputs.len(), got: inputs.len() });
+    }
+    let mut values: Vec<Vec<i64>> = program
+        .tensors
+        .iter()
+        .map(|t| if let TensorKind::Const(d) = &t.kind { d.clone() } else { Vec::new() })
+        .collect();
+    for (id, data) in program.inputs.iter().zip(inputs) {
+        let t = &program.tensors[id.0 as usize];
+        if data.len() != numel(&t.shape).unwrap_or(0) {
+            return Err(RuntimeError::InputShape {
+                input: t.name.clone(),
+                expected: t.shape.clone(),
+                numel: numel(&t.shape).unwrap_or(0),
+                got: format!("{} values", data.len()),
+            });
+        }
+        if let Some(&v) = data.iter().find(|v| v.unsigned_abs() > t.bound) {
+            return Err(RuntimeError::BoundViolated {
+                op: OpId(u32::MAX),
+                origin: "input".into(),
+                tensor: *id,
+                value: v,
+                bound: t.bound,
+            });
+        }
+        values[id.0 as usize] = data;
+    }
+    let mut remainders = vec![Vec::new(); program.ops.len()];
+    for (k, node) in program.ops.iter().enumerate() {
+        let op = OpId(k as u32);
+        let (out, rem) = exec(program, node, &values).ok_or_else(|| RuntimeError::Overflow {
+            op,
+            name: node.op.name(),
+            origin: node.origin.clone(),
+        })?;
+        let info = &program.tensors[node.output.0 as usize];
+        if let Some(&v) = out.iter().find(|v| v.unsigned_abs() > info.bound) {
+            return Err(RuntimeError::BoundViolated {
+                op,
+                origin: node.origin.clone(),
+                tensor: node.output,
+                value: v,
+                bound: info.bound,
+            });
+        }
+        values[node.output.0 as usize] = out;
+        remainders[k] = rem;
+    }
+    let outputs = program
+        .outputs
+        .iter()
+        .map(|id| {
+            let t = &program.tensors[id.0 as usize];
+            Tensor { shape: t.shape.clone(), scale: t.scale, data: values[id.0 as usize].clone() }
+        })
+        .collect();
+    Ok((outputs, Witness { values, remainders }))
+}
+
+/// Executes one op; `None` on overflow.
+fn exec(program: &Program, node: &OpNode, values: &[Vec<i64>]) -> Option<(Vec<i64>, Vec<i64>)> {
+    let view = |k: usize| {
+        let id = node.inputs[k].0 as usize;
+        View { data: &values[id], shape: &program.tensors[id].shape }
+    };
+    let out_shape = &program.tensors[node.output.0 as usize].shape;
+    let none = Vec::new;
+    Some(match &node.op {
+        Op::MatMul => {
+            let bias = (node.inputs.len() > 2).then(|| view(2));
+            (kernels::matmul(&view(0), &view(1), bias.as_ref(), out_shape)?, none())
+        }
+        Op::Conv(p) => {
+            let bias = (node.inputs.len() > 2).then(|| view(2));
+            (kernels::conv(&view(0), &view(1), bias.as_ref(), p, out_shape)?, none())
+        }
+        Op::Add => (kernels::elementwise(&view(0), &view(1), out_shape, i64::checked_add)?, none()),
+        Op::Sub => (kernels::elementwise(&view(0), &view(1), out_shape, i64::checked_sub)?, none()),
+        Op::Mul => (kernels::elementwise(&view(0), &view(1), out_shape, i64::checked_mul)?, none()),
+        Op::Rescale { shift } => kernels::rescale_all(view(0).data, *shift)?,
+        Op::Relu => (view(0).data.iter().map(|&x| x.max(0)).collect(), none()),
+        Op::LeakyRelu { alpha, alpha_shift } => {
+            let x = view(0).data;
+            let mut out = Vec::with_capacity(x.len());
+            let mut rem = Vec::with_capacity(x.len());
+            for &v in x {
+                if v >= 0 {
+                    out.push(v);
+                    rem.push(0);
+                } else {
+                    let (q, r) = round_div(v.checked_mul(*alpha)?, 1i64 << alpha_shift)?;
+                    out.push(q);
+                    rem.push(r);
+                }
+            }
+            (out, rem)
+        }
+        Op::Clip { min, max } => {
+            let f = |x: i64| {
+                let x = min.map_or(x, |m| x.max(m));
+                max.map_or(x, |m| x.min(m))
+            };
+            (view(0).data.iter().map(|&x| f(x)).collect(), none())
+        }
+        Op::MaxPool(p) => kernels::pool(&view(0), p, None, out_shape)?,
+        Op::AvgPool { pool, count_include_pad } => {
+            kernels::pool(&view(0), pool, Some(*count_include_pad), out_shape)?
+        }
+        Op::ArgMax { axis, select_last, .. } => (kernels::argmax(&view(0), *axis, *select_last), none()),
+        Op::Reshape => (view(0).data.to_vec(), none()),
+        Op::Transpose { perm } => (kernels::transpose(&view(0), perm), none()),
+        Op::Concat { axis } => {
+            let views: Vec<View<'_>> = (0..node.inputs.len()).map(view).collect();
+            (kernels::concat(&views, *axis), none())
+        }
+    })
+}
