@@ -1,1 +1,27 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+
+mod builder;
+mod consts;
+pub mod error;
+mod graph;
+mod lower;
+pub mod onnx;
+mod ops;
+pub mod quantize;
+mod registry;
+
+pub use error::{TranspileError, UnsupportedNode};
+pub use quantize::{Calibration, TranspileOptions, DEFAULT_INPUT_BOUND, DEFAULT_MAX_SCALE};
+pub use registry::supported_ops;
+
+/// Transpiles ONNX model bytes into a validated fixed-point [`runtime::Program`].
+///
+/// # Errors
+/// [`TranspileError::Parse`] for bytes that are not ONNX, [`TranspileError::UnsupportedOps`]
+/// listing every unsupported node, attribute, shape and tensor errors naming the node, and
+/// [`TranspileError::Quantize`] when no scale keeps every static bound within budget.
+pub fn transpile(onnx_bytes: &[u8], opts: &TranspileOptions) -> Result<runtime::Program, TranspileError> {
+    let model = onnx::parse_model(onnx_bytes)?;
+    let graph = builder::build_graph(&model)?;
+    quantize::quantize_graph(&graph, opts)
+}

@@ -1,0 +1,112 @@
+//! The float intermediate graph: ONNX nodes lowered onto semantic ops with float constants,
+//! before any quantisation. Values are numbered; graph inputs are values without an op.
+
+use runtime::{ConvParams, PoolParams};
+
+use crate::onnx::ConstTensor;
+
+/// An operand: a computed value or a constant.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    /// Value id in [`IrGraph::values`].
+    Dyn(usize),
+    /// A constant (float or integer).
+    Const(ConstTensor),
+}
+
+/// A semantic op over real numbers.
+#[derive(Debug, Clone)]
+pub enum IrOp {
+    /// Numpy matmul of `[a, b]` plus an optional constant bias broadcast to the output.
+    MatMul {
+        /// Bias.
+        bias: Option<ConstTensor>,
+    },
+    /// Convolution of `[x, w]` with a constant weight and optional bias `[M]`.
+    Conv {
+        /// Geometry.
+        params: ConvParams,
+        /// Bias.
+        bias: Option<ConstTensor>,
+    },
+    /// `a + b`.
+    Add,
+    /// `a - b`.
+    Sub,
+    /// `a * b`.
+    Mul,
+    /// `max(x, 0)`.
+    Relu,
+    /// Leaky ReLU with this slope.
+    LeakyRelu(f64),
+    /// Clip to optional bounds.
+    Clip(Option<f64>, Option<f64>),
+    /// Max pooling.
+    MaxPool(PoolParams),
+    /// Average pooling (`count_include_pad`).
+    AvgPool(PoolParams, bool),
+    /// Arg-max (axis, keepdims, select_last).
+    ArgMax(usize, bool, bool),
+    /// Reshape to the value's shape.
+    Reshape,
+    /// Axis permutation.
+    Transpose(Vec<usize>),
+    /// Concatenation along an axis.
+    Concat(usize),
+}
+
+/// How a value is defined.
+#[derive(Debug, Clone)]
+pub enum Def {
+    /// A graph input with its declared real range.
+    Input,
+    /// The result of an op.
+    Node {
+        /// The op.
+        op: IrOp,
+        /// Operands.
+        args: Vec<Arg>,
+        /// ONNX node name.
+        origin: String,
+    },
+}
+
+/// One value of the graph.
+#[derive(Debug, Clone)]
+pub struct IrValue {
+    /// ONNX value name.
+    pub name: String,
+    /// Shape.
+    pub shape: Vec<usize>,
+    /// Definition.
+    pub def: Def,
+}
+
+/// The float graph of a model.
+#[derive(Debug, Clone, Default)]
+pub struct IrGraph {
+    /// Graph name.
+    pub name: String,
+    /// All values in topological order.
+    pub values: Vec<IrValue>,
+    /// Value ids of the graph inputs.
+    pub inputs: Vec<usize>,
+    /// Graph outputs: ONNX name and value id.
+    pub outputs: Vec<(String, usize)>,
+}
+
+impl IrGraph {
+    /// Shape of an operand.
+    pub fn shape<'a>(&'a self, a: &'a Arg) -> &'a [usize] {
+        match a {
+            Arg::Dyn(v) => &self.values[*v].shape,
+            Arg::Const(c) => &c.shape,
+        }
+    }
+
+    /// Appends an op and returns its value as an operand.
+    pub fn push(&mut self, name: String, shape: Vec<usize>, op: IrOp, args: Vec<Arg>, origin: &str) -> Arg {
+        self.values.push(IrValue { name, shape, def: Def::Node { op, args, origin: origin.to_string() } });
+        Arg::Dyn(self.values.len() - 1)
+    }
+}

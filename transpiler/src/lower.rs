@@ -1,0 +1,186 @@
+//! Lowering: the float graph at a chosen scale becomes a fixed-point [`Program`].
+//!
+//! Every real-valued tensor is held at the activation scale `s`. Constants multiplied into a
+//! product (weights, Mul operands) are quantised at `s` too, so products and accumulators sit
+//! at `2s` and are brought back to `s` with one round-half-up [`Op::Rescale`]. Biases are
+//! quantised directly at `2s`; constants added or concatenated at `s`. Leaky-ReLU slopes use
+//! 16 fractional bits. ArgMax indices have scale 0.
+
+use runtime::fixed_point::quantize;
+use runtime::{Op, OpNode, Program, TensorId, TensorInfo, TensorKind};
+
+use crate::error::TranspileError;
+use crate::graph::{Arg, Def, IrGraph, IrOp};
+use crate::onnx::ConstTensor;
+
+/// Fractional bits of leaky-ReLU slopes.
+pub const ALPHA_SHIFT: u8 = 16;
+
+struct Lowerer<'g> {
+    graph: &'g IrGraph,
+    s: u8,
+    p: Program,
+    map: Vec<Option<TensorId>>,
+}
+
+impl Lowerer<'_> {
+    fn tensor(&mut self, name: String, shape: Vec<usize>, scale: u8, kind: TensorKind) -> TensorId {
+        self.p.tensors.push(TensorInfo { name, shape, scale, bound: 0, kind });
+        TensorId(self.p.tensors.len() as u32 - 1)
+    }
+
+    fn konst(&mut self, c: &ConstTensor, scale: u8, name: String) -> Result<TensorId, TranspileError> {
+        let data = c
+            .data
+            .iter()
+            .map(|&v| quantize(v, scale))
+            .collect::<Option<Vec<i64>>>()
+            .ok_or_else(|| TranspileError::BadTensor { name: name.clone(), reason: format!("a value is not finite or does not fit at scale {scale}") })?;
+        Ok(self.tensor(name, c.shape.clone(), scale, TensorKind::Const(data)))
+    }
+
+    /// A run-time operand, which must be at the activation scale.
+    fn operand(&mut self, a: &Arg, owner: &str, k: usize, origin: &str) -> Result<TensorId, TranspileError> {
+        match a {
+            Arg::Const(c) => self.konst(c, self.s, format!("{owner}/c{k}")),
+            Arg::Dyn(v) => {
+                let id = self.map[*v].ok_or_else(|| unsupported(origin, "operand defined after its use"))?;
+                if self.p.tensors[id.0 as usize].scale != self.s {
+                    return Err(unsupported(origin, "an ArgMax index is used as a real-valued operand"));
+                }
+                Ok(id)
+            }
+        }
+    }
+
+    fn op(&mut self, op: Op, inputs: Vec<TensorId>, shape: Vec<usize>, scale: u8, name: String, origin: &str) -> TensorId {
+        let out = self.tensor(name, shape, scale, TensorKind::Value);
+        self.p.ops.push(OpNode { op, inputs, output: out, origin: origin.to_string() });
+        out
+    }
+
+    /// A product-producing op at `2s` followed by a rescale to `s`.
+    fn product(&mut self, op: Op, inputs: Vec<TensorId>, shape: Vec<usize>, name: &str, origin: &str) -> TensorId {
+        let s = self.s;
+        let acc = self.op(op, inputs, shape.clone(), 2 * s, format!("{name}/acc"), origin);
+        self.op(Op::Rescale { shift: s }, vec![acc], shape, s, name.to_string(), origin)
+    }
+
+    fn node(&mut self, v: usize) -> Result<TensorId, TranspileError> {
+        let value = &self.graph.values[v];
+        let (name, shape) = (value.name.clone(), value.shape.clone());
+        let Def::Node { op, args, origin } = &value.def else {
+            return Err(unsupported(&name, "input defined as a node"));
+        };
+        let s = self.s;
+        let mut ins = Vec::with_capacity(args.len());
+        let real_args = !matches!(op, IrOp::ArgMax(..) | IrOp::Reshape | IrOp::Transpose(_) | IrOp::Concat(_));
+        for (k, a) in args.iter().enumerate() {
+            if real_args {
+                ins.push(self.operand(a, &name, k, origin)?);
+            } else {
+                match a {
+                    Arg::Const(c) => ins.push(self.konst(c, s, format!("{name}/c{k}"))?),
+                    Arg::Dyn(d) => ins.push(self.map[*d].ok_or_else(|| unsupported(origin, "operand defined after its use"))?),
+                }
+            }
+        }
+        let same_scale = |l: &Self| l.p.tensors[ins[0].0 as usize].scale;
+        Ok(match op {
+            IrOp::MatMul { bias } => {
+                if let Some(b) = bias {
+                    ins.push(self.konst(b, 2 * s, format!("{name}/bias"))?);
+                }
+                self.product(Op::MatMul, ins, shape, &name, origin)
+            }
+            IrOp::Conv { params, bias } => {
+                if let Some(b) = bias {
+                    ins.push(self.konst(b, 2 * s, format!("{name}/bias"))?);
+                }
+                self.product(Op::Conv(params.clone()), ins, shape, &name, origin)
+            }
+            IrOp::Mul => self.product(Op::Mul, ins, shape, &name, origin),
+            IrOp::Add => self.op(Op::Add, ins, shape, s, name, origin),
+            IrOp::Sub => self.op(Op::Sub, ins, shape, s, name, origin),
+            IrOp::Relu => self.op(Op::Relu, ins, shape, s, name, origin),
+            IrOp::LeakyRelu(alpha) => {
+                let alpha = quantize(*alpha, ALPHA_SHIFT).ok_or_else(|| unsupported(origin, "slope does not quantise"))?;
+                self.op(Op::LeakyRelu { alpha, alpha_shift: ALPHA_SHIFT }, ins, shape, s, name, origin)
+            }
+            IrOp::Clip(lo, hi) => {
+                let q = |v: &Option<f64>| match v {
+                    None => Ok(None),
+                    Some(x) => quantize(*x, s).map(Some).ok_or_else(|| unsupported(origin, "clip bound does not quantise")),
+                };
+                let (min, max) = (q(lo)?, q(hi)?);
+                self.op(Op::Clip { min, max }, ins, shape, s, name, origin)
+            }
+            IrOp::MaxPool(p) => self.op(Op::MaxPool(p.clone()), ins, shape, s, name, origin),
+            IrOp::AvgPool(p, cip) => self.op(Op::AvgPool { pool: p.clone(), count_include_pad: *cip }, ins, shape, s, name, origin),
+            IrOp::ArgMax(axis, keepdims, last) => {
+                self.op(Op::ArgMax { axis: *axis, keepdims: *keepdims, select_last: *last }, ins, shape, 0, name, origin)
+            }
+            IrOp::Reshape => {
+                let sc = same_scale(self);
+                self.op(Op::Reshape, ins, shape, sc, name, origin)
+            }
+            IrOp::Transpose(perm) => {
+                let sc = same_scale(self);
+                self.op(Op::Transpose { perm: perm.clone() }, ins, shape, sc, name, origin)
+            }
+            IrOp::Concat(axis) => {
+                let sc = same_scale(self);
+                if ins.iter().any(|t| self.p.tensors[t.0 as usize].scale != sc) {
+                    return Err(unsupported(origin, "concatenation of ArgMax indices with real values"));
+                }
+                self.op(Op::Concat { axis: *axis }, ins, shape, sc, name, origin)
+            }
+        })
+    }
+}
+
+fn unsupported(node: &str, reason: &str) -> TranspileError {
+    TranspileError::Unsupported { node: node.to_string(), op_type: "(lowering)".into(), reason: reason.to_string() }
+}
+
+/// Lowers `graph` at activation scale `scale` with the given real input ranges (one per graph
+/// input), computing every static bound.
+///
+/// # Errors
+/// [`TranspileError::Quantize`] when a bound exceeds the budget at this scale (or the program
+/// is otherwise invalid); [`TranspileError::BadTensor`] for constants that do not quantise.
+pub fn lower(graph: &IrGraph, scale: u8, ranges: &[(f64, f64)], name: &str) -> Result<Program, TranspileError> {
+    if scale == 0 || u16::from(scale) * 2 > u16::from(runtime::fixed_point::MAX_SCALE) {
+        return Err(TranspileError::Quantize {
+            scale,
+            source: runtime::RuntimeError::InvalidField { field: "scale".into(), reason: format!("must be in 1..={}", runtime::fixed_point::MAX_SCALE / 2) },
+        });
+    }
+    let mut l = Lowerer {
+        graph,
+        s: scale,
+        p: Program { name: name.to_string(), tensors: vec![], ops: vec![], inputs: vec![], outputs: vec![] },
+        map: vec![None; graph.values.len()],
+    };
+    for (k, &v) in graph.inputs.iter().enumerate() {
+        let (lo, hi) = ranges.get(k).copied().unwrap_or((-1.0, 1.0));
+        let val = &graph.values[v];
+        let id = l.tensor(val.name.clone(), val.shape.clone(), scale, TensorKind::Input { lo, hi });
+        l.p.inputs.push(id);
+        l.map[v] = Some(id);
+    }
+    for v in 0..graph.values.len() {
+        if l.map[v].is_none() {
+            l.map[v] = Some(l.node(v)?);
+        }
+    }
+    for (_, v) in &graph.outputs {
+        if let Some(id) = l.map[*v] {
+            l.p.outputs.push(id);
+        }
+    }
+    let mut p = l.p;
+    p.assign_bounds().map_err(|source| TranspileError::Quantize { scale, source })?;
+    p.validate().map_err(|source| TranspileError::Quantize { scale, source })?;
+    Ok(p)
+}

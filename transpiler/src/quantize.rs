@@ -1,0 +1,179 @@
+//! Options, calibration and the choice of scale.
+
+use serde_json::Value;
+
+use crate::error::TranspileError;
+use crate::graph::IrGraph;
+use crate::lower::lower;
+
+/// Largest activation scale tried when none is given.
+pub const DEFAULT_MAX_SCALE: u8 = 16;
+/// Declared input range `[-B, B]` when neither `--input-range` nor calibration data is given.
+pub const DEFAULT_INPUT_BOUND: f64 = 16.0;
+
+/// How to quantise a model.
+#[derive(Debug, Clone)]
+pub struct TranspileOptions {
+    /// Activation scale in fractional bits; `None` picks the largest scale up to `max_scale`
+    /// whose static bounds fit the budget.
+    pub scale: Option<u8>,
+    /// Upper limit of the automatic scale choice.
+    pub max_scale: u8,
+    /// Declared real range of every input; overrides calibration.
+    pub input_range: Option<(f64, f64)>,
+    /// Sample inputs: they set the declared input ranges (widened, see [`Calibration`]) and
+    /// must all run on the chosen program.
+    pub calibration: Option<Calibration>,
+    /// Program name; defaults to the ONNX graph name.
+    pub name: Option<String>,
+}
+
+impl Default for TranspileOptions {
+    fn default() -> Self {
+        TranspileOptions { scale: None, max_scale: DEFAULT_MAX_SCALE, input_range: None, calibration: None, name: None }
+    }
+}
+
+/// Calibration samples: for each graph input, a list of flat row-major samples.
+///
+/// The declared range of an input is the sample range `[lo, hi]` widened on each side by
+/// `max((hi - lo) / 2, max(|lo|, |hi|) / 2, 2^-8)`, so that unseen inputs of the same
+/// distribution stay inside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calibration {
+    /// `samples[input][k]` is sample `k` of graph input `input`.
+    pub samples: Vec<Vec<Vec<f64>>>,
+    /// Input names when given by name (`{"inputs": {"name": [...]}}`).
+    pub names: Option<Vec<String>>,
+}
+
+fn floats(v: &Value, what: &str) -> Result<Vec<f64>, TranspileError> {
+    let bad = |reason: String| TranspileError::Calibration { reason };
+    let arr = v.as_array().ok_or_else(|| bad(format!("{what} is not an array of numbers")))?;
+    arr.iter()
+        .enumerate()
+        .map(|(i, x)| x.as_f64().filter(|f| f.is_finite()).ok_or_else(|| bad(format!("{what}[{i}] is not a finite number"))))
+        .collect()
+}
+
+fn sample_list(v: &Value, what: &str) -> Result<Vec<Vec<f64>>, TranspileError> {
+    let arr = v.as_array().ok_or_else(|| TranspileError::Calibration { reason: format!("{what} is not a list of samples") })?;
+    arr.iter().enumerate().map(|(k, s)| floats(s, &format!("{what}[{k}]"))).collect()
+}
+
+impl Calibration {
+    /// Parses the calibration format of `models/*.calib.json`: `{"inputs": [[...], ...]}` for
+    /// a single-input model, or `{"inputs": {"NAME": [[...], ...], ...}}` by input name.
+    ///
+    /// # Errors
+    /// [`TranspileError::Calibration`] naming the malformed field.
+    pub fn from_json(text: &str) -> Result<Calibration, TranspileError> {
+        let v: Value = serde_json::from_str(text).map_err(|e| TranspileError::Calibration { reason: format!("invalid JSON: {e}") })?;
+        let inputs = v.get("inputs").ok_or_else(|| TranspileError::Calibration { reason: "missing field 'inputs'".into() })?;
+        match inputs {
+            Value::Array(_) => Ok(Calibration { samples: vec![sample_list(inputs, "inputs")?], names: None }),
+            Value::Object(map) => {
+                let mut names = Vec::new();
+                let mut samples = Vec::new();
+                for (name, list) in map {
+                    names.push(name.clone());
+                    samples.push(sample_list(list, &format!("inputs.{name}"))?);
+                }
+                Ok(Calibration { samples, names: Some(names) })
+            }
+            _ => Err(TranspileError::Calibration { reason: "'inputs' must be a list or an object".into() }),
+        }
+    }
+
+    /// Samples of each graph input, in graph order, checked against the input sizes.
+    fn per_input(&self, graph: &IrGraph) -> Result<Vec<&Vec<Vec<f64>>>, TranspileError> {
+        let bad = |reason: String| TranspileError::Calibration { reason };
+        let mut out = Vec::new();
+        for (k, &v) in graph.inputs.iter().enumerate() {
+            let val = &graph.values[v];
+            let samples = match &self.names {
+                None if graph.inputs.len() == 1 => &self.samples[0],
+                None => return Err(bad(format!("the model has {} inputs: give samples by name", graph.inputs.len()))),
+                Some(names) => {
+                    let i = names.iter().position(|n| *n == val.name).ok_or_else(|| bad(format!("no samples for input '{}'", val.name)))?;
+                    &self.samples[i]
+                }
+            };
+            let n: usize = val.shape.iter().product();
+            if samples.is_empty() {
+                return Err(bad(format!("no samples for input #{k} '{}'", val.name)));
+            }
+            if let Some((i, s)) = samples.iter().enumerate().find(|(_, s)| s.len() != n) {
+                return Err(bad(format!("sample {i} of input '{}' has {} values, shape {:?} needs {n}", val.name, s.len(), val.shape)));
+            }
+            out.push(samples);
+        }
+        Ok(out)
+    }
+
+    /// Declared range of each graph input.
+    ///
+    /// # Errors
+    /// [`TranspileError::Calibration`] when samples are missing or have the wrong size.
+    pub fn ranges(&self, graph: &IrGraph) -> Result<Vec<(f64, f64)>, TranspileError> {
+        Ok(self
+            .per_input(graph)?
+            .into_iter()
+            .map(|samples| {
+                let (lo, hi) = samples.iter().flatten().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
+                let margin = ((hi - lo) / 2.0).max(lo.abs().max(hi.abs()) / 2.0).max(1.0 / 256.0);
+                (lo - margin, hi + margin)
+            })
+            .collect())
+    }
+}
+
+/// Picks the declared input ranges and the scale, lowers the graph and checks the
+/// calibration samples run.
+///
+/// # Errors
+/// [`TranspileError::Quantize`] when no scale fits (or the given one does not);
+/// [`TranspileError::Calibration`] for bad samples.
+pub fn quantize_graph(graph: &IrGraph, opts: &TranspileOptions) -> Result<runtime::Program, TranspileError> {
+    let ranges: Vec<(f64, f64)> = match (&opts.input_range, &opts.calibration) {
+        (Some((lo, hi)), _) => {
+            if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+                return Err(TranspileError::Calibration { reason: format!("input range [{lo}, {hi}] is empty or not finite") });
+            }
+            vec![(*lo, *hi); graph.inputs.len()]
+        }
+        (None, Some(c)) => c.ranges(graph)?,
+        (None, None) => vec![(-DEFAULT_INPUT_BOUND, DEFAULT_INPUT_BOUND); graph.inputs.len()],
+    };
+    let name = opts.name.clone().unwrap_or_else(|| if graph.name.is_empty() { "model".into() } else { graph.name.clone() });
+    let candidates: Vec<u8> = match opts.scale {
+        Some(s) => vec![s],
+        None => (1..=opts.max_scale.max(1)).rev().collect(),
+    };
+    let mut last_err = None;
+    for s in candidates {
+        match lower(graph, s, &ranges, &name) {
+            Ok(p) => {
+                if let Some(c) = &opts.calibration {
+                    check_samples(&p, graph, c)?;
+                }
+                return Ok(p);
+            }
+            Err(e @ TranspileError::Quantize { source: runtime::RuntimeError::BoundTooLarge { .. }, .. }) if opts.scale.is_none() => {
+                last_err = Some(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_err.unwrap_or(TranspileError::Calibration { reason: "no scale to try".into() }))
+}
+
+fn check_samples(p: &runtime::Program, graph: &IrGraph, c: &Calibration) -> Result<(), TranspileError> {
+    let per = c.per_input(graph)?;
+    let count = per.iter().map(|s| s.len()).min().unwrap_or(0);
+    for k in 0..count {
+        let inputs: Vec<Vec<f64>> = per.iter().map(|s| s[k].clone()).collect();
+        runtime::run(p, &inputs).map_err(|e| TranspileError::Calibration { reason: format!("sample {k} does not run: {e}") })?;
+    }
+    Ok(())
+}

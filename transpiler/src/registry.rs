@@ -1,0 +1,51 @@
+//! The one place ONNX op names appear: op type and opset to builder function.
+
+use crate::builder::Builder;
+use crate::ops::{activation, elementwise, linalg, nn, shape};
+
+/// `(op_type, first supported opset of the default domain, builder)`.
+const REGISTRY: &[(&str, i64, Builder)] = &[
+    ("Gemm", 1, linalg::gemm),
+    ("MatMul", 1, linalg::matmul),
+    ("Add", 1, elementwise::add),
+    ("Sub", 1, elementwise::sub),
+    ("Mul", 1, elementwise::mul),
+    ("Div", 1, elementwise::div),
+    ("Sum", 1, elementwise::sum),
+    ("Conv", 1, nn::conv),
+    ("MaxPool", 1, nn::max_pool),
+    ("AveragePool", 1, nn::avg_pool),
+    ("GlobalAveragePool", 1, nn::global_avg_pool),
+    ("GlobalMaxPool", 1, nn::global_max_pool),
+    ("BatchNormalization", 1, nn::batch_norm),
+    ("Relu", 1, activation::relu),
+    ("LeakyRelu", 1, activation::leaky_relu),
+    ("Clip", 1, activation::clip),
+    ("ArgMax", 1, activation::argmax),
+    ("Flatten", 1, shape::flatten),
+    ("Reshape", 5, shape::reshape),
+    ("Transpose", 1, shape::transpose),
+    ("Squeeze", 1, shape::squeeze),
+    ("Unsqueeze", 1, shape::unsqueeze),
+    ("Concat", 1, shape::concat),
+    ("Identity", 1, shape::identity),
+    ("Dropout", 1, shape::dropout),
+    ("Shape", 1, shape::shape),
+    ("Gather", 1, shape::gather),
+    ("Cast", 6, shape::cast),
+    ("Constant", 1, shape::constant),
+    ("ConstantOfShape", 9, shape::constant_of_shape),
+];
+
+/// The builder for `op_type` in `domain` at `opset`, if supported.
+pub fn lookup(op_type: &str, domain: &str, opset: i64) -> Option<Builder> {
+    if !(domain.is_empty() || domain == "ai.onnx") {
+        return None;
+    }
+    REGISTRY.iter().find(|(name, since, _)| *name == op_type && opset >= *since).map(|(_, _, b)| *b)
+}
+
+/// Names of all supported ONNX op types.
+pub fn supported_ops() -> impl Iterator<Item = &'static str> {
+    REGISTRY.iter().map(|(name, _, _)| *name)
+}
