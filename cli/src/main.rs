@@ -1,1 +1,44 @@
-fn main() {}
+//! `starkml`: compile ONNX models to fixed-point programs, inspect and run them.
+
+mod compile;
+mod input;
+mod inspect;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// starkml: verifiable ML on STARKs.
+#[derive(Parser)]
+#[command(name = "starkml", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Transpile an ONNX model into a fixed-point program (.stkm).
+    Compile(compile::CompileCmd),
+    /// Print a program's text form and summary.
+    Inspect(inspect::InspectCmd),
+    /// Run a program on an input JSON file.
+    Run(run::RunCmd),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Compile(c) => c.execute(),
+        Command::Inspect(c) => c.execute(),
+        Command::Run(c) => c.execute(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! `starkml compile`.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use transpiler::{transpile, Calibration, TranspileOptions};
+
+/// Transpile MODEL.onnx into a program file.
+#[derive(Args)]
+pub struct CompileCmd {
+    /// ONNX model to compile.
+    model: PathBuf,
+    /// Output program file.
+    #[arg(short, long, default_value = "model.stkm")]
+    output: PathBuf,
+    /// Activation scale in fractional bits (default: the largest that keeps every static
+    /// bound within budget, at most --max-scale).
+    #[arg(long)]
+    scale: Option<u8>,
+    /// Upper limit of the automatic scale choice.
+    #[arg(long, default_value_t = transpiler::DEFAULT_MAX_SCALE)]
+    max_scale: u8,
+    /// Calibration samples ({"inputs": [[...], ...]}): declare input ranges from them.
+    #[arg(long, value_name = "FILE")]
+    calibrate: Option<PathBuf>,
+    /// Declared real range of every input, as LO,HI (default [-16, 16] without calibration).
+    #[arg(long, value_name = "LO,HI", allow_hyphen_values = true)]
+    input_range: Option<String>,
+}
+
+fn parse_range(s: &str) -> Result<(f64, f64)> {
+    let Some((lo, hi)) = s.split_once(',') else {
+        bail!("--input-range must be LO,HI, got '{s}'");
+    };
+    let lo: f64 = lo.trim().parse().with_context(|| format!("--input-range: '{lo}' is not a number"))?;
+    let hi: f64 = hi.trim().parse().with_context(|| format!("--input-range: '{hi}' is not a number"))?;
+    Ok((lo, hi))
+}
+
+impl CompileCmd {
+    /// Runs the command.
+    pub fn execute(&self) -> Result<()> {
+        let bytes = std::fs::read(&self.model).with_context(|| format!("cannot read {}", self.model.display()))?;
+        let calibration = match &self.calibrate {
+            None => None,
+            Some(p) => {
+                let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+                Some(Calibration::from_json(&text).with_context(|| format!("in {}", p.display()))?)
+            }
+        };
+        let name = self.model.file_stem().map(|s| s.to_string_lossy().into_owned());
+        let opts = TranspileOptions {
+            scale: self.scale,
+            max_scale: self.max_scale,
+            input_range: self.input_range.as_deref().map(parse_range).transpose()?,
+            calibration,
+            name,
+        };
+        let program = transpile(&bytes, &opts).with_context(|| format!("cannot compile {}", self.model.display()))?;
+        let out = program.to_bytes();
+        std::fs::write(&self.output, &out).with_context(|| format!("cannot write {}", self.output.display()))?;
+        let stats = program.stats();
+        let scale = program.inputs.first().and_then(|i| program.tensor(*i)).map_or(0, |t| t.scale);
+        eprintln!(
+            "compiled {} -> {} ({} bytes): {} ops, {} parameters, {} MACs, scale {scale}, largest bound 2^{}, digest {}",
+            self.model.display(),
+            self.output.display(),
+            out.len(),
+            program.ops.len(),
+            stats.params,
+            stats.macs,
+            stats.max_bound_bits,
+            program.digest()
+        );
+        Ok(())
+    }
+}
