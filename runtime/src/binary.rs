@@ -118,6 +118,11 @@ fn encode_op(op: &Op) -> (u32, Vec<i64>) {
         Op::Reshape => (13, vec![]),
         Op::Transpose { perm } => (14, usizes(perm).collect()),
         Op::Concat { axis } => (15, vec![*axis as i64]),
+        Op::Gather { axis, indices, indices_shape } => {
+            let mut v = vec![*axis as i64, indices_shape.len() as i64];
+            v.extend(usizes(indices_shape).chain(usizes(indices)));
+            (16, v)
+        }
     }
 }
 
@@ -202,6 +207,14 @@ fn decode_op(code: u32, params: &[i64], field: String) -> Result<Op, RuntimeErro
         13 => Op::Reshape,
         14 => Op::Transpose { perm: (0..params.len().min(MAX_RANK + 1)).map(|_| p.small(MAX_RANK as i64)).collect::<Result<_, _>>()? },
         15 => Op::Concat { axis: p.small(MAX_RANK as i64)? },
+        16 => {
+            let axis = p.small(MAX_RANK as i64)?;
+            let rank = p.small(MAX_RANK as i64)?;
+            let indices_shape = p.vec(rank)?;
+            let rest = params.len().saturating_sub(p.pos);
+            let indices = (0..rest).map(|_| p.small(1 << 28)).collect::<Result<_, _>>()?;
+            Op::Gather { axis, indices, indices_shape }
+        }
         other => return Err(p.err(&format!("unknown op code {other}"))),
     };
     p.finish()?;

@@ -91,7 +91,7 @@ pub fn compute_bounds(program: &Program) -> Result<Vec<u64>, RuntimeError> {
                 let half = if *shift == 0 { 0 } else { 1u128 << (shift - 1) };
                 get(0)?.saturating_add(half) >> shift
             }
-            Op::Relu | Op::MaxPool(_) | Op::Reshape | Op::Transpose { .. } => get(0)?,
+            Op::Relu | Op::MaxPool(_) | Op::Reshape | Op::Transpose { .. } | Op::Gather { .. } => get(0)?,
             Op::LeakyRelu { alpha, alpha_shift } => {
                 let x = get(0)?;
                 let prod = x.saturating_mul(u128::from(alpha.unsigned_abs()));

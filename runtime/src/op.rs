@@ -119,6 +119,16 @@ pub enum Op {
         /// The permutation.
         perm: Vec<usize>,
     },
+    /// ONNX-style gather along `axis` with constant indices: the output shape is
+    /// `x.shape[..axis] ++ indices_shape ++ x.shape[axis + 1..]`.
+    Gather {
+        /// Gathered axis.
+        axis: usize,
+        /// Flat indices into that axis (each `< x.shape[axis]`).
+        indices: Vec<usize>,
+        /// Shape of the index tensor (its element count is `indices.len()`).
+        indices_shape: Vec<usize>,
+    },
     /// Concatenation of all inputs (same scale, same shape but `axis`) along `axis`.
     Concat {
         /// Joined axis.
@@ -153,6 +163,7 @@ impl Op {
             Op::ArgMax { .. } => "argmax",
             Op::Reshape => "reshape",
             Op::Transpose { .. } => "transpose",
+            Op::Gather { .. } => "gather",
             Op::Concat { .. } => "concat",
         }
     }
@@ -298,6 +309,24 @@ impl Op {
                     seen[p] = true;
                 }
                 Ok((perm.iter().map(|&p| s[p]).collect(), inputs[0].scale))
+            }
+            Op::Gather { axis, indices, indices_shape } => {
+                arity(1, 1)?;
+                let s = inputs[0].shape;
+                if *axis >= s.len() {
+                    return Err(format!("axis {axis} out of range for {s:?}"));
+                }
+                if numel(indices_shape) != Some(indices.len()) {
+                    return Err(format!("{} indices for index shape {indices_shape:?}", indices.len()));
+                }
+                if let Some(i) = indices.iter().find(|&&i| i >= s[*axis]) {
+                    return Err(format!("index {i} out of range for axis {axis} of {s:?}"));
+                }
+                let mut out = s[..*axis].to_vec();
+                out.extend_from_slice(indices_shape);
+                out.extend_from_slice(&s[*axis + 1..]);
+                check_shape(&out)?;
+                Ok((out, inputs[0].scale))
             }
             Op::Concat { axis } => {
                 arity(1, usize::MAX)?;

@@ -60,6 +60,9 @@ pub fn op_attrs(op: &Op) -> String {
         ),
         Op::Transpose { perm } => format!(" perm={}", list(perm)),
         Op::Concat { axis } => format!(" axis={axis}"),
+        Op::Gather { axis, indices, indices_shape } => {
+            format!(" axis={axis} indices={}{}", dims(indices_shape), list(indices))
+        }
         Op::MatMul | Op::Add | Op::Sub | Op::Mul | Op::Relu | Op::Reshape => String::new(),
     }
 }

@@ -1,1 +1,98 @@
-//! placeholder
+//! The starkml test harness: model cases with accuracy checks, an ONNX model builder for
+//! malformed-input tests, and the ONNX conformance runner.
+
+pub mod conformance;
+pub mod onnx_build;
+
+use runtime::Program;
+use transpiler::{transpile, Calibration, TranspileOptions};
+
+/// Accuracy of a program on a model's 20 test samples against onnxruntime's float outputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accuracy {
+    /// Samples whose argmax equals the float argmax.
+    pub argmax_agree: usize,
+    /// Samples evaluated.
+    pub samples: usize,
+    /// Largest absolute difference of any output value.
+    pub max_abs_err: f64,
+}
+
+/// One benchmark model, compiled for a test.
+pub struct ModelCase {
+    /// The model's data files.
+    pub fixture: models::Fixture,
+    /// The compiled program.
+    pub program: Program,
+}
+
+/// Index of the largest value (first on ties).
+pub fn argmax(v: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, x) in v.iter().enumerate() {
+        if *x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+impl ModelCase {
+    /// Compiles model `name` with its calibration file (automatic scale).
+    ///
+    /// # Panics
+    /// When the model does not load or compile: this is a test harness.
+    #[allow(clippy::expect_used)]
+    pub fn new(name: &str) -> ModelCase {
+        Self::with_options(name, None)
+    }
+
+    /// Compiles model `name` with its calibration file and the given scale.
+    ///
+    /// # Panics
+    /// When the model does not load or compile.
+    #[allow(clippy::expect_used)]
+    pub fn with_scale(name: &str, scale: u8) -> ModelCase {
+        Self::with_options(name, Some(scale))
+    }
+
+    #[allow(clippy::expect_used)]
+    fn with_options(name: &str, scale: Option<u8>) -> ModelCase {
+        let fixture = models::Fixture::load(name).expect("fixture loads");
+        let calib = std::fs::read_to_string(&fixture.calib).expect("calibration file");
+        let opts = TranspileOptions {
+            scale,
+            calibration: Some(Calibration::from_json(&calib).expect("calibration parses")),
+            name: Some(name.to_string()),
+            ..TranspileOptions::default()
+        };
+        let program = transpile(&fixture.onnx_bytes().expect("onnx"), &opts).expect("model compiles");
+        ModelCase { fixture, program }
+    }
+
+    /// Activation scale of the program (scale of its first input).
+    pub fn scale(&self) -> u8 {
+        self.program.inputs.first().and_then(|i| self.program.tensor(*i)).map_or(0, |t| t.scale)
+    }
+
+    /// Runs the 20 test samples and compares with the float reference.
+    ///
+    /// # Panics
+    /// When a sample fails to run.
+    #[allow(clippy::expect_used)]
+    pub fn accuracy(&self) -> Accuracy {
+        let ts = &self.fixture.testset;
+        let mut acc = Accuracy { argmax_agree: 0, samples: 0, max_abs_err: 0.0 };
+        for (x, want) in ts.inputs.iter().zip(&ts.expected) {
+            let out = runtime::run(&self.program, std::slice::from_ref(x)).expect("sample runs");
+            let got = out[0].to_f64();
+            assert_eq!(got.len(), want.len(), "output length");
+            for (g, w) in got.iter().zip(want) {
+                acc.max_abs_err = acc.max_abs_err.max((g - w).abs());
+            }
+            acc.argmax_agree += usize::from(argmax(&got) == argmax(want));
+            acc.samples += 1;
+        }
+        acc
+    }
+}

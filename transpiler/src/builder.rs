@@ -105,7 +105,7 @@ fn node_name(n: &NodeProto, index: usize) -> String {
 /// # Errors
 /// [`TranspileError::UnsupportedOps`] listing every node without a builder, then the first
 /// error of any builder, input or output.
-pub fn build_graph(model: &ModelProto) -> Result<IrGraph, TranspileError> {
+pub fn build_graph(model: &ModelProto, bind: &[(String, ConstTensor)]) -> Result<IrGraph, TranspileError> {
     let invalid = |reason: &str| TranspileError::InvalidModel { reason: reason.to_string() };
     let Some(g) = model.graph.as_ref() else {
         return Err(invalid("the model has no graph"));
@@ -158,6 +158,16 @@ pub fn build_graph(model: &ModelProto) -> Result<IrGraph, TranspileError> {
             continue;
         }
         let (dtype, shape) = input_shape(v)?;
+        if let Some((_, c)) = bind.iter().find(|(n, _)| *n == v.name) {
+            if c.shape != shape {
+                return Err(TranspileError::BadGraphInput {
+                    name: v.name.clone(),
+                    reason: format!("bound constant has shape {:?}, the input {shape:?}", c.shape),
+                });
+            }
+            env.insert(v.name.clone(), Arg::Const(c.clone()));
+            continue;
+        }
         if dtype != DType::Float {
             return Err(TranspileError::BadGraphInput {
                 name: v.name.clone(),
@@ -168,9 +178,6 @@ pub fn build_graph(model: &ModelProto) -> Result<IrGraph, TranspileError> {
         let id = ctx.graph.values.len() - 1;
         ctx.graph.inputs.push(id);
         env.insert(v.name.clone(), Arg::Dyn(id));
-    }
-    if ctx.graph.inputs.is_empty() {
-        return Err(invalid("the graph has no (non-initializer) inputs"));
     }
     // 3 ----- nodes, in order
     for (i, n) in g.node.iter().enumerate() {
@@ -221,8 +228,7 @@ pub fn build_graph(model: &ModelProto) -> Result<IrGraph, TranspileError> {
     for o in &g.output {
         let bad = |reason: &str| TranspileError::BadGraphOutput { name: o.name.clone(), reason: reason.to_string() };
         match env.get(&o.name) {
-            Some(Arg::Dyn(v)) => ctx.graph.outputs.push((o.name.clone(), *v)),
-            Some(Arg::Const(_)) => return Err(bad("is a constant, not computed from the inputs")),
+            Some(a) => ctx.graph.outputs.push((o.name.clone(), a.clone())),
             None => return Err(bad("is not produced by any node")),
         }
     }

@@ -53,6 +53,8 @@ pub enum IrOp {
     Transpose(Vec<usize>),
     /// Concatenation along an axis.
     Concat(usize),
+    /// Gather along an axis with constant indices (flat, with their shape).
+    Gather(usize, Vec<usize>, Vec<usize>),
 }
 
 /// How a value is defined.
@@ -91,8 +93,8 @@ pub struct IrGraph {
     pub values: Vec<IrValue>,
     /// Value ids of the graph inputs.
     pub inputs: Vec<usize>,
-    /// Graph outputs: ONNX name and value id.
-    pub outputs: Vec<(String, usize)>,
+    /// Graph outputs: ONNX name and operand (a constant when it does not depend on the inputs).
+    pub outputs: Vec<(String, Arg)>,
 }
 
 impl IrGraph {

@@ -22,6 +22,6 @@ pub use registry::supported_ops;
 /// [`TranspileError::Quantize`] when no scale keeps every static bound within budget.
 pub fn transpile(onnx_bytes: &[u8], opts: &TranspileOptions) -> Result<runtime::Program, TranspileError> {
     let model = onnx::parse_model(onnx_bytes)?;
-    let graph = builder::build_graph(&model)?;
+    let graph = builder::build_graph(&model, &opts.bind_inputs)?;
     quantize::quantize_graph(&graph, opts)
 }

@@ -74,7 +74,7 @@ impl Lowerer<'_> {
         };
         let s = self.s;
         let mut ins = Vec::with_capacity(args.len());
-        let real_args = !matches!(op, IrOp::ArgMax(..) | IrOp::Reshape | IrOp::Transpose(_) | IrOp::Concat(_));
+        let real_args = !matches!(op, IrOp::ArgMax(..) | IrOp::Reshape | IrOp::Transpose(_) | IrOp::Concat(_) | IrOp::Gather(..));
         for (k, a) in args.iter().enumerate() {
             if real_args {
                 ins.push(self.operand(a, &name, k, origin)?);
@@ -128,6 +128,11 @@ impl Lowerer<'_> {
                 let sc = same_scale(self);
                 self.op(Op::Transpose { perm: perm.clone() }, ins, shape, sc, name, origin)
             }
+            IrOp::Gather(axis, indices, ishape) => {
+                let sc = same_scale(self);
+                let op = Op::Gather { axis: *axis, indices: indices.clone(), indices_shape: ishape.clone() };
+                self.op(op, ins, shape, sc, name, origin)
+            }
             IrOp::Concat(axis) => {
                 let sc = same_scale(self);
                 if ins.iter().any(|t| self.p.tensors[t.0 as usize].scale != sc) {
@@ -174,9 +179,18 @@ pub fn lower(graph: &IrGraph, scale: u8, ranges: &[(f64, f64)], name: &str) -> R
             l.map[v] = Some(l.node(v)?);
         }
     }
-    for (_, v) in &graph.outputs {
-        if let Some(id) = l.map[*v] {
-            l.p.outputs.push(id);
+    for (name, a) in &graph.outputs {
+        match a {
+            Arg::Dyn(v) => {
+                if let Some(id) = l.map[*v] {
+                    l.p.outputs.push(id);
+                }
+            }
+            Arg::Const(c) => {
+                let sc = if c.dtype == crate::onnx::DType::Float { scale } else { 0 };
+                let id = l.konst(c, sc, name.clone())?;
+                l.p.outputs.push(id);
+            }
         }
     }
     let mut p = l.p;

@@ -26,11 +26,14 @@ pub struct TranspileOptions {
     pub calibration: Option<Calibration>,
     /// Program name; defaults to the ONNX graph name.
     pub name: Option<String>,
+    /// Graph inputs bound to constant values at compile time (for example weights or shapes
+    /// that an exporter left as inputs). They are no longer program inputs.
+    pub bind_inputs: Vec<(String, crate::onnx::ConstTensor)>,
 }
 
 impl Default for TranspileOptions {
     fn default() -> Self {
-        TranspileOptions { scale: None, max_scale: DEFAULT_MAX_SCALE, input_range: None, calibration: None, name: None }
+        TranspileOptions { scale: None, max_scale: DEFAULT_MAX_SCALE, input_range: None, calibration: None, name: None, bind_inputs: Vec::new() }
     }
 }
 
@@ -121,6 +124,8 @@ impl Calibration {
             .into_iter()
             .map(|samples| {
                 let (lo, hi) = samples.iter().flatten().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
+                // Empty tensors have no range of their own.
+                let (lo, hi) = if lo > hi { (0.0, 0.0) } else { (lo, hi) };
                 let margin = ((hi - lo) / 2.0).max(lo.abs().max(hi.abs()) / 2.0).max(1.0 / 256.0);
                 (lo - margin, hi + margin)
             })

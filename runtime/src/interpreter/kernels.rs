@@ -260,3 +260,17 @@ pub(crate) fn concat(xs: &[View<'_>], axis: usize) -> Vec<i64> {
     }
     out
 }
+
+pub(crate) fn gather(x: &View<'_>, axis: usize, indices: &[usize]) -> Vec<i64> {
+    let outer: usize = x.shape[..axis].iter().product();
+    let len = x.shape[axis];
+    let inner: usize = x.shape[axis + 1..].iter().product();
+    let mut out = Vec::with_capacity(outer * indices.len() * inner);
+    for o in 0..outer {
+        for &i in indices {
+            let base = (o * len + i) * inner;
+            out.extend_from_slice(&x.data[base..base + inner]);
+        }
+    }
+    out
+}

@@ -223,6 +223,7 @@ fn exec(program: &Program, node: &OpNode, values: &[Vec<i64>]) -> Option<(Vec<i6
         Op::ArgMax { axis, select_last, .. } => (kernels::argmax(&view(0), *axis, *select_last), none()),
         Op::Reshape => (view(0).data.to_vec(), none()),
         Op::Transpose { perm } => (kernels::transpose(&view(0), perm), none()),
+        Op::Gather { axis, indices, .. } => (kernels::gather(&view(0), *axis, indices), none()),
         Op::Concat { axis } => {
             let views: Vec<View<'_>> = (0..node.inputs.len()).map(view).collect();
             (kernels::concat(&views, *axis), none())

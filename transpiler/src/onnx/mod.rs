@@ -52,10 +52,8 @@ pub fn input_shape(v: &ValueInfoProto) -> Result<(DType, Vec<usize>), TranspileE
     for (axis, d) in shape.dim.iter().enumerate() {
         use onnx_protobuf::tensor_shape_proto::dimension::Value as D;
         match &d.value {
-            Some(D::DimValue(n)) if *n > 0 => dims.push(*n as usize),
-            Some(D::DimValue(n)) if *n < 0 || axis > 0 => {
-                return Err(bad(format!("dimension {axis} is {n}")));
-            }
+            Some(D::DimValue(n)) if *n >= 0 => dims.push(*n as usize),
+            Some(D::DimValue(n)) => return Err(bad(format!("dimension {axis} is {n}"))),
             _ if axis == 0 => dims.push(1),
             other => {
                 let what = match other {

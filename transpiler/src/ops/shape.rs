@@ -173,10 +173,26 @@ pub fn gather(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError
     let data = node.input(0)?;
     let rank = ctx.graph.shape(data).len();
     let axis = norm_axis(node.attrs.int_or("axis", 0)?, rank).map_err(|e| node.ctx.attr("axis", e))?;
-    let Arg::Const(d) = data else {
-        return Err(node.ctx.unsupported("Gather on run-time data (only constant data is folded)"));
-    };
     let idx = node.const_input(1, "indices")?;
+    let Arg::Const(d) = data else {
+        let s = ctx.graph.shape(data).to_vec();
+        let len = s[axis] as i64;
+        let mut flat = Vec::with_capacity(idx.data.len());
+        for i in idx.as_ints().map_err(|e| node.ctx.shape(e))? {
+            if i < -len || i >= len {
+                return Err(node.ctx.shape(format!("index {i} is out of range for axis {axis} of {s:?}")));
+            }
+            flat.push(if i < 0 { i + len } else { i } as usize);
+        }
+        let mut shape = s[..axis].to_vec();
+        shape.extend_from_slice(&idx.shape);
+        shape.extend_from_slice(&s[axis + 1..]);
+        if shape.len() > runtime::shape::MAX_RANK || numel(&shape).is_none() {
+            return Err(node.ctx.shape(format!("output shape {shape:?} is too large")));
+        }
+        let op = IrOp::Gather(axis, flat, idx.shape.clone());
+        return Ok(vec![emit(ctx, node, shape, op, vec![data.clone()])]);
+    };
     Ok(vec![Arg::Const(consts::gather(d, idx, axis).map_err(|e| node.ctx.shape(e))?)])
 }
 

@@ -1,0 +1,286 @@
+//! The ONNX backend node-test conformance runner.
+//!
+//! Each case folder holds `model.onnx` and `test_data_set_0/{input,output}_J.pb`. A case is
+//! transpiled with its own inputs as calibration samples (automatic scale), run, and compared
+//! with the expected outputs: real outputs within `TOLERANCE_K * 2^-scale * max(1, |expected|)`,
+//! integer outputs (ArgMax indices) exactly.
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use transpiler::onnx::{parse_tensor, ConstTensor};
+use transpiler::{transpile, Calibration, TranspileOptions};
+
+/// Tolerance factor `k` in `atol = k * 2^-scale * max(1, |expected|)`.
+pub const TOLERANCE_K: f64 = 64.0;
+
+/// How a case ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Outputs within tolerance.
+    Passed,
+    /// Ran, but an output differs (the reason says where).
+    Wrong(String),
+    /// Refused with a clear error.
+    Unsupported(String),
+    /// Panicked (a bug: must never happen).
+    Crashed(String),
+}
+
+/// One case and its outcome.
+#[derive(Debug, Clone)]
+pub struct CaseResult {
+    /// Case name (`test_...`).
+    pub name: String,
+    /// Operator under test.
+    pub op_type: String,
+    /// The graph is the op's function body in simpler ops.
+    pub expanded: bool,
+    /// Outcome.
+    pub outcome: Outcome,
+}
+
+fn read_pbs(dir: &Path, prefix: &str) -> Result<Vec<ConstTensor>, String> {
+    let mut out = Vec::new();
+    for j in 0.. {
+        let p = dir.join(format!("{prefix}_{j}.pb"));
+        if !p.exists() {
+            break;
+        }
+        let bytes = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        out.push(parse_tensor(&bytes, &format!("{prefix}_{j}")).map_err(|e| e.to_string())?);
+    }
+    Ok(out)
+}
+
+/// Runs one case folder; `input_names` are the graph input names in order.
+pub fn run_case(dir: &Path, input_names: &[String]) -> Outcome {
+    match catch_unwind(AssertUnwindSafe(|| run_case_inner(dir, input_names))) {
+        Ok(o) => o,
+        Err(p) => {
+            let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
+            Outcome::Crashed(msg.unwrap_or_else(|| "panic".into()))
+        }
+    }
+}
+
+fn run_case_inner(dir: &Path, input_names: &[String]) -> Outcome {
+    let bytes = match std::fs::read(dir.join("model.onnx")) {
+        Ok(b) => b,
+        Err(e) => return Outcome::Unsupported(format!("cannot read model: {e}")),
+    };
+    let data = dir.join("test_data_set_0");
+    let (inputs, outputs) = match (read_pbs(&data, "input"), read_pbs(&data, "output")) {
+        (Ok(i), Ok(o)) => (i, o),
+        (Err(e), _) | (_, Err(e)) => return Outcome::Unsupported(format!("test data: {e}")),
+    };
+    // Integer inputs (shapes, axes, indices) are compile-time constants of a static program.
+    let is_int = |t: &ConstTensor| t.dtype != transpiler::onnx::DType::Float;
+    let bound = |params: bool| -> Vec<(String, ConstTensor)> {
+        let mut seen_float = false;
+        input_names
+            .iter()
+            .zip(&inputs)
+            .filter(|(_, t)| {
+                if is_int(t) {
+                    return true;
+                }
+                let first = !seen_float;
+                seen_float = true;
+                params && !first
+            })
+            .map(|(n, t)| (n.clone(), t.clone()))
+            .collect()
+    };
+    let attempt = |bind: Vec<(String, ConstTensor)>| {
+        let calibration = Calibration {
+            samples: inputs.iter().map(|t| vec![t.data.clone()]).collect(),
+            names: Some(input_names.to_vec()),
+        };
+        let opts = TranspileOptions { calibration: Some(calibration), bind_inputs: bind, ..TranspileOptions::default() };
+        transpile(&bytes, &opts)
+    };
+    // First with every float input at run time; if that is refused, with the float inputs
+    // after the first bound as constants (parameters an exporter would have embedded).
+    let program = match attempt(bound(false)) {
+        Ok(p) => p,
+        Err(first) => {
+            let floats = inputs.iter().filter(|t| !is_int(t)).count();
+            match (floats > 1).then(|| attempt(bound(true))) {
+                Some(Ok(p)) => p,
+                _ => return Outcome::Unsupported(first.to_string()),
+            }
+        }
+    };
+    // Inputs in program order (by name).
+    let mut ordered = Vec::new();
+    for id in &program.inputs {
+        let name = program.tensor(*id).map(|t| t.name.clone()).unwrap_or_default();
+        match input_names.iter().position(|n| *n == name) {
+            Some(k) if k < inputs.len() => ordered.push(inputs[k].data.clone()),
+            _ => return Outcome::Unsupported(format!("no test data for input '{name}'")),
+        }
+    }
+    let got = match runtime::run(&program, &ordered) {
+        Ok(o) => o,
+        Err(e) => return Outcome::Wrong(format!("run failed: {e}")),
+    };
+    if got.len() != outputs.len() {
+        return Outcome::Wrong(format!("{} outputs, expected {}", got.len(), outputs.len()));
+    }
+    for (k, (g, want)) in got.iter().zip(&outputs).enumerate() {
+        if g.shape != want.shape {
+            return Outcome::Wrong(format!("output {k}: shape {:?}, expected {:?}", g.shape, want.shape));
+        }
+        let vals = g.to_f64();
+        let unit = (2f64).powi(-i32::from(g.scale));
+        for (i, (x, w)) in vals.iter().zip(&want.data).enumerate() {
+            let tol = if g.scale == 0 { 0.0 } else { TOLERANCE_K * unit * w.abs().max(1.0) };
+            if (x - w).abs() > tol {
+                return Outcome::Wrong(format!("output {k}[{i}] = {x}, expected {w} (tolerance {tol:.2e})"));
+            }
+        }
+    }
+    Outcome::Passed
+}
+
+/// Runs every case listed in `root/index.json`.
+///
+/// # Errors
+/// When the index is missing or malformed.
+pub fn run_all(root: &Path) -> Result<Vec<CaseResult>, String> {
+    let index_path = root.join("index.json");
+    let text = std::fs::read_to_string(&index_path).map_err(|e| format!("{}: {e}", index_path.display()))?;
+    let index: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", index_path.display()))?;
+    let cases = index.get("cases").and_then(|c| c.as_array()).ok_or("index.json has no 'cases' list")?;
+    let mut out = Vec::new();
+    for c in cases {
+        let s = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let names: Vec<String> = c
+            .get("inputs")
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|i| i.get("name").and_then(|n| n.as_str()).map(String::from)).collect())
+            .unwrap_or_default();
+        let name = s("name");
+        let outcome = run_case(&root.join(&name), &names);
+        out.push(CaseResult { name, op_type: s("op_type"), expanded: c.get("expanded").and_then(|v| v.as_bool()).unwrap_or(false), outcome });
+    }
+    Ok(out)
+}
+
+/// Per-op tallies: `[passed, wrong, unsupported, crashed]` for plain and expanded cases.
+pub fn tally(results: &[CaseResult]) -> BTreeMap<String, ([usize; 4], [usize; 4])> {
+    let mut t: BTreeMap<String, ([usize; 4], [usize; 4])> = BTreeMap::new();
+    for r in results {
+        let e = t.entry(r.op_type.clone()).or_default();
+        let slot = if r.expanded { &mut e.1 } else { &mut e.0 };
+        let i = match r.outcome {
+            Outcome::Passed => 0,
+            Outcome::Wrong(_) => 1,
+            Outcome::Unsupported(_) => 2,
+            Outcome::Crashed(_) => 3,
+        };
+        slot[i] += 1;
+    }
+    t
+}
+
+/// Cases refused by design, with the reason: they are reported as unsupported and left out
+/// of the claimed ops' pass rates.
+pub const OUT_OF_SCOPE: &[(&str, &str)] = &[
+    ("test_batchnorm_epsilon_training_mode", "training-mode batch norm computes batch statistics: a training op"),
+    ("test_batchnorm_example_training_mode", "training-mode batch norm computes batch statistics: a training op"),
+    ("test_maxpool_with_argmax_2d_precomputed_pads", "the Indices output of MaxPool (used only by MaxUnpool)"),
+    ("test_maxpool_with_argmax_2d_precomputed_strides", "the Indices output of MaxPool (used only by MaxUnpool)"),
+];
+
+/// The out-of-scope reason of a case, if any.
+pub fn out_of_scope(case: &str) -> Option<&'static str> {
+    OUT_OF_SCOPE.iter().find(|(n, _)| *n == case).map(|(_, r)| *r)
+}
+
+/// Pass rate of a claimed op over its plain, in-scope cases (`None` without such cases).
+pub fn claim_rate(results: &[CaseResult], op: &str) -> Option<f64> {
+    let cases: Vec<&CaseResult> =
+        results.iter().filter(|r| r.op_type == op && !r.expanded && out_of_scope(&r.name).is_none()).collect();
+    let passed = cases.iter().filter(|r| r.outcome == Outcome::Passed).count();
+    (!cases.is_empty()).then(|| passed as f64 / cases.len() as f64)
+}
+
+/// True when `op` is one the transpiler claims (has a registry entry).
+pub fn claimed(op: &str) -> bool {
+    transpiler::supported_ops().any(|o| o == op)
+}
+
+/// The CONFORMANCE.md report.
+pub fn report(results: &[CaseResult]) -> String {
+    let t = tally(results);
+    let mut s = String::new();
+    s.push_str("# ONNX operator conformance\n\n");
+    s.push_str("Generated by `cargo run --release -p starkml-tests --bin conformance -- ../shared/conformance CONFORMANCE.md`\n");
+    s.push_str("over the ONNX backend node-test cases in `../shared/conformance` (onnx 1.23.2). Each case is\n");
+    s.push_str("transpiled with its own inputs as calibration samples (automatic scale, at most 16\n");
+    s.push_str("fractional bits), run by the fixed-point runtime and compared with the expected outputs:\n");
+    s.push_str(&format!(
+        "real outputs within `{TOLERANCE_K} * 2^-scale * max(1, |expected|)`, ArgMax indices exactly.\n\n"
+    ));
+    s.push_str("*Plain* cases test the op itself; *expanded* cases spell the op out in other ops (their\n");
+    s.push_str("outcome depends on those). A claimed op is one in the transpiler's registry; the claim is\n");
+    s.push_str("that its plain cases pass, with a clear *unsupported* error for the variants it refuses.\n\n");
+    let all: [usize; 4] = results.iter().fold([0; 4], |mut a, r| {
+        a[match r.outcome {
+            Outcome::Passed => 0,
+            Outcome::Wrong(_) => 1,
+            Outcome::Unsupported(_) => 2,
+            Outcome::Crashed(_) => 3,
+        }] += 1;
+        a
+    });
+    s.push_str(&format!(
+        "Total: {} cases: {} passed, {} wrong, {} unsupported, {} crashed.\n\n",
+        results.len(),
+        all[0],
+        all[1],
+        all[2],
+        all[3]
+    ));
+    s.push_str("Out of scope by design (reported as unsupported, left out of the claimed pass rate):\n\n");
+    for (case, why) in OUT_OF_SCOPE {
+        s.push_str(&format!("- `{case}`: {why}\n"));
+    }
+    s.push_str("\n| op | claimed | plain: passed / wrong / unsupported / crashed | claimed pass rate (plain, in scope) | expanded: passed / wrong / unsupported / crashed |\n");
+    s.push_str("|---|---|---|---|---|\n");
+    for (op, (p, e)) in &t {
+        let rate = match claim_rate(results, op) {
+            Some(r) if claimed(op) => format!("{:.0}%", 100.0 * r),
+            _ => "-".to_string(),
+        };
+        s.push_str(&format!(
+            "| {op} | {} | {} / {} / {} / {} | {rate} | {} / {} / {} / {} |\n",
+            if claimed(op) { "yes" } else { "no" },
+            p[0], p[1], p[2], p[3], e[0], e[1], e[2], e[3]
+        ));
+    }
+    s.push_str("\n## Cases not passed\n\n");
+    for r in results {
+        let (kind, why) = match &r.outcome {
+            Outcome::Passed => continue,
+            Outcome::Wrong(w) => ("wrong", w),
+            Outcome::Unsupported(w) => ("unsupported", w),
+            Outcome::Crashed(w) => ("CRASHED", w),
+        };
+        let why = why.replace('\n', " ").replace('|', "\\|");
+        let why: String = why.chars().take(160).collect();
+        s.push_str(&format!("- `{}` ({}): {kind}: {why}\n", r.name, r.op_type));
+    }
+    s
+}
+
+/// The conformance directory: `$STARKML_CONFORMANCE_DIR` or `../shared/conformance` beside the
+/// repository.
+pub fn default_dir() -> PathBuf {
+    std::env::var_os("STARKML_CONFORMANCE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance")))
+}
