@@ -1,0 +1,174 @@
+//! Malformed ONNX files and inputs give their specific error, never a panic.
+
+use runtime::RuntimeError;
+use starkml_tests::onnx_build::{self as ob, attr_empty_tensor, attr_float, attr_int, node};
+use transpiler::{transpile, Calibration, TranspileError, TranspileOptions};
+
+fn compile(bytes: &[u8]) -> Result<runtime::Program, TranspileError> {
+    transpile(bytes, &TranspileOptions::default())
+}
+
+#[test]
+fn the_valid_base_model_compiles_and_runs() {
+    let p = compile(&ob::bytes(&ob::linear_relu())).unwrap_or_else(|e| panic!("{e}"));
+    let out = runtime::run(&p, &[vec![1.0, 2.0, 3.0, 4.0]]).unwrap_or_else(|e| panic!("{e}"));
+    // relu([1,2,3,4] @ W + b) with W[i][j] = (3i + j - 6) / 8
+    let want: Vec<f64> = (0..3)
+        .map(|j| {
+            let b = [0.5, -0.25, 0.0][j];
+            let s: f64 = (0..4).map(|i| (i as f64 + 1.0) * ((3 * i + j) as f64 - 6.0) / 8.0).sum();
+            (s + b).max(0.0)
+        })
+        .collect();
+    for (g, w) in out[0].to_f64().iter().zip(&want) {
+        assert!((g - w).abs() < 1e-3, "{g} vs {w}");
+    }
+}
+
+#[test]
+fn truncated_files_are_errors() {
+    let bytes = std::fs::read(models::data_dir().join("mlp_small.onnx")).unwrap_or_default();
+    assert!(!bytes.is_empty());
+    for len in (0..bytes.len()).step_by(97) {
+        assert!(compile(&bytes[..len]).is_err(), "truncated at {len} compiled");
+    }
+    assert!(matches!(compile(&[]), Err(TranspileError::Parse { .. })));
+}
+
+#[test]
+fn random_bytes_are_errors() {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for len in [1usize, 7, 64, 1000, 10_000] {
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                state as u8
+            })
+            .collect();
+        let err = compile(&bytes).err();
+        assert!(matches!(err, Some(TranspileError::Parse { .. }) | Some(TranspileError::InvalidModel { .. })), "{len}: {err:?}");
+    }
+}
+
+#[test]
+fn byte_flips_never_panic() {
+    let bytes = std::fs::read(models::data_dir().join("cnn_small.onnx")).unwrap_or_default();
+    for i in 0..bytes.len() {
+        let mut b = bytes.clone();
+        b[i] ^= 0xa5;
+        let _ = compile(&b);
+    }
+}
+
+#[test]
+fn missing_initializer_names_the_node_and_value() {
+    let mut m = ob::linear_relu();
+    if let Some(g) = m.graph.as_mut() {
+        g.initializer.retain(|t| t.name != "W");
+    }
+    match compile(&ob::bytes(&m)) {
+        Err(TranspileError::UndefinedInput { node, input, .. }) => assert_eq!((node.as_str(), input.as_str()), ("fc", "W")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn wrong_attribute_type_names_the_attribute() {
+    let mut m = ob::linear_relu();
+    if let Some(g) = m.graph.as_mut() {
+        g.node[0].attribute.push(attr_float("transB", 1.0));
+    }
+    match compile(&ob::bytes(&m)) {
+        Err(TranspileError::BadAttribute { node, attr, .. }) => assert_eq!((node.as_str(), attr.as_str()), ("fc", "transB")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn tensor_attribute_without_payload_is_an_error_not_a_panic() {
+    let mut m = ob::linear_relu();
+    if let Some(g) = m.graph.as_mut() {
+        g.node.insert(0, node("Constant", "k", &[], &["unused"], vec![attr_empty_tensor("value")]));
+    }
+    match compile(&ob::bytes(&m)) {
+        Err(TranspileError::BadAttribute { node, attr, .. }) => assert_eq!((node.as_str(), attr.as_str()), ("k", "value")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn unsupported_ops_are_all_listed() {
+    let mut m = ob::linear_relu();
+    if let Some(g) = m.graph.as_mut() {
+        g.node.push(node("Softmax", "sm", &["y"], &["p"], vec![attr_int("axis", 1)]));
+        g.node.push(node("FancyOp", "fancy", &["p"], &["q"], vec![]));
+        g.node[3].domain = "com.example".into();
+    }
+    match compile(&ob::bytes(&m)) {
+        Err(TranspileError::UnsupportedOps { nodes }) => {
+            let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+            assert_eq!(names, ["sm", "fancy"]);
+            assert_eq!(nodes[0].op_type, "Softmax");
+            assert_eq!(nodes[0].opset, 13);
+            assert_eq!(nodes[1].domain, "com.example");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn incompatible_shapes_name_the_node() {
+    let mut m = ob::linear_relu();
+    if let Some(g) = m.graph.as_mut() {
+        g.initializer[0].dims = vec![3, 4];
+    }
+    match compile(&ob::bytes(&m)) {
+        Err(TranspileError::Shape { node, .. }) => assert_eq!(node, "fc"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn initializer_with_wrong_value_count_is_a_tensor_error() {
+    let mut m = ob::linear_relu();
+    if let Some(g) = m.graph.as_mut() {
+        g.initializer[0].float_data.pop();
+    }
+    match compile(&ob::bytes(&m)) {
+        Err(TranspileError::BadTensor { name, .. }) => assert_eq!(name, "W"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn wrong_input_shape_and_range_are_run_errors() {
+    let p = compile(&ob::bytes(&ob::linear_relu())).unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(runtime::run(&p, &[vec![1.0; 5]]), Err(RuntimeError::InputShape { .. })));
+    assert!(matches!(runtime::run(&p, &[]), Err(RuntimeError::InputCount { expected: 1, got: 0 })));
+    assert!(matches!(
+        runtime::run(&p, &[vec![0.0, 0.0, 99.0, 0.0]]),
+        Err(RuntimeError::InputOutOfRange { index: 2, .. })
+    ));
+    assert!(matches!(runtime::run(&p, &[vec![0.0, f64::NAN, 0.0, 0.0]]), Err(RuntimeError::InputNotFinite { index: 1, .. })));
+}
+
+#[test]
+fn bad_calibration_json_is_a_calibration_error() {
+    for text in ["{", "[]", "{\"inputs\": 3}", "{\"inputs\": [[1, \"a\"]]}", "{\"nothing\": 1}"] {
+        assert!(matches!(Calibration::from_json(text), Err(TranspileError::Calibration { .. })), "{text}");
+    }
+    let c = Calibration::from_json("{\"inputs\": [[1, 2, 3]]}").unwrap_or_else(|e| panic!("{e}"));
+    let opts = TranspileOptions { calibration: Some(c), ..TranspileOptions::default() };
+    assert!(matches!(transpile(&ob::bytes(&ob::linear_relu()), &opts), Err(TranspileError::Calibration { .. })));
+}
+
+#[test]
+fn a_scale_beyond_the_bound_budget_is_refused() {
+    let opts = TranspileOptions { scale: Some(20), input_range: Some((-1e6, 1e6)), ..TranspileOptions::default() };
+    match transpile(&ob::bytes(&ob::linear_relu()), &opts) {
+        Err(TranspileError::Quantize { scale: 20, source: RuntimeError::BoundTooLarge { .. } }) => {}
+        other => panic!("{other:?}"),
+    }
+}
