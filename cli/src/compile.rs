@@ -33,19 +33,23 @@ fn parse_range(s: &str) -> Result<(f64, f64)> {
     let Some((lo, hi)) = s.split_once(',') else {
         bail!("--input-range must be LO,HI, got '{s}'");
     };
-    let lo: f64 = lo.trim().parse().with_context(|| format!("--input-range: '{lo}' is not a number"))?;
-    let hi: f64 = hi.trim().parse().with_context(|| format!("--input-range: '{hi}' is not a number"))?;
+    let lo: f64 =
+        lo.trim().parse().with_context(|| format!("--input-range: '{lo}' is not a number"))?;
+    let hi: f64 =
+        hi.trim().parse().with_context(|| format!("--input-range: '{hi}' is not a number"))?;
     Ok((lo, hi))
 }
 
 impl CompileCmd {
     /// Runs the command.
     pub fn execute(&self) -> Result<()> {
-        let bytes = std::fs::read(&self.model).with_context(|| format!("cannot read {}", self.model.display()))?;
+        let bytes = std::fs::read(&self.model)
+            .with_context(|| format!("cannot read {}", self.model.display()))?;
         let calibration = match &self.calibrate {
             None => None,
             Some(p) => {
-                let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("cannot read {}", p.display()))?;
                 Some(Calibration::from_json(&text).with_context(|| format!("in {}", p.display()))?)
             }
         };
@@ -56,10 +60,13 @@ impl CompileCmd {
             input_range: self.input_range.as_deref().map(parse_range).transpose()?,
             calibration,
             name,
+            bind_inputs: Vec::new(),
         };
-        let program = transpile(&bytes, &opts).with_context(|| format!("cannot compile {}", self.model.display()))?;
+        let program = transpile(&bytes, &opts)
+            .with_context(|| format!("cannot compile {}", self.model.display()))?;
         let out = program.to_bytes();
-        std::fs::write(&self.output, &out).with_context(|| format!("cannot write {}", self.output.display()))?;
+        std::fs::write(&self.output, &out)
+            .with_context(|| format!("cannot write {}", self.output.display()))?;
         let stats = program.stats();
         let scale = program.inputs.first().and_then(|i| program.tensor(*i)).map_or(0, |t| t.scale);
         eprintln!(

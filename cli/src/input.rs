@@ -43,7 +43,11 @@ fn parse_obj(v: &Value, path: &str) -> Result<Given> {
         Some(Value::Array(dims)) => Some(
             dims.iter()
                 .enumerate()
-                .map(|(i, d)| d.as_u64().map(|x| x as usize).with_context(|| format!("{path}.shape[{i}] is not a non-negative integer")))
+                .map(|(i, d)| {
+                    d.as_u64()
+                        .map(|x| x as usize)
+                        .with_context(|| format!("{path}.shape[{i}] is not a non-negative integer"))
+                })
                 .collect::<Result<Vec<_>>>()?,
         ),
         Some(_) => bail!("{path}.shape is not a list"),
@@ -68,20 +72,38 @@ pub fn parse_inputs(text: &str, program: &Program) -> Result<Vec<Vec<f64>>> {
             out
         }
         Value::Object(_) => vec![parse_obj(&v, "input")?],
-        Value::Array(items) => items.iter().enumerate().map(|(i, x)| parse_obj(x, &format!("[{i}]"))).collect::<Result<_>>()?,
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, x)| parse_obj(x, &format!("[{i}]")))
+            .collect::<Result<_>>()?,
         _ => bail!("expected an object or a list of objects"),
     };
     if given.len() != program.inputs.len() {
-        bail!("the program takes {} input(s), the file gives {}", program.inputs.len(), given.len());
+        bail!(
+            "the program takes {} input(s), the file gives {}",
+            program.inputs.len(),
+            given.len()
+        );
     }
     let mut out = Vec::with_capacity(given.len());
     for (k, id) in program.inputs.iter().enumerate() {
         let t = program.tensor(*id).context("program input missing")?;
-        let by_name = given.iter().all(|g| g.name.is_some()) && given.iter().any(|g| g.name.as_deref() == Some(&t.name));
-        let g = if by_name { given.iter().find(|g| g.name.as_deref() == Some(&t.name)).context("unreachable")? } else { &given[k] };
+        let by_name = given.iter().all(|g| g.name.is_some())
+            && given.iter().any(|g| g.name.as_deref() == Some(&t.name));
+        let g = if by_name {
+            given.iter().find(|g| g.name.as_deref() == Some(&t.name)).context("unreachable")?
+        } else {
+            &given[k]
+        };
         if let Some(shape) = &g.shape {
             if *shape != t.shape {
-                bail!("input '{}' has shape {:?} in the file, the program expects {:?}", t.name, shape, t.shape);
+                bail!(
+                    "input '{}' has shape {:?} in the file, the program expects {:?}",
+                    t.name,
+                    shape,
+                    t.shape
+                );
             }
         }
         let n: usize = t.shape.iter().product();
@@ -95,6 +117,7 @@ pub fn parse_inputs(text: &str, program: &Program) -> Result<Vec<Vec<f64>>> {
 
 /// Reads and parses an input file.
 pub fn read_inputs(path: &Path, program: &Program) -> Result<Vec<Vec<f64>>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     parse_inputs(&text, program).with_context(|| format!("in {}", path.display()))
 }

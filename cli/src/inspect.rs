@@ -39,17 +39,27 @@ impl InspectCmd {
         println!("  MACs        {}", s.macs);
         let scales: Vec<String> = s.scales.iter().map(|x| x.to_string()).collect();
         println!("  scales      {} (fractional bits)", scales.join(", "));
-        println!("  max bound   2^{} (budget 2^{})", s.max_bound_bits, runtime::bounds::MAX_BOUND_BITS);
+        println!(
+            "  max bound   2^{} (budget 2^{})",
+            s.max_bound_bits,
+            runtime::bounds::MAX_BOUND_BITS
+        );
         for id in &p.inputs {
             if let Some(t) = p.tensor(*id) {
                 if let TensorKind::Input { lo, hi } = t.kind {
-                    println!("  input       {} {:?} range [{lo}, {hi}] scale {}", t.name, t.shape, t.scale);
+                    println!(
+                        "  input       {} {:?} range [{lo}, {hi}] scale {}",
+                        t.name, t.shape, t.scale
+                    );
                 }
             }
         }
         for id in &p.outputs {
             if let Some(t) = p.tensor(*id) {
-                println!("  output      {} {:?} scale {} bound {}", t.name, t.shape, t.scale, t.bound);
+                println!(
+                    "  output      {} {:?} scale {} bound {}",
+                    t.name, t.shape, t.scale, t.bound
+                );
             }
         }
         Ok(())

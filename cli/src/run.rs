@@ -43,11 +43,18 @@ impl RunCmd {
             .outputs
             .iter()
             .zip(&outputs)
-            .map(|(id, t)| (program.tensor(*id).map(|i| i.name.clone()).unwrap_or_default(), t.shape.clone(), t.to_f64()))
+            .map(|(id, t)| {
+                (
+                    program.tensor(*id).map(|i| i.name.clone()).unwrap_or_default(),
+                    t.shape.clone(),
+                    t.to_f64(),
+                )
+            })
             .collect();
         let top = named.first().map(|(_, _, d)| argmax(d)).unwrap_or(0);
         if self.json {
-            let outs: Vec<_> = named.iter().map(|(n, s, d)| json!({"name": n, "shape": s, "data": d})).collect();
+            let outs: Vec<_> =
+                named.iter().map(|(n, s, d)| json!({"name": n, "shape": s, "data": d})).collect();
             println!("{}", json!({"outputs": outs, "argmax": top}));
         } else {
             for (n, s, d) in &named {

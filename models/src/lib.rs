@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 /// The five benchmark models, smallest first.
-pub const ALL_MODELS: &[&str] = &["logreg_iris", "mlp_small", "cnn_small", "mlp_medium", "mlp_large"];
+pub const ALL_MODELS: &[&str] =
+    &["logreg_iris", "mlp_small", "cnn_small", "mlp_medium", "mlp_large"];
 
 /// Errors of the loader.
 #[derive(Debug, thiserror::Error)]
@@ -88,7 +89,8 @@ pub fn data_dir() -> PathBuf {
 }
 
 fn json<T: for<'de> Deserialize<'de>>(path: PathBuf) -> Result<T, ModelsError> {
-    let text = std::fs::read_to_string(&path).map_err(|source| ModelsError::Io { path: path.clone(), source })?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|source| ModelsError::Io { path: path.clone(), source })?;
     serde_json::from_str(&text).map_err(|source| ModelsError::Json { path, source })
 }
 
@@ -116,6 +118,7 @@ impl Fixture {
     /// # Errors
     /// [`ModelsError::Io`].
     pub fn onnx_bytes(&self) -> Result<Vec<u8>, ModelsError> {
-        std::fs::read(&self.onnx).map_err(|source| ModelsError::Io { path: self.onnx.clone(), source })
+        std::fs::read(&self.onnx)
+            .map_err(|source| ModelsError::Io { path: self.onnx.clone(), source })
     }
 }

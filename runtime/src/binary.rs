@@ -85,7 +85,12 @@ fn usizes(v: &[usize]) -> impl Iterator<Item = i64> + '_ {
 fn encode_op(op: &Op) -> (u32, Vec<i64>) {
     let pool = |p: &PoolParams| {
         let mut v = vec![p.kernel.len() as i64, i64::from(p.ceil_mode)];
-        v.extend(usizes(&p.kernel).chain(usizes(&p.strides)).chain(usizes(&p.dilations)).chain(usizes(&p.pads)));
+        v.extend(
+            usizes(&p.kernel)
+                .chain(usizes(&p.strides))
+                .chain(usizes(&p.dilations))
+                .chain(usizes(&p.pads)),
+        );
         v
     };
     let opt = |x: &Option<i64>| match x {
@@ -186,7 +191,12 @@ fn decode_op(code: u32, params: &[i64], field: String) -> Result<Op, RuntimeErro
         2 => {
             let n = p.small(MAX_RANK as i64)?;
             let group = p.small(1 << 20)?;
-            Op::Conv(ConvParams { strides: p.vec(n)?, dilations: p.vec(n)?, pads: p.vec(2 * n)?, group })
+            Op::Conv(ConvParams {
+                strides: p.vec(n)?,
+                dilations: p.vec(n)?,
+                pads: p.vec(2 * n)?,
+                group,
+            })
         }
         3 => Op::Add,
         4 => Op::Sub,
@@ -203,9 +213,17 @@ fn decode_op(code: u32, params: &[i64], field: String) -> Result<Op, RuntimeErro
             let pool = p.pool()?;
             Op::AvgPool { pool, count_include_pad: p.flag()? }
         }
-        12 => Op::ArgMax { axis: p.small(MAX_RANK as i64)?, keepdims: p.flag()?, select_last: p.flag()? },
+        12 => Op::ArgMax {
+            axis: p.small(MAX_RANK as i64)?,
+            keepdims: p.flag()?,
+            select_last: p.flag()?,
+        },
         13 => Op::Reshape,
-        14 => Op::Transpose { perm: (0..params.len().min(MAX_RANK + 1)).map(|_| p.small(MAX_RANK as i64)).collect::<Result<_, _>>()? },
+        14 => Op::Transpose {
+            perm: (0..params.len().min(MAX_RANK + 1))
+                .map(|_| p.small(MAX_RANK as i64))
+                .collect::<Result<_, _>>()?,
+        },
         15 => Op::Concat { axis: p.small(MAX_RANK as i64)? },
         16 => {
             let axis = p.small(MAX_RANK as i64)?;
@@ -290,10 +308,17 @@ impl Program {
         }
         let version = u16::from_le_bytes([bytes[4], bytes[5]]);
         if version != FORMAT_VERSION {
-            return Err(RuntimeError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
+            return Err(RuntimeError::UnsupportedVersion {
+                found: version,
+                supported: FORMAT_VERSION,
+            });
         }
-        let pb = PbProgram::decode(&bytes[6..]).map_err(|e| RuntimeError::Decode { reason: e.to_string() })?;
-        let field = |f: String, reason: &str| RuntimeError::InvalidField { field: f, reason: reason.to_string() };
+        let pb = PbProgram::decode(&bytes[6..])
+            .map_err(|e| RuntimeError::Decode { reason: e.to_string() })?;
+        let field = |f: String, reason: &str| RuntimeError::InvalidField {
+            field: f,
+            reason: reason.to_string(),
+        };
         if pb.tensors.len() > MAX_ITEMS || pb.ops.len() > MAX_ITEMS {
             return Err(field("tensors".into(), "too many tensors or ops"));
         }
@@ -302,7 +327,8 @@ impl Program {
             if t.shape.len() > MAX_RANK || t.shape.iter().any(|&d| d > 1 << 28) {
                 return Err(field(format!("tensors[{i}].shape"), "rank or dimension too large"));
             }
-            let scale = u8::try_from(t.scale).map_err(|_| field(format!("tensors[{i}].scale"), "above 255"))?;
+            let scale = u8::try_from(t.scale)
+                .map_err(|_| field(format!("tensors[{i}].scale"), "above 255"))?;
             let kind = match t.kind {
                 0 => TensorKind::Value,
                 1 => TensorKind::Input { lo: t.lo, hi: t.hi },

@@ -25,7 +25,9 @@ pub fn compute_bounds(program: &Program) -> Result<Vec<u64>, RuntimeError> {
     let mut out: Vec<u128> = vec![0; program.tensors.len()];
     for (i, t) in program.tensors.iter().enumerate() {
         out[i] = match &t.kind {
-            TensorKind::Const(d) => d.iter().map(|v| u128::from(v.unsigned_abs())).max().unwrap_or(0),
+            TensorKind::Const(d) => {
+                d.iter().map(|v| u128::from(v.unsigned_abs())).max().unwrap_or(0)
+            }
             TensorKind::Input { lo, hi } => {
                 let q = |v: f64| {
                     quantize(v, t.scale).map(|x| u128::from(x.unsigned_abs())).ok_or_else(|| {
@@ -91,7 +93,9 @@ pub fn compute_bounds(program: &Program) -> Result<Vec<u64>, RuntimeError> {
                 let half = if *shift == 0 { 0 } else { 1u128 << (shift - 1) };
                 get(0)?.saturating_add(half) >> shift
             }
-            Op::Relu | Op::MaxPool(_) | Op::Reshape | Op::Transpose { .. } | Op::Gather { .. } => get(0)?,
+            Op::Relu | Op::MaxPool(_) | Op::Reshape | Op::Transpose { .. } | Op::Gather { .. } => {
+                get(0)?
+            }
             Op::LeakyRelu { alpha, alpha_shift } => {
                 let x = get(0)?;
                 let prod = x.saturating_mul(u128::from(alpha.unsigned_abs()));
@@ -136,7 +140,10 @@ pub fn compute_bounds(program: &Program) -> Result<Vec<u64>, RuntimeError> {
 }
 
 fn missing(origin: &str) -> RuntimeError {
-    RuntimeError::InvalidField { field: format!("op {origin}"), reason: "tensor id out of range".into() }
+    RuntimeError::InvalidField {
+        field: format!("op {origin}"),
+        reason: "tensor id out of range".into(),
+    }
 }
 
 fn check(program: &Program, i: usize, b: u128) -> Result<(), RuntimeError> {
@@ -144,7 +151,12 @@ fn check(program: &Program, i: usize, b: u128) -> Result<(), RuntimeError> {
     if b >= limit {
         let name = program.tensors.get(i).map(|t| t.name.clone()).unwrap_or_default();
         let bits = 128 - b.leading_zeros();
-        return Err(RuntimeError::BoundTooLarge { tensor: TensorId(i as u32), name, bits, limit: MAX_BOUND_BITS });
+        return Err(RuntimeError::BoundTooLarge {
+            tensor: TensorId(i as u32),
+            name,
+            bits,
+            limit: MAX_BOUND_BITS,
+        });
     }
     Ok(())
 }
@@ -171,7 +183,8 @@ fn matmul_const_bound(w: &[i64], shape: &[usize], bx: u128, left: bool) -> u128 
         for l in 0..lines {
             let s: u128 = (0..len)
                 .map(|k| {
-                    let idx = if left { base + l * st[r - 2] + k } else { base + k * st[r - 2] + l };
+                    let idx =
+                        if left { base + l * st[r - 2] + k } else { base + k * st[r - 2] + l };
                     u128::from(w[idx].unsigned_abs())
                 })
                 .sum();

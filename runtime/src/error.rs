@@ -13,7 +13,9 @@ pub enum RuntimeError {
     #[error("not a starkml program: bad magic bytes (expected \"STKM\")")]
     BadMagic,
     /// The file's format version is not one this build reads.
-    #[error("program format version {found} is not supported (this build reads version {supported})")]
+    #[error(
+        "program format version {found} is not supported (this build reads version {supported})"
+    )]
     UnsupportedVersion {
         /// Version in the file.
         found: u16,
@@ -152,7 +154,9 @@ pub enum RuntimeError {
         origin: String,
     },
     /// A computed value exceeds its tensor's static bound (a bug in the bound analysis).
-    #[error("op {op:?} ({origin}) produced {value}, beyond the static bound {bound} of tensor {tensor}")]
+    #[error(
+        "op {op:?} ({origin}) produced {value}, beyond the static bound {bound} of tensor {tensor}"
+    )]
     BoundViolated {
         /// The op.
         op: OpId,

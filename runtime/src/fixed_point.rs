@@ -54,8 +54,9 @@ pub fn quantize(v: f64, scale: u8) -> Option<i64> {
         return None;
     }
     let q = (v * (1u64 << scale) as f64).round();
-    // 2^63 is exactly representable; anything at or beyond it does not fit.
-    if q >= 9.223_372_036_854_775_807e18 || q < -9.223_372_036_854_775_808e18 {
+    // 2^63 is exactly representable as f64; anything at or beyond it does not fit.
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if !(-TWO_63..TWO_63).contains(&q) {
         return None;
     }
     Some(q as i64)

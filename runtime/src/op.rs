@@ -317,7 +317,10 @@ impl Op {
                     return Err(format!("axis {axis} out of range for {s:?}"));
                 }
                 if numel(indices_shape) != Some(indices.len()) {
-                    return Err(format!("{} indices for index shape {indices_shape:?}", indices.len()));
+                    return Err(format!(
+                        "{} indices for index shape {indices_shape:?}",
+                        indices.len()
+                    ));
                 }
                 if let Some(i) = indices.iter().find(|&&i| i >= s[*axis]) {
                     return Err(format!("index {i} out of range for axis {axis} of {s:?}"));
@@ -337,12 +340,22 @@ impl Op {
                 let mut out = first.shape.to_vec();
                 for x in &inputs[1..] {
                     let same_rest = x.shape.len() == out.len()
-                        && x.shape.iter().zip(&out).enumerate().all(|(i, (a, b))| i == *axis || a == b);
+                        && x.shape
+                            .iter()
+                            .zip(&out)
+                            .enumerate()
+                            .all(|(i, (a, b))| i == *axis || a == b);
                     if !same_rest {
-                        return Err(format!("shapes {:?} and {:?} do not concatenate", first.shape, x.shape));
+                        return Err(format!(
+                            "shapes {:?} and {:?} do not concatenate",
+                            first.shape, x.shape
+                        ));
                     }
                     if x.scale != first.scale {
-                        return Err(format!("input scales differ: {} and {}", first.scale, x.scale));
+                        return Err(format!(
+                            "input scales differ: {} and {}",
+                            first.scale, x.scale
+                        ));
                     }
                     out[*axis] += x.shape[*axis];
                 }
@@ -419,11 +432,22 @@ pub fn conv_shape(p: &ConvParams, x: &[usize], w: &[usize]) -> Result<Vec<usize>
     check_window(n, "pads", &p.pads, 2 * n, 0)?;
     let (c, m) = (x[1], w[0]);
     if p.group == 0 || c % p.group != 0 || m % p.group != 0 || w[1] * p.group != c {
-        return Err(format!("group {} does not fit {c} input / {m} output channels (w {w:?})", p.group));
+        return Err(format!(
+            "group {} does not fit {c} input / {m} output channels (w {w:?})",
+            p.group
+        ));
     }
     let mut out = vec![x[0], m];
     for i in 0..n {
-        out.push(window_out(x[i + 2], w[i + 2], p.strides[i], p.pads[i], p.pads[i + n], p.dilations[i], false)?);
+        out.push(window_out(
+            x[i + 2],
+            w[i + 2],
+            p.strides[i],
+            p.pads[i],
+            p.pads[i + n],
+            p.dilations[i],
+            false,
+        )?);
     }
     check_shape(&out)?;
     Ok(out)
@@ -445,9 +469,20 @@ pub fn pool_shape(p: &PoolParams, x: &[usize]) -> Result<Vec<usize>, String> {
     let mut out = vec![x[0], x[1]];
     for i in 0..n {
         if p.pads[i] >= p.kernel[i] || p.pads[i + n] >= p.kernel[i] {
-            return Err(format!("pads {:?} must be smaller than the kernel {:?}", p.pads, p.kernel));
+            return Err(format!(
+                "pads {:?} must be smaller than the kernel {:?}",
+                p.pads, p.kernel
+            ));
         }
-        out.push(window_out(x[i + 2], p.kernel[i], p.strides[i], p.pads[i], p.pads[i + n], p.dilations[i], p.ceil_mode)?);
+        out.push(window_out(
+            x[i + 2],
+            p.kernel[i],
+            p.strides[i],
+            p.pads[i],
+            p.pads[i + n],
+            p.dilations[i],
+            p.ceil_mode,
+        )?);
     }
     check_shape(&out)?;
     Ok(out)

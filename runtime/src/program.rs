@@ -114,7 +114,10 @@ impl Program {
                 field(format!("tensors[{i}].shape"), format!("{:?} is too large", t.shape))
             })?;
             if t.scale > MAX_SCALE {
-                return Err(field(format!("tensors[{i}].scale"), format!("{} > {MAX_SCALE}", t.scale)));
+                return Err(field(
+                    format!("tensors[{i}].scale"),
+                    format!("{} > {MAX_SCALE}", t.scale),
+                ));
             }
             match &t.kind {
                 TensorKind::Const(data) => {
@@ -139,13 +142,24 @@ impl Program {
             let i = id.0 as usize;
             match self.tensors.get(i).map(|t| &t.kind) {
                 Some(TensorKind::Input { .. }) if !input_seen[i] => input_seen[i] = true,
-                _ => return Err(field(format!("inputs[{k}]"), format!("{id} is not an unlisted input tensor"))),
+                _ => {
+                    return Err(field(
+                        format!("inputs[{k}]"),
+                        format!("{id} is not an unlisted input tensor"),
+                    ))
+                }
             }
         }
-        if let Some(i) = self.tensors.iter().enumerate().position(|(i, t)| {
-            matches!(t.kind, TensorKind::Input { .. }) && !input_seen[i]
-        }) {
-            return Err(field(format!("tensors[{i}]"), "input tensor missing from the input list".into()));
+        if let Some(i) = self
+            .tensors
+            .iter()
+            .enumerate()
+            .position(|(i, t)| matches!(t.kind, TensorKind::Input { .. }) && !input_seen[i])
+        {
+            return Err(field(
+                format!("tensors[{i}]"),
+                "input tensor missing from the input list".into(),
+            ));
         }
         for (k, node) in self.ops.iter().enumerate() {
             let op = OpId(k as u32);
@@ -155,7 +169,13 @@ impl Program {
                     Some(info) if defined[t.0 as usize] => {
                         operands.push(Operand { shape: &info.shape, scale: info.scale })
                     }
-                    _ => return Err(RuntimeError::NotTopological { op, origin: node.origin.clone(), tensor: t }),
+                    _ => {
+                        return Err(RuntimeError::NotTopological {
+                            op,
+                            origin: node.origin.clone(),
+                            tensor: t,
+                        })
+                    }
                 }
             }
             let out_idx = node.output.0 as usize;
@@ -177,7 +197,10 @@ impl Program {
             let (mut shape, scale) = node.op.infer(&operands).map_err(invalid)?;
             if node.op == Op::Reshape {
                 if numel(&out.shape) != numel(operands[0].shape) {
-                    return Err(invalid(format!("cannot reshape {:?} to {:?}", operands[0].shape, out.shape)));
+                    return Err(invalid(format!(
+                        "cannot reshape {:?} to {:?}",
+                        operands[0].shape, out.shape
+                    )));
                 }
                 shape = out.shape.clone();
             }

@@ -51,7 +51,11 @@ pub fn op_attrs(op: &Op) -> String {
         }
         Op::MaxPool(p) => pool_attrs(p),
         Op::AvgPool { pool, count_include_pad } => {
-            format!("{}{}", pool_attrs(pool), if *count_include_pad { " count_include_pad" } else { "" })
+            format!(
+                "{}{}",
+                pool_attrs(pool),
+                if *count_include_pad { " count_include_pad" } else { "" }
+            )
         }
         Op::ArgMax { axis, keepdims, select_last } => format!(
             " axis={axis}{}{}",
@@ -80,7 +84,13 @@ impl fmt::Display for Program {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "program \"{}\"", self.name.escape_debug())?;
         for (i, t) in self.tensors.iter().enumerate() {
-            let head = format!("%{i} \"{}\": {} s{} |x|<={}", t.name.escape_debug(), dims(&t.shape), t.scale, t.bound);
+            let head = format!(
+                "%{i} \"{}\": {} s{} |x|<={}",
+                t.name.escape_debug(),
+                dims(&t.shape),
+                t.scale,
+                t.bound
+            );
             match &t.kind {
                 TensorKind::Input { lo, hi } => writeln!(f, "input  {head} range=[{lo}, {hi}]")?,
                 TensorKind::Const(d) => writeln!(f, "const  {head} blake3={}", const_digest(d))?,

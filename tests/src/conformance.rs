@@ -59,7 +59,10 @@ pub fn run_case(dir: &Path, input_names: &[String]) -> Outcome {
     match catch_unwind(AssertUnwindSafe(|| run_case_inner(dir, input_names))) {
         Ok(o) => o,
         Err(p) => {
-            let msg = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
             Outcome::Crashed(msg.unwrap_or_else(|| "panic".into()))
         }
     }
@@ -98,7 +101,11 @@ fn run_case_inner(dir: &Path, input_names: &[String]) -> Outcome {
             samples: inputs.iter().map(|t| vec![t.data.clone()]).collect(),
             names: Some(input_names.to_vec()),
         };
-        let opts = TranspileOptions { calibration: Some(calibration), bind_inputs: bind, ..TranspileOptions::default() };
+        let opts = TranspileOptions {
+            calibration: Some(calibration),
+            bind_inputs: bind,
+            ..TranspileOptions::default()
+        };
         transpile(&bytes, &opts)
     };
     // First with every float input at run time; if that is refused, with the float inputs
@@ -131,14 +138,19 @@ fn run_case_inner(dir: &Path, input_names: &[String]) -> Outcome {
     }
     for (k, (g, want)) in got.iter().zip(&outputs).enumerate() {
         if g.shape != want.shape {
-            return Outcome::Wrong(format!("output {k}: shape {:?}, expected {:?}", g.shape, want.shape));
+            return Outcome::Wrong(format!(
+                "output {k}: shape {:?}, expected {:?}",
+                g.shape, want.shape
+            ));
         }
         let vals = g.to_f64();
         let unit = (2f64).powi(-i32::from(g.scale));
         for (i, (x, w)) in vals.iter().zip(&want.data).enumerate() {
             let tol = if g.scale == 0 { 0.0 } else { TOLERANCE_K * unit * w.abs().max(1.0) };
             if (x - w).abs() > tol {
-                return Outcome::Wrong(format!("output {k}[{i}] = {x}, expected {w} (tolerance {tol:.2e})"));
+                return Outcome::Wrong(format!(
+                    "output {k}[{i}] = {x}, expected {w} (tolerance {tol:.2e})"
+                ));
             }
         }
     }
@@ -151,20 +163,32 @@ fn run_case_inner(dir: &Path, input_names: &[String]) -> Outcome {
 /// When the index is missing or malformed.
 pub fn run_all(root: &Path) -> Result<Vec<CaseResult>, String> {
     let index_path = root.join("index.json");
-    let text = std::fs::read_to_string(&index_path).map_err(|e| format!("{}: {e}", index_path.display()))?;
-    let index: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", index_path.display()))?;
-    let cases = index.get("cases").and_then(|c| c.as_array()).ok_or("index.json has no 'cases' list")?;
+    let text = std::fs::read_to_string(&index_path)
+        .map_err(|e| format!("{}: {e}", index_path.display()))?;
+    let index: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", index_path.display()))?;
+    let cases =
+        index.get("cases").and_then(|c| c.as_array()).ok_or("index.json has no 'cases' list")?;
     let mut out = Vec::new();
     for c in cases {
         let s = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
         let names: Vec<String> = c
             .get("inputs")
             .and_then(|v| v.as_array())
-            .map(|a| a.iter().filter_map(|i| i.get("name").and_then(|n| n.as_str()).map(String::from)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|i| i.get("name").and_then(|n| n.as_str()).map(String::from))
+                    .collect()
+            })
             .unwrap_or_default();
         let name = s("name");
         let outcome = run_case(&root.join(&name), &names);
-        out.push(CaseResult { name, op_type: s("op_type"), expanded: c.get("expanded").and_then(|v| v.as_bool()).unwrap_or(false), outcome });
+        out.push(CaseResult {
+            name,
+            op_type: s("op_type"),
+            expanded: c.get("expanded").and_then(|v| v.as_bool()).unwrap_or(false),
+            outcome,
+        });
     }
     Ok(out)
 }
@@ -189,10 +213,22 @@ pub fn tally(results: &[CaseResult]) -> BTreeMap<String, ([usize; 4], [usize; 4]
 /// Cases refused by design, with the reason: they are reported as unsupported and left out
 /// of the claimed ops' pass rates.
 pub const OUT_OF_SCOPE: &[(&str, &str)] = &[
-    ("test_batchnorm_epsilon_training_mode", "training-mode batch norm computes batch statistics: a training op"),
-    ("test_batchnorm_example_training_mode", "training-mode batch norm computes batch statistics: a training op"),
-    ("test_maxpool_with_argmax_2d_precomputed_pads", "the Indices output of MaxPool (used only by MaxUnpool)"),
-    ("test_maxpool_with_argmax_2d_precomputed_strides", "the Indices output of MaxPool (used only by MaxUnpool)"),
+    (
+        "test_batchnorm_epsilon_training_mode",
+        "training-mode batch norm computes batch statistics: a training op",
+    ),
+    (
+        "test_batchnorm_example_training_mode",
+        "training-mode batch norm computes batch statistics: a training op",
+    ),
+    (
+        "test_maxpool_with_argmax_2d_precomputed_pads",
+        "the Indices output of MaxPool (used only by MaxUnpool)",
+    ),
+    (
+        "test_maxpool_with_argmax_2d_precomputed_strides",
+        "the Indices output of MaxPool (used only by MaxUnpool)",
+    ),
 ];
 
 /// The out-of-scope reason of a case, if any.
@@ -202,8 +238,10 @@ pub fn out_of_scope(case: &str) -> Option<&'static str> {
 
 /// Pass rate of a claimed op over its plain, in-scope cases (`None` without such cases).
 pub fn claim_rate(results: &[CaseResult], op: &str) -> Option<f64> {
-    let cases: Vec<&CaseResult> =
-        results.iter().filter(|r| r.op_type == op && !r.expanded && out_of_scope(&r.name).is_none()).collect();
+    let cases: Vec<&CaseResult> = results
+        .iter()
+        .filter(|r| r.op_type == op && !r.expanded && out_of_scope(&r.name).is_none())
+        .collect();
     let passed = cases.iter().filter(|r| r.outcome == Outcome::Passed).count();
     (!cases.is_empty()).then(|| passed as f64 / cases.len() as f64)
 }
@@ -220,12 +258,16 @@ pub fn report(results: &[CaseResult]) -> String {
     s.push_str("# ONNX operator conformance\n\n");
     s.push_str("Generated by `cargo run --release -p starkml-tests --bin conformance -- ../shared/conformance CONFORMANCE.md`\n");
     s.push_str("over the ONNX backend node-test cases in `../shared/conformance` (onnx 1.23.2). Each case is\n");
-    s.push_str("transpiled with its own inputs as calibration samples (automatic scale, at most 16\n");
+    s.push_str(
+        "transpiled with its own inputs as calibration samples (automatic scale, at most 16\n",
+    );
     s.push_str("fractional bits), run by the fixed-point runtime and compared with the expected outputs:\n");
     s.push_str(&format!(
         "real outputs within `{TOLERANCE_K} * 2^-scale * max(1, |expected|)`, ArgMax indices exactly.\n\n"
     ));
-    s.push_str("*Plain* cases test the op itself; *expanded* cases spell the op out in other ops (their\n");
+    s.push_str(
+        "*Plain* cases test the op itself; *expanded* cases spell the op out in other ops (their\n",
+    );
     s.push_str("outcome depends on those). A claimed op is one in the transpiler's registry; the claim is\n");
     s.push_str("that its plain cases pass, with a clear *unsupported* error for the variants it refuses.\n\n");
     let all: [usize; 4] = results.iter().fold([0; 4], |mut a, r| {
@@ -245,7 +287,9 @@ pub fn report(results: &[CaseResult]) -> String {
         all[2],
         all[3]
     ));
-    s.push_str("Out of scope by design (reported as unsupported, left out of the claimed pass rate):\n\n");
+    s.push_str(
+        "Out of scope by design (reported as unsupported, left out of the claimed pass rate):\n\n",
+    );
     for (case, why) in OUT_OF_SCOPE {
         s.push_str(&format!("- `{case}`: {why}\n"));
     }
@@ -259,7 +303,14 @@ pub fn report(results: &[CaseResult]) -> String {
         s.push_str(&format!(
             "| {op} | {} | {} / {} / {} / {} | {rate} | {} / {} / {} / {} |\n",
             if claimed(op) { "yes" } else { "no" },
-            p[0], p[1], p[2], p[3], e[0], e[1], e[2], e[3]
+            p[0],
+            p[1],
+            p[2],
+            p[3],
+            e[0],
+            e[1],
+            e[2],
+            e[3]
         ));
     }
     s.push_str("\n## Cases not passed\n\n");
@@ -280,7 +331,7 @@ pub fn report(results: &[CaseResult]) -> String {
 /// The conformance directory: `$STARKML_CONFORMANCE_DIR` or `../shared/conformance` beside the
 /// repository.
 pub fn default_dir() -> PathBuf {
-    std::env::var_os("STARKML_CONFORMANCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance")))
+    std::env::var_os("STARKML_CONFORMANCE_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance"))
+    })
 }

@@ -66,7 +66,8 @@ impl ModelCase {
             name: Some(name.to_string()),
             ..TranspileOptions::default()
         };
-        let program = transpile(&fixture.onnx_bytes().expect("onnx"), &opts).expect("model compiles");
+        let program =
+            transpile(&fixture.onnx_bytes().expect("onnx"), &opts).expect("model compiles");
         ModelCase { fixture, program }
     }
 

@@ -2,16 +2,24 @@
 //! its plain in-scope cases. Needs `../shared/conformance` beside the repository (or
 //! `STARKML_CONFORMANCE_DIR`).
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 use starkml_tests::conformance::{claim_rate, claimed, default_dir, run_all, Outcome};
 
 #[test]
 fn conformance_cases_pass_for_claimed_ops_and_never_crash() {
     let dir = default_dir();
-    let results = run_all(&dir).unwrap_or_else(|e| panic!("conformance cases not found at {}: {e}", dir.display()));
+    let results = run_all(&dir)
+        .unwrap_or_else(|e| panic!("conformance cases not found at {}: {e}", dir.display()));
     assert!(results.len() >= 400, "only {} cases", results.len());
-    let crashed: Vec<&str> = results.iter().filter(|r| matches!(r.outcome, Outcome::Crashed(_))).map(|r| r.name.as_str()).collect();
+    let crashed: Vec<&str> = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Crashed(_)))
+        .map(|r| r.name.as_str())
+        .collect();
     assert!(crashed.is_empty(), "crashed: {crashed:?}");
-    let mut ops: Vec<&str> = results.iter().map(|r| r.op_type.as_str()).filter(|o| claimed(o)).collect();
+    let mut ops: Vec<&str> =
+        results.iter().map(|r| r.op_type.as_str()).filter(|o| claimed(o)).collect();
     ops.sort_unstable();
     ops.dedup();
     assert!(ops.len() >= 20, "claimed ops with cases: {ops:?}");

@@ -1,5 +1,7 @@
 //! Malformed ONNX files and inputs give their specific error, never a panic.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 use runtime::RuntimeError;
 use starkml_tests::onnx_build::{self as ob, attr_empty_tensor, attr_float, attr_int, node};
 use transpiler::{transpile, Calibration, TranspileError, TranspileOptions};
@@ -48,7 +50,13 @@ fn random_bytes_are_errors() {
             })
             .collect();
         let err = compile(&bytes).err();
-        assert!(matches!(err, Some(TranspileError::Parse { .. }) | Some(TranspileError::InvalidModel { .. })), "{len}: {err:?}");
+        assert!(
+            matches!(
+                err,
+                Some(TranspileError::Parse { .. }) | Some(TranspileError::InvalidModel { .. })
+            ),
+            "{len}: {err:?}"
+        );
     }
 }
 
@@ -69,7 +77,9 @@ fn missing_initializer_names_the_node_and_value() {
         g.initializer.retain(|t| t.name != "W");
     }
     match compile(&ob::bytes(&m)) {
-        Err(TranspileError::UndefinedInput { node, input, .. }) => assert_eq!((node.as_str(), input.as_str()), ("fc", "W")),
+        Err(TranspileError::UndefinedInput { node, input, .. }) => {
+            assert_eq!((node.as_str(), input.as_str()), ("fc", "W"))
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -81,7 +91,9 @@ fn wrong_attribute_type_names_the_attribute() {
         g.node[0].attribute.push(attr_float("transB", 1.0));
     }
     match compile(&ob::bytes(&m)) {
-        Err(TranspileError::BadAttribute { node, attr, .. }) => assert_eq!((node.as_str(), attr.as_str()), ("fc", "transB")),
+        Err(TranspileError::BadAttribute { node, attr, .. }) => {
+            assert_eq!((node.as_str(), attr.as_str()), ("fc", "transB"))
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -93,7 +105,9 @@ fn tensor_attribute_without_payload_is_an_error_not_a_panic() {
         g.node.insert(0, node("Constant", "k", &[], &["unused"], vec![attr_empty_tensor("value")]));
     }
     match compile(&ob::bytes(&m)) {
-        Err(TranspileError::BadAttribute { node, attr, .. }) => assert_eq!((node.as_str(), attr.as_str()), ("k", "value")),
+        Err(TranspileError::BadAttribute { node, attr, .. }) => {
+            assert_eq!((node.as_str(), attr.as_str()), ("k", "value"))
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -151,24 +165,38 @@ fn wrong_input_shape_and_range_are_run_errors() {
         runtime::run(&p, &[vec![0.0, 0.0, 99.0, 0.0]]),
         Err(RuntimeError::InputOutOfRange { index: 2, .. })
     ));
-    assert!(matches!(runtime::run(&p, &[vec![0.0, f64::NAN, 0.0, 0.0]]), Err(RuntimeError::InputNotFinite { index: 1, .. })));
+    assert!(matches!(
+        runtime::run(&p, &[vec![0.0, f64::NAN, 0.0, 0.0]]),
+        Err(RuntimeError::InputNotFinite { index: 1, .. })
+    ));
 }
 
 #[test]
 fn bad_calibration_json_is_a_calibration_error() {
     for text in ["{", "[]", "{\"inputs\": 3}", "{\"inputs\": [[1, \"a\"]]}", "{\"nothing\": 1}"] {
-        assert!(matches!(Calibration::from_json(text), Err(TranspileError::Calibration { .. })), "{text}");
+        assert!(
+            matches!(Calibration::from_json(text), Err(TranspileError::Calibration { .. })),
+            "{text}"
+        );
     }
     let c = Calibration::from_json("{\"inputs\": [[1, 2, 3]]}").unwrap_or_else(|e| panic!("{e}"));
     let opts = TranspileOptions { calibration: Some(c), ..TranspileOptions::default() };
-    assert!(matches!(transpile(&ob::bytes(&ob::linear_relu()), &opts), Err(TranspileError::Calibration { .. })));
+    assert!(matches!(
+        transpile(&ob::bytes(&ob::linear_relu()), &opts),
+        Err(TranspileError::Calibration { .. })
+    ));
 }
 
 #[test]
 fn a_scale_beyond_the_bound_budget_is_refused() {
-    let opts = TranspileOptions { scale: Some(20), input_range: Some((-1e6, 1e6)), ..TranspileOptions::default() };
+    let opts = TranspileOptions {
+        scale: Some(20),
+        input_range: Some((-1e6, 1e6)),
+        ..TranspileOptions::default()
+    };
     match transpile(&ob::bytes(&ob::linear_relu()), &opts) {
-        Err(TranspileError::Quantize { scale: 20, source: RuntimeError::BoundTooLarge { .. } }) => {}
+        Err(TranspileError::Quantize { scale: 20, source: RuntimeError::BoundTooLarge { .. } }) => {
+        }
         other => panic!("{other:?}"),
     }
 }

@@ -4,6 +4,8 @@
 //! bits for all five. Tolerance: argmax agrees on 20/20 test samples and every output value is
 //! within 0.01 of the float reference.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 use starkml_tests::ModelCase;
 
 const TOLERANCE: f64 = 0.01;
@@ -15,7 +17,11 @@ fn check(name: &str) {
     let acc = case.accuracy();
     assert_eq!(acc.samples, 20, "{name}: samples");
     assert_eq!(acc.argmax_agree, 20, "{name}: argmax agreement {acc:?}");
-    assert!(acc.max_abs_err <= TOLERANCE, "{name}: max abs error {} > {TOLERANCE}", acc.max_abs_err);
+    assert!(
+        acc.max_abs_err <= TOLERANCE,
+        "{name}: max abs error {} > {TOLERANCE}",
+        acc.max_abs_err
+    );
 }
 
 #[test]
@@ -56,7 +62,8 @@ fn coarse_scale_exceeds_tolerance() {
 fn canonical_inputs_match_expected() {
     for name in models::ALL_MODELS {
         let case = ModelCase::new(name);
-        let out = runtime::run(&case.program, &[case.fixture.input.data.clone()]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let out = runtime::run(&case.program, std::slice::from_ref(&case.fixture.input.data))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
         let got = out[0].to_f64();
         assert_eq!(starkml_tests::argmax(&got), case.fixture.expected.argmax, "{name}");
         for (g, w) in got.iter().zip(&case.fixture.expected.data) {

@@ -1,5 +1,7 @@
 //! The binary program form: round trips, digest stability, and untrusted bytes.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 use runtime::{Program, RuntimeError, TensorId};
 use starkml_tests::ModelCase;
 
@@ -35,7 +37,10 @@ fn header_errors_are_specific() {
     assert_eq!(Program::from_bytes(&bad), Err(RuntimeError::BadMagic));
     let mut v2 = bytes.clone();
     v2[4] = 2;
-    assert_eq!(Program::from_bytes(&v2), Err(RuntimeError::UnsupportedVersion { found: 2, supported: 1 }));
+    assert_eq!(
+        Program::from_bytes(&v2),
+        Err(RuntimeError::UnsupportedVersion { found: 2, supported: 1 })
+    );
     let mut junk = bytes[..6].to_vec();
     junk.extend_from_slice(&[0xff; 16]);
     assert!(matches!(Program::from_bytes(&junk), Err(RuntimeError::Decode { .. })));
@@ -59,10 +64,15 @@ fn tampered_programs_are_rejected_with_the_failed_check() {
     let mut shape = p.clone();
     let out = shape.ops[0].output.0 as usize;
     shape.tensors[out].shape = vec![1, 33];
-    assert!(matches!(reload(&shape), Err(RuntimeError::ShapeMismatch { .. }) | Err(RuntimeError::InvalidOp { .. })));
+    assert!(matches!(
+        reload(&shape),
+        Err(RuntimeError::ShapeMismatch { .. }) | Err(RuntimeError::InvalidOp { .. })
+    ));
 
     let mut weights = p.clone();
-    if let Some(t) = weights.tensors.iter_mut().find(|t| matches!(t.kind, runtime::TensorKind::Const(_))) {
+    if let Some(t) =
+        weights.tensors.iter_mut().find(|t| matches!(t.kind, runtime::TensorKind::Const(_)))
+    {
         if let runtime::TensorKind::Const(d) = &mut t.kind {
             d.pop();
         }

@@ -2,6 +2,8 @@
 //! quantisation or the text form shows up here in review; accept it with `cargo insta review`
 //! or `INSTA_UPDATE=always cargo test -p starkml-tests --test snapshots`.
 
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
 use starkml_tests::ModelCase;
 
 fn snap(name: &str) {

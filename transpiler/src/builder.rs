@@ -35,7 +35,10 @@ impl Node<'_> {
     /// # Errors
     /// [`TranspileError::Shape`] when it is absent.
     pub fn input(&self, i: usize) -> Result<&Arg, TranspileError> {
-        self.inputs.get(i).and_then(|a| a.as_ref()).ok_or_else(|| self.ctx.shape(format!("required input #{i} is missing")))
+        self.inputs
+            .get(i)
+            .and_then(|a| a.as_ref())
+            .ok_or_else(|| self.ctx.shape(format!("required input #{i} is missing")))
     }
 
     /// Optional input `i`.
@@ -50,7 +53,9 @@ impl Node<'_> {
     pub fn const_input(&self, i: usize, what: &str) -> Result<&ConstTensor, TranspileError> {
         match self.input(i)? {
             Arg::Const(c) => Ok(c),
-            Arg::Dyn(_) => Err(self.ctx.unsupported(format!("input #{i} ({what}) must be a constant"))),
+            Arg::Dyn(_) => {
+                Err(self.ctx.unsupported(format!("input #{i} ({what}) must be a constant")))
+            }
         }
     }
 
@@ -105,7 +110,10 @@ fn node_name(n: &NodeProto, index: usize) -> String {
 /// # Errors
 /// [`TranspileError::UnsupportedOps`] listing every node without a builder, then the first
 /// error of any builder, input or output.
-pub fn build_graph(model: &ModelProto, bind: &[(String, ConstTensor)]) -> Result<IrGraph, TranspileError> {
+pub fn build_graph(
+    model: &ModelProto,
+    bind: &[(String, ConstTensor)],
+) -> Result<IrGraph, TranspileError> {
     let invalid = |reason: &str| TranspileError::InvalidModel { reason: reason.to_string() };
     let Some(g) = model.graph.as_ref() else {
         return Err(invalid("the model has no graph"));
@@ -148,7 +156,8 @@ pub fn build_graph(model: &ModelProto, bind: &[(String, ConstTensor)]) -> Result
         }
     }
     let graph_outputs = g.output.iter().map(|o| o.name.clone()).collect();
-    let mut ctx = Ctx { graph: IrGraph { name: g.name.clone(), ..IrGraph::default() }, uses, graph_outputs };
+    let mut ctx =
+        Ctx { graph: IrGraph { name: g.name.clone(), ..IrGraph::default() }, uses, graph_outputs };
     let mut env: HashMap<String, Arg> = HashMap::new();
     for t in &g.initializer {
         env.insert(t.name.clone(), Arg::Const(read_tensor(t, &t.name)?));
@@ -171,7 +180,9 @@ pub fn build_graph(model: &ModelProto, bind: &[(String, ConstTensor)]) -> Result
         if dtype != DType::Float {
             return Err(TranspileError::BadGraphInput {
                 name: v.name.clone(),
-                reason: format!("{dtype:?} inputs are not supported; only float inputs are quantised"),
+                reason: format!(
+                    "{dtype:?} inputs are not supported; only float inputs are quantised"
+                ),
             });
         }
         ctx.graph.values.push(IrValue { name: v.name.clone(), shape, def: Def::Input });
@@ -226,7 +237,10 @@ pub fn build_graph(model: &ModelProto, bind: &[(String, ConstTensor)]) -> Result
     }
     // 4 ----- graph outputs
     for o in &g.output {
-        let bad = |reason: &str| TranspileError::BadGraphOutput { name: o.name.clone(), reason: reason.to_string() };
+        let bad = |reason: &str| TranspileError::BadGraphOutput {
+            name: o.name.clone(),
+            reason: reason.to_string(),
+        };
         match env.get(&o.name) {
             Some(a) => ctx.graph.outputs.push((o.name.clone(), a.clone())),
             None => return Err(bad("is not produced by any node")),

@@ -16,7 +16,11 @@ pub fn norm_axis(axis: i64, rank: usize) -> Result<usize, String> {
 
 /// The target shape of ONNX `Reshape` (`0` copies the input dimension unless `allowzero`, one
 /// `-1` is inferred).
-pub fn reshape_target(input: &[usize], spec: &[i64], allowzero: bool) -> Result<Vec<usize>, String> {
+pub fn reshape_target(
+    input: &[usize],
+    spec: &[i64],
+    allowzero: bool,
+) -> Result<Vec<usize>, String> {
     let total = numel(input).ok_or("input too large")?;
     let mut out = Vec::with_capacity(spec.len());
     let mut infer = None;
@@ -26,7 +30,11 @@ pub fn reshape_target(input: &[usize], spec: &[i64], allowzero: bool) -> Result<
                 infer = Some(i);
                 out.push(1);
             }
-            0 if !allowzero => out.push(*input.get(i).ok_or_else(|| format!("0 at axis {i} has no input dimension to copy"))?),
+            0 if !allowzero => out.push(
+                *input
+                    .get(i)
+                    .ok_or_else(|| format!("0 at axis {i} has no input dimension to copy"))?,
+            ),
             d if d >= 0 => out.push(d as usize),
             d => return Err(format!("invalid target dimension {d} in {spec:?}")),
         }
@@ -72,12 +80,18 @@ pub fn transpose(c: &ConstTensor, perm: &[usize]) -> ConstTensor {
 }
 
 /// Element-wise `f(a, b)` with broadcasting.
-pub fn binary(a: &ConstTensor, b: &ConstTensor, f: impl Fn(f64, f64) -> f64) -> Result<ConstTensor, String> {
-    let shape = broadcast(&a.shape, &b.shape).ok_or_else(|| format!("shapes {:?} and {:?} do not broadcast", a.shape, b.shape))?;
+pub fn binary(
+    a: &ConstTensor,
+    b: &ConstTensor,
+    f: impl Fn(f64, f64) -> f64,
+) -> Result<ConstTensor, String> {
+    let shape = broadcast(&a.shape, &b.shape)
+        .ok_or_else(|| format!("shapes {:?} and {:?} do not broadcast", a.shape, b.shape))?;
     let ma = broadcast_index_map(&a.shape, &shape);
     let mb = broadcast_index_map(&b.shape, &shape);
     let data = ma.iter().zip(&mb).map(|(&i, &j)| f(a.data[i], b.data[j])).collect();
-    let dtype = if a.dtype == DType::Float || b.dtype == DType::Float { DType::Float } else { a.dtype };
+    let dtype =
+        if a.dtype == DType::Float || b.dtype == DType::Float { DType::Float } else { a.dtype };
     Ok(ConstTensor { shape, data, dtype })
 }
 
@@ -100,7 +114,9 @@ pub fn concat_shape(shapes: &[&[usize]], axis: usize) -> Result<Vec<usize>, Stri
     let first = shapes.first().ok_or("no inputs")?;
     let mut out = first.to_vec();
     for s in &shapes[1..] {
-        if s.len() != first.len() || s.iter().zip(first.iter()).enumerate().any(|(i, (a, b))| i != axis && a != b) {
+        if s.len() != first.len()
+            || s.iter().zip(first.iter()).enumerate().any(|(i, (a, b))| i != axis && a != b)
+        {
             return Err(format!("shapes {first:?} and {s:?} do not concatenate on axis {axis}"));
         }
         out[axis] += s[axis];
@@ -109,7 +125,11 @@ pub fn concat_shape(shapes: &[&[usize]], axis: usize) -> Result<Vec<usize>, Stri
 }
 
 /// ONNX `Gather` of constant data with constant indices.
-pub fn gather(data: &ConstTensor, indices: &ConstTensor, axis: usize) -> Result<ConstTensor, String> {
+pub fn gather(
+    data: &ConstTensor,
+    indices: &ConstTensor,
+    axis: usize,
+) -> Result<ConstTensor, String> {
     let idx = indices.as_ints()?;
     let len = data.shape[axis] as i64;
     let outer: usize = data.shape[..axis].iter().product();

@@ -144,11 +144,19 @@ pub struct NodeCtx {
 impl NodeCtx {
     /// A [`TranspileError::Unsupported`] for this node.
     pub fn unsupported(&self, reason: impl Into<String>) -> TranspileError {
-        TranspileError::Unsupported { node: self.name.clone(), op_type: self.op_type.clone(), reason: reason.into() }
+        TranspileError::Unsupported {
+            node: self.name.clone(),
+            op_type: self.op_type.clone(),
+            reason: reason.into(),
+        }
     }
     /// A [`TranspileError::Shape`] for this node.
     pub fn shape(&self, reason: impl Into<String>) -> TranspileError {
-        TranspileError::Shape { node: self.name.clone(), op_type: self.op_type.clone(), reason: reason.into() }
+        TranspileError::Shape {
+            node: self.name.clone(),
+            op_type: self.op_type.clone(),
+            reason: reason.into(),
+        }
     }
     /// A [`TranspileError::BadAttribute`] for this node.
     pub fn attr(&self, attr: &str, reason: impl Into<String>) -> TranspileError {

@@ -107,8 +107,19 @@ impl IrGraph {
     }
 
     /// Appends an op and returns its value as an operand.
-    pub fn push(&mut self, name: String, shape: Vec<usize>, op: IrOp, args: Vec<Arg>, origin: &str) -> Arg {
-        self.values.push(IrValue { name, shape, def: Def::Node { op, args, origin: origin.to_string() } });
+    pub fn push(
+        &mut self,
+        name: String,
+        shape: Vec<usize>,
+        op: IrOp,
+        args: Vec<Arg>,
+        origin: &str,
+    ) -> Arg {
+        self.values.push(IrValue {
+            name,
+            shape,
+            def: Def::Node { op, args, origin: origin.to_string() },
+        });
         Arg::Dyn(self.values.len() - 1)
     }
 }

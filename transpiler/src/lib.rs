@@ -20,7 +20,10 @@ pub use registry::supported_ops;
 /// [`TranspileError::Parse`] for bytes that are not ONNX, [`TranspileError::UnsupportedOps`]
 /// listing every unsupported node, attribute, shape and tensor errors naming the node, and
 /// [`TranspileError::Quantize`] when no scale keeps every static bound within budget.
-pub fn transpile(onnx_bytes: &[u8], opts: &TranspileOptions) -> Result<runtime::Program, TranspileError> {
+pub fn transpile(
+    onnx_bytes: &[u8],
+    opts: &TranspileOptions,
+) -> Result<runtime::Program, TranspileError> {
     let model = onnx::parse_model(onnx_bytes)?;
     let graph = builder::build_graph(&model, &opts.bind_inputs)?;
     quantize::quantize_graph(&graph, opts)

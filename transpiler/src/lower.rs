@@ -29,38 +29,69 @@ impl Lowerer<'_> {
         TensorId(self.p.tensors.len() as u32 - 1)
     }
 
-    fn konst(&mut self, c: &ConstTensor, scale: u8, name: String) -> Result<TensorId, TranspileError> {
-        let data = c
-            .data
-            .iter()
-            .map(|&v| quantize(v, scale))
-            .collect::<Option<Vec<i64>>>()
-            .ok_or_else(|| TranspileError::BadTensor { name: name.clone(), reason: format!("a value is not finite or does not fit at scale {scale}") })?;
+    fn konst(
+        &mut self,
+        c: &ConstTensor,
+        scale: u8,
+        name: String,
+    ) -> Result<TensorId, TranspileError> {
+        let data =
+            c.data.iter().map(|&v| quantize(v, scale)).collect::<Option<Vec<i64>>>().ok_or_else(
+                || TranspileError::BadTensor {
+                    name: name.clone(),
+                    reason: format!("a value is not finite or does not fit at scale {scale}"),
+                },
+            )?;
         Ok(self.tensor(name, c.shape.clone(), scale, TensorKind::Const(data)))
     }
 
     /// A run-time operand, which must be at the activation scale.
-    fn operand(&mut self, a: &Arg, owner: &str, k: usize, origin: &str) -> Result<TensorId, TranspileError> {
+    fn operand(
+        &mut self,
+        a: &Arg,
+        owner: &str,
+        k: usize,
+        origin: &str,
+    ) -> Result<TensorId, TranspileError> {
         match a {
             Arg::Const(c) => self.konst(c, self.s, format!("{owner}/c{k}")),
             Arg::Dyn(v) => {
-                let id = self.map[*v].ok_or_else(|| unsupported(origin, "operand defined after its use"))?;
+                let id = self.map[*v]
+                    .ok_or_else(|| unsupported(origin, "operand defined after its use"))?;
                 if self.p.tensors[id.0 as usize].scale != self.s {
-                    return Err(unsupported(origin, "an ArgMax index is used as a real-valued operand"));
+                    return Err(unsupported(
+                        origin,
+                        "an ArgMax index is used as a real-valued operand",
+                    ));
                 }
                 Ok(id)
             }
         }
     }
 
-    fn op(&mut self, op: Op, inputs: Vec<TensorId>, shape: Vec<usize>, scale: u8, name: String, origin: &str) -> TensorId {
+    fn op(
+        &mut self,
+        op: Op,
+        inputs: Vec<TensorId>,
+        shape: Vec<usize>,
+        scale: u8,
+        name: String,
+        origin: &str,
+    ) -> TensorId {
         let out = self.tensor(name, shape, scale, TensorKind::Value);
         self.p.ops.push(OpNode { op, inputs, output: out, origin: origin.to_string() });
         out
     }
 
     /// A product-producing op at `2s` followed by a rescale to `s`.
-    fn product(&mut self, op: Op, inputs: Vec<TensorId>, shape: Vec<usize>, name: &str, origin: &str) -> TensorId {
+    fn product(
+        &mut self,
+        op: Op,
+        inputs: Vec<TensorId>,
+        shape: Vec<usize>,
+        name: &str,
+        origin: &str,
+    ) -> TensorId {
         let s = self.s;
         let acc = self.op(op, inputs, shape.clone(), 2 * s, format!("{name}/acc"), origin);
         self.op(Op::Rescale { shift: s }, vec![acc], shape, s, name.to_string(), origin)
@@ -74,14 +105,24 @@ impl Lowerer<'_> {
         };
         let s = self.s;
         let mut ins = Vec::with_capacity(args.len());
-        let real_args = !matches!(op, IrOp::ArgMax(..) | IrOp::Reshape | IrOp::Transpose(_) | IrOp::Concat(_) | IrOp::Gather(..));
+        let real_args = !matches!(
+            op,
+            IrOp::ArgMax(..)
+                | IrOp::Reshape
+                | IrOp::Transpose(_)
+                | IrOp::Concat(_)
+                | IrOp::Gather(..)
+        );
         for (k, a) in args.iter().enumerate() {
             if real_args {
                 ins.push(self.operand(a, &name, k, origin)?);
             } else {
                 match a {
                     Arg::Const(c) => ins.push(self.konst(c, s, format!("{name}/c{k}"))?),
-                    Arg::Dyn(d) => ins.push(self.map[*d].ok_or_else(|| unsupported(origin, "operand defined after its use"))?),
+                    Arg::Dyn(d) => ins.push(
+                        self.map[*d]
+                            .ok_or_else(|| unsupported(origin, "operand defined after its use"))?,
+                    ),
                 }
             }
         }
@@ -104,22 +145,44 @@ impl Lowerer<'_> {
             IrOp::Sub => self.op(Op::Sub, ins, shape, s, name, origin),
             IrOp::Relu => self.op(Op::Relu, ins, shape, s, name, origin),
             IrOp::LeakyRelu(alpha) => {
-                let alpha = quantize(*alpha, ALPHA_SHIFT).ok_or_else(|| unsupported(origin, "slope does not quantise"))?;
-                self.op(Op::LeakyRelu { alpha, alpha_shift: ALPHA_SHIFT }, ins, shape, s, name, origin)
+                let alpha = quantize(*alpha, ALPHA_SHIFT)
+                    .ok_or_else(|| unsupported(origin, "slope does not quantise"))?;
+                self.op(
+                    Op::LeakyRelu { alpha, alpha_shift: ALPHA_SHIFT },
+                    ins,
+                    shape,
+                    s,
+                    name,
+                    origin,
+                )
             }
             IrOp::Clip(lo, hi) => {
                 let q = |v: &Option<f64>| match v {
                     None => Ok(None),
-                    Some(x) => quantize(*x, s).map(Some).ok_or_else(|| unsupported(origin, "clip bound does not quantise")),
+                    Some(x) => quantize(*x, s)
+                        .map(Some)
+                        .ok_or_else(|| unsupported(origin, "clip bound does not quantise")),
                 };
                 let (min, max) = (q(lo)?, q(hi)?);
                 self.op(Op::Clip { min, max }, ins, shape, s, name, origin)
             }
             IrOp::MaxPool(p) => self.op(Op::MaxPool(p.clone()), ins, shape, s, name, origin),
-            IrOp::AvgPool(p, cip) => self.op(Op::AvgPool { pool: p.clone(), count_include_pad: *cip }, ins, shape, s, name, origin),
-            IrOp::ArgMax(axis, keepdims, last) => {
-                self.op(Op::ArgMax { axis: *axis, keepdims: *keepdims, select_last: *last }, ins, shape, 0, name, origin)
-            }
+            IrOp::AvgPool(p, cip) => self.op(
+                Op::AvgPool { pool: p.clone(), count_include_pad: *cip },
+                ins,
+                shape,
+                s,
+                name,
+                origin,
+            ),
+            IrOp::ArgMax(axis, keepdims, last) => self.op(
+                Op::ArgMax { axis: *axis, keepdims: *keepdims, select_last: *last },
+                ins,
+                shape,
+                0,
+                name,
+                origin,
+            ),
             IrOp::Reshape => {
                 let sc = same_scale(self);
                 self.op(Op::Reshape, ins, shape, sc, name, origin)
@@ -130,13 +193,20 @@ impl Lowerer<'_> {
             }
             IrOp::Gather(axis, indices, ishape) => {
                 let sc = same_scale(self);
-                let op = Op::Gather { axis: *axis, indices: indices.clone(), indices_shape: ishape.clone() };
+                let op = Op::Gather {
+                    axis: *axis,
+                    indices: indices.clone(),
+                    indices_shape: ishape.clone(),
+                };
                 self.op(op, ins, shape, sc, name, origin)
             }
             IrOp::Concat(axis) => {
                 let sc = same_scale(self);
                 if ins.iter().any(|t| self.p.tensors[t.0 as usize].scale != sc) {
-                    return Err(unsupported(origin, "concatenation of ArgMax indices with real values"));
+                    return Err(unsupported(
+                        origin,
+                        "concatenation of ArgMax indices with real values",
+                    ));
                 }
                 self.op(Op::Concat { axis: *axis }, ins, shape, sc, name, origin)
             }
@@ -145,7 +215,11 @@ impl Lowerer<'_> {
 }
 
 fn unsupported(node: &str, reason: &str) -> TranspileError {
-    TranspileError::Unsupported { node: node.to_string(), op_type: "(lowering)".into(), reason: reason.to_string() }
+    TranspileError::Unsupported {
+        node: node.to_string(),
+        op_type: "(lowering)".into(),
+        reason: reason.to_string(),
+    }
 }
 
 /// Lowers `graph` at activation scale `scale` with the given real input ranges (one per graph
@@ -154,17 +228,31 @@ fn unsupported(node: &str, reason: &str) -> TranspileError {
 /// # Errors
 /// [`TranspileError::Quantize`] when a bound exceeds the budget at this scale (or the program
 /// is otherwise invalid); [`TranspileError::BadTensor`] for constants that do not quantise.
-pub fn lower(graph: &IrGraph, scale: u8, ranges: &[(f64, f64)], name: &str) -> Result<Program, TranspileError> {
+pub fn lower(
+    graph: &IrGraph,
+    scale: u8,
+    ranges: &[(f64, f64)],
+    name: &str,
+) -> Result<Program, TranspileError> {
     if scale == 0 || u16::from(scale) * 2 > u16::from(runtime::fixed_point::MAX_SCALE) {
         return Err(TranspileError::Quantize {
             scale,
-            source: runtime::RuntimeError::InvalidField { field: "scale".into(), reason: format!("must be in 1..={}", runtime::fixed_point::MAX_SCALE / 2) },
+            source: runtime::RuntimeError::InvalidField {
+                field: "scale".into(),
+                reason: format!("must be in 1..={}", runtime::fixed_point::MAX_SCALE / 2),
+            },
         });
     }
     let mut l = Lowerer {
         graph,
         s: scale,
-        p: Program { name: name.to_string(), tensors: vec![], ops: vec![], inputs: vec![], outputs: vec![] },
+        p: Program {
+            name: name.to_string(),
+            tensors: vec![],
+            ops: vec![],
+            inputs: vec![],
+            outputs: vec![],
+        },
         map: vec![None; graph.values.len()],
     };
     for (k, &v) in graph.inputs.iter().enumerate() {

@@ -33,7 +33,14 @@ pub struct TranspileOptions {
 
 impl Default for TranspileOptions {
     fn default() -> Self {
-        TranspileOptions { scale: None, max_scale: DEFAULT_MAX_SCALE, input_range: None, calibration: None, name: None, bind_inputs: Vec::new() }
+        TranspileOptions {
+            scale: None,
+            max_scale: DEFAULT_MAX_SCALE,
+            input_range: None,
+            calibration: None,
+            name: None,
+            bind_inputs: Vec::new(),
+        }
     }
 }
 
@@ -55,12 +62,18 @@ fn floats(v: &Value, what: &str) -> Result<Vec<f64>, TranspileError> {
     let arr = v.as_array().ok_or_else(|| bad(format!("{what} is not an array of numbers")))?;
     arr.iter()
         .enumerate()
-        .map(|(i, x)| x.as_f64().filter(|f| f.is_finite()).ok_or_else(|| bad(format!("{what}[{i}] is not a finite number"))))
+        .map(|(i, x)| {
+            x.as_f64()
+                .filter(|f| f.is_finite())
+                .ok_or_else(|| bad(format!("{what}[{i}] is not a finite number")))
+        })
         .collect()
 }
 
 fn sample_list(v: &Value, what: &str) -> Result<Vec<Vec<f64>>, TranspileError> {
-    let arr = v.as_array().ok_or_else(|| TranspileError::Calibration { reason: format!("{what} is not a list of samples") })?;
+    let arr = v.as_array().ok_or_else(|| TranspileError::Calibration {
+        reason: format!("{what} is not a list of samples"),
+    })?;
     arr.iter().enumerate().map(|(k, s)| floats(s, &format!("{what}[{k}]"))).collect()
 }
 
@@ -71,10 +84,15 @@ impl Calibration {
     /// # Errors
     /// [`TranspileError::Calibration`] naming the malformed field.
     pub fn from_json(text: &str) -> Result<Calibration, TranspileError> {
-        let v: Value = serde_json::from_str(text).map_err(|e| TranspileError::Calibration { reason: format!("invalid JSON: {e}") })?;
-        let inputs = v.get("inputs").ok_or_else(|| TranspileError::Calibration { reason: "missing field 'inputs'".into() })?;
+        let v: Value = serde_json::from_str(text)
+            .map_err(|e| TranspileError::Calibration { reason: format!("invalid JSON: {e}") })?;
+        let inputs = v.get("inputs").ok_or_else(|| TranspileError::Calibration {
+            reason: "missing field 'inputs'".into(),
+        })?;
         match inputs {
-            Value::Array(_) => Ok(Calibration { samples: vec![sample_list(inputs, "inputs")?], names: None }),
+            Value::Array(_) => {
+                Ok(Calibration { samples: vec![sample_list(inputs, "inputs")?], names: None })
+            }
             Value::Object(map) => {
                 let mut names = Vec::new();
                 let mut samples = Vec::new();
@@ -84,7 +102,9 @@ impl Calibration {
                 }
                 Ok(Calibration { samples, names: Some(names) })
             }
-            _ => Err(TranspileError::Calibration { reason: "'inputs' must be a list or an object".into() }),
+            _ => Err(TranspileError::Calibration {
+                reason: "'inputs' must be a list or an object".into(),
+            }),
         }
     }
 
@@ -96,9 +116,17 @@ impl Calibration {
             let val = &graph.values[v];
             let samples = match &self.names {
                 None if graph.inputs.len() == 1 => &self.samples[0],
-                None => return Err(bad(format!("the model has {} inputs: give samples by name", graph.inputs.len()))),
+                None => {
+                    return Err(bad(format!(
+                        "the model has {} inputs: give samples by name",
+                        graph.inputs.len()
+                    )))
+                }
                 Some(names) => {
-                    let i = names.iter().position(|n| *n == val.name).ok_or_else(|| bad(format!("no samples for input '{}'", val.name)))?;
+                    let i = names
+                        .iter()
+                        .position(|n| *n == val.name)
+                        .ok_or_else(|| bad(format!("no samples for input '{}'", val.name)))?;
                     &self.samples[i]
                 }
             };
@@ -107,7 +135,12 @@ impl Calibration {
                 return Err(bad(format!("no samples for input #{k} '{}'", val.name)));
             }
             if let Some((i, s)) = samples.iter().enumerate().find(|(_, s)| s.len() != n) {
-                return Err(bad(format!("sample {i} of input '{}' has {} values, shape {:?} needs {n}", val.name, s.len(), val.shape)));
+                return Err(bad(format!(
+                    "sample {i} of input '{}' has {} values, shape {:?} needs {n}",
+                    val.name,
+                    s.len(),
+                    val.shape
+                )));
             }
             out.push(samples);
         }
@@ -123,7 +156,10 @@ impl Calibration {
             .per_input(graph)?
             .into_iter()
             .map(|samples| {
-                let (lo, hi) = samples.iter().flatten().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
+                let (lo, hi) = samples
+                    .iter()
+                    .flatten()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &x| (l.min(x), h.max(x)));
                 // Empty tensors have no range of their own.
                 let (lo, hi) = if lo > hi { (0.0, 0.0) } else { (lo, hi) };
                 let margin = ((hi - lo) / 2.0).max(lo.abs().max(hi.abs()) / 2.0).max(1.0 / 256.0);
@@ -139,18 +175,29 @@ impl Calibration {
 /// # Errors
 /// [`TranspileError::Quantize`] when no scale fits (or the given one does not);
 /// [`TranspileError::Calibration`] for bad samples.
-pub fn quantize_graph(graph: &IrGraph, opts: &TranspileOptions) -> Result<runtime::Program, TranspileError> {
+pub fn quantize_graph(
+    graph: &IrGraph,
+    opts: &TranspileOptions,
+) -> Result<runtime::Program, TranspileError> {
     let ranges: Vec<(f64, f64)> = match (&opts.input_range, &opts.calibration) {
         (Some((lo, hi)), _) => {
             if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
-                return Err(TranspileError::Calibration { reason: format!("input range [{lo}, {hi}] is empty or not finite") });
+                return Err(TranspileError::Calibration {
+                    reason: format!("input range [{lo}, {hi}] is empty or not finite"),
+                });
             }
             vec![(*lo, *hi); graph.inputs.len()]
         }
         (None, Some(c)) => c.ranges(graph)?,
         (None, None) => vec![(-DEFAULT_INPUT_BOUND, DEFAULT_INPUT_BOUND); graph.inputs.len()],
     };
-    let name = opts.name.clone().unwrap_or_else(|| if graph.name.is_empty() { "model".into() } else { graph.name.clone() });
+    let name = opts.name.clone().unwrap_or_else(|| {
+        if graph.name.is_empty() {
+            "model".into()
+        } else {
+            graph.name.clone()
+        }
+    });
     let candidates: Vec<u8> = match opts.scale {
         Some(s) => vec![s],
         None => (1..=opts.max_scale.max(1)).rev().collect(),
@@ -164,7 +211,12 @@ pub fn quantize_graph(graph: &IrGraph, opts: &TranspileOptions) -> Result<runtim
                 }
                 return Ok(p);
             }
-            Err(e @ TranspileError::Quantize { source: runtime::RuntimeError::BoundTooLarge { .. }, .. }) if opts.scale.is_none() => {
+            Err(
+                e @ TranspileError::Quantize {
+                    source: runtime::RuntimeError::BoundTooLarge { .. },
+                    ..
+                },
+            ) if opts.scale.is_none() => {
                 last_err = Some(e);
             }
             Err(e) => return Err(e),
@@ -173,12 +225,18 @@ pub fn quantize_graph(graph: &IrGraph, opts: &TranspileOptions) -> Result<runtim
     Err(last_err.unwrap_or(TranspileError::Calibration { reason: "no scale to try".into() }))
 }
 
-fn check_samples(p: &runtime::Program, graph: &IrGraph, c: &Calibration) -> Result<(), TranspileError> {
+fn check_samples(
+    p: &runtime::Program,
+    graph: &IrGraph,
+    c: &Calibration,
+) -> Result<(), TranspileError> {
     let per = c.per_input(graph)?;
     let count = per.iter().map(|s| s.len()).min().unwrap_or(0);
     for k in 0..count {
         let inputs: Vec<Vec<f64>> = per.iter().map(|s| s[k].clone()).collect();
-        runtime::run(p, &inputs).map_err(|e| TranspileError::Calibration { reason: format!("sample {k} does not run: {e}") })?;
+        runtime::run(p, &inputs).map_err(|e| TranspileError::Calibration {
+            reason: format!("sample {k} does not run: {e}"),
+        })?;
     }
     Ok(())
 }

@@ -28,8 +28,10 @@ pub(crate) fn matmul(
     out_shape: &[usize],
 ) -> Option<Vec<i64>> {
     // Promote 1-D operands as numpy does.
-    let a_shape: Vec<usize> = if a.shape.len() == 1 { vec![1, a.shape[0]] } else { a.shape.to_vec() };
-    let b_shape: Vec<usize> = if b.shape.len() == 1 { vec![b.shape[0], 1] } else { b.shape.to_vec() };
+    let a_shape: Vec<usize> =
+        if a.shape.len() == 1 { vec![1, a.shape[0]] } else { a.shape.to_vec() };
+    let b_shape: Vec<usize> =
+        if b.shape.len() == 1 { vec![b.shape[0], 1] } else { b.shape.to_vec() };
     let (m, k) = (a_shape[a_shape.len() - 2], a_shape[a_shape.len() - 1]);
     let n = b_shape[b_shape.len() - 1];
     let batch_a = &a_shape[..a_shape.len() - 2];
@@ -131,9 +133,15 @@ pub(crate) fn conv(
             for opos in positions(o_dims) {
                 let mut acc = b0;
                 for (ki, kp) in kpos.iter().enumerate() {
-                    let Some(off) =
-                        window_offset(&opos, kp, &p.strides, &p.dilations, &p.pads, in_dims, &in_strides)
-                    else {
+                    let Some(off) = window_offset(
+                        &opos,
+                        kp,
+                        &p.strides,
+                        &p.dilations,
+                        &p.pads,
+                        in_dims,
+                        &in_strides,
+                    ) else {
                         continue;
                     };
                     for c in 0..c_per {
@@ -175,7 +183,15 @@ pub(crate) fn pool(
             let mut sum = 0i64;
             let mut count = 0i64;
             for kp in &kpos {
-                match window_offset(opos, kp, &p.strides, &p.dilations, &p.pads, in_dims, &in_strides) {
+                match window_offset(
+                    opos,
+                    kp,
+                    &p.strides,
+                    &p.dilations,
+                    &p.pads,
+                    in_dims,
+                    &in_strides,
+                ) {
                     Some(off) => {
                         let v = data[off];
                         best = Some(best.map_or(v, |b| b.max(v)));

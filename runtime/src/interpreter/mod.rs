@@ -47,7 +47,10 @@ pub struct Witness {
 /// # Errors
 /// [`RuntimeError::InputCount`], [`RuntimeError::InputShape`],
 /// [`RuntimeError::InputNotFinite`], [`RuntimeError::InputOutOfRange`].
-pub fn quantize_inputs(program: &Program, inputs: &[Vec<f64>]) -> Result<Vec<Vec<i64>>, RuntimeError> {
+pub fn quantize_inputs(
+    program: &Program,
+    inputs: &[Vec<f64>],
+) -> Result<Vec<Vec<i64>>, RuntimeError> {
     if inputs.len() != program.inputs.len() {
         return Err(RuntimeError::InputCount { expected: program.inputs.len(), got: inputs.len() });
     }
@@ -67,7 +70,10 @@ pub fn quantize_inputs(program: &Program, inputs: &[Vec<f64>]) -> Result<Vec<Vec
             });
         }
         let TensorKind::Input { lo, hi } = t.kind else {
-            return Err(RuntimeError::InvalidField { field: "inputs".into(), reason: format!("{id} is not an input") });
+            return Err(RuntimeError::InvalidField {
+                field: "inputs".into(),
+                reason: format!("{id} is not an input"),
+            });
         };
         let mut q = Vec::with_capacity(n);
         for (index, &v) in data.iter().enumerate() {
@@ -75,9 +81,18 @@ pub fn quantize_inputs(program: &Program, inputs: &[Vec<f64>]) -> Result<Vec<Vec
                 return Err(RuntimeError::InputNotFinite { input: t.name.clone(), index });
             }
             if v < lo || v > hi {
-                return Err(RuntimeError::InputOutOfRange { input: t.name.clone(), index, value: v, lo, hi });
+                return Err(RuntimeError::InputOutOfRange {
+                    input: t.name.clone(),
+                    index,
+                    value: v,
+                    lo,
+                    hi,
+                });
             }
-            q.push(quantize(v, t.scale).ok_or(RuntimeError::InputNotFinite { input: t.name.clone(), index })?);
+            q.push(
+                quantize(v, t.scale)
+                    .ok_or(RuntimeError::InputNotFinite { input: t.name.clone(), index })?,
+            );
         }
         out.push(q);
     }
@@ -99,7 +114,10 @@ pub fn run(program: &Program, inputs: &[Vec<f64>]) -> Result<Vec<Tensor>, Runtim
 ///
 /// # Errors
 /// As [`run`].
-pub fn run_traced(program: &Program, inputs: &[Vec<f64>]) -> Result<(Vec<Tensor>, Witness), RuntimeError> {
+pub fn run_traced(
+    program: &Program,
+    inputs: &[Vec<f64>],
+) -> Result<(Vec<Tensor>, Witness), RuntimeError> {
     let quantised = quantize_inputs(program, inputs)?;
     run_quantized(program, quantised)
 }
@@ -109,7 +127,10 @@ pub fn run_traced(program: &Program, inputs: &[Vec<f64>]) -> Result<(Vec<Tensor>
 ///
 /// # Errors
 /// As [`run`], plus [`RuntimeError::BoundViolated`] for an input beyond its bound.
-pub fn run_quantized(program: &Program, inputs: Vec<Vec<i64>>) -> Result<(Vec<Tensor>, Witness), RuntimeError> {
+pub fn run_quantized(
+    program: &Program,
+    inputs: Vec<Vec<i64>>,
+) -> Result<(Vec<Tensor>, Witness), RuntimeError> {
     if inputs.len() != program.inputs.len() {
         return Err(RuntimeError::InputCount { expected: program.inputs.len(), got: inputs.len() });
     }
@@ -220,7 +241,9 @@ fn exec(program: &Program, node: &OpNode, values: &[Vec<i64>]) -> Option<(Vec<i6
         Op::AvgPool { pool, count_include_pad } => {
             kernels::pool(&view(0), pool, Some(*count_include_pad), out_shape)?
         }
-        Op::ArgMax { axis, select_last, .. } => (kernels::argmax(&view(0), *axis, *select_last), none()),
+        Op::ArgMax { axis, select_last, .. } => {
+            (kernels::argmax(&view(0), *axis, *select_last), none())
+        }
         Op::Reshape => (view(0).data.to_vec(), none()),
         Op::Transpose { perm } => (kernels::transpose(&view(0), perm), none()),
         Op::Gather { axis, indices, .. } => (kernels::gather(&view(0), *axis, indices), none()),

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
-    let dir = args.next().map(PathBuf::from).unwrap_or_else(starkml_tests::conformance::default_dir);
+    let dir =
+        args.next().map(PathBuf::from).unwrap_or_else(starkml_tests::conformance::default_dir);
     let out = args.next().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("CONFORMANCE.md"));
     let results = match starkml_tests::conformance::run_all(&dir) {
         Ok(r) => r,
@@ -22,7 +23,8 @@ fn main() -> ExitCode {
         eprintln!("error: cannot write {}: {e}", out.display());
         return ExitCode::from(1);
     }
-    let passed = results.iter().filter(|r| r.outcome == starkml_tests::conformance::Outcome::Passed).count();
+    let passed =
+        results.iter().filter(|r| r.outcome == starkml_tests::conformance::Outcome::Passed).count();
     eprintln!("{passed}/{} cases passed; report written to {}", results.len(), out.display());
     ExitCode::SUCCESS
 }

@@ -20,7 +20,11 @@ impl<'a> Attrs<'a> {
         Attrs { attrs, ctx }
     }
 
-    fn get(&self, name: &str, want: AttributeType) -> Result<Option<&'a AttributeProto>, TranspileError> {
+    fn get(
+        &self,
+        name: &str,
+        want: AttributeType,
+    ) -> Result<Option<&'a AttributeProto>, TranspileError> {
         let Some(a) = self.attrs.iter().find(|a| a.name == name) else {
             return Ok(None);
         };
@@ -93,7 +97,9 @@ impl<'a> Attrs<'a> {
     /// # Errors
     /// [`TranspileError::BadAttribute`] when it has another type.
     pub fn floats(&self, name: &str) -> Result<Option<Vec<f64>>, TranspileError> {
-        Ok(self.get(name, AttributeType::FLOATS)?.map(|a| a.floats.iter().map(|&f| f64::from(f)).collect()))
+        Ok(self
+            .get(name, AttributeType::FLOATS)?
+            .map(|a| a.floats.iter().map(|&f| f64::from(f)).collect()))
     }
 
     /// A STRING attribute (UTF-8).

@@ -25,7 +25,8 @@ pub fn parse_model(bytes: &[u8]) -> Result<ModelProto, TranspileError> {
 /// # Errors
 /// [`TranspileError::Parse`] or [`TranspileError::BadTensor`].
 pub fn parse_tensor(bytes: &[u8], name: &str) -> Result<ConstTensor, TranspileError> {
-    let t = TensorProto::parse_from_bytes(bytes).map_err(|e| TranspileError::Parse { reason: e.to_string() })?;
+    let t = TensorProto::parse_from_bytes(bytes)
+        .map_err(|e| TranspileError::Parse { reason: e.to_string() })?;
     read_tensor(&t, name)
 }
 
@@ -44,7 +45,8 @@ pub fn input_shape(v: &ValueInfoProto) -> Result<(DType, Vec<usize>), TranspileE
     let Some(Value::TensorType(tt)) = &ty.value else {
         return Err(bad("not a tensor (sequences, maps and optionals are not supported)".into()));
     };
-    let dtype = DType::from_onnx(tt.elem_type).ok_or_else(|| bad(format!("element type {} is not supported", tt.elem_type)))?;
+    let dtype = DType::from_onnx(tt.elem_type)
+        .ok_or_else(|| bad(format!("element type {} is not supported", tt.elem_type)))?;
     let Some(shape) = tt.shape.as_ref() else {
         return Err(bad("unknown rank: export the model with a static input shape".into()));
     };
@@ -60,7 +62,9 @@ pub fn input_shape(v: &ValueInfoProto) -> Result<(DType, Vec<usize>), TranspileE
                     Some(D::DimParam(p)) => format!("symbolic ('{p}')"),
                     _ => "unknown".to_string(),
                 };
-                return Err(bad(format!("dimension {axis} is {what}; only the batch axis may be dynamic")));
+                return Err(bad(format!(
+                    "dimension {axis} is {what}; only the batch axis may be dynamic"
+                )));
             }
         }
     }

@@ -96,7 +96,9 @@ fn f16_to_f64(bits: u16) -> f64 {
 pub fn read_tensor(t: &TensorProto, name: &str) -> Result<ConstTensor, TranspileError> {
     let bad = |reason: String| TranspileError::BadTensor { name: name.to_string(), reason };
     if !t.external_data.is_empty() || t.data_location.value() == 1 {
-        return Err(bad("external data is not supported; embed the weights in the .onnx file".into()));
+        return Err(bad(
+            "external data is not supported; embed the weights in the .onnx file".into()
+        ));
     }
     if t.dims.len() > MAX_RANK {
         return Err(bad(format!("rank {} exceeds {MAX_RANK}", t.dims.len())));
@@ -107,7 +109,8 @@ pub fn read_tensor(t: &TensorProto, name: &str) -> Result<ConstTensor, Transpile
         shape.push(d);
     }
     let n = numel(&shape).ok_or_else(|| bad(format!("shape {shape:?} is too large")))?;
-    let dtype = DType::from_onnx(t.data_type).ok_or_else(|| bad(format!("element type {} is not supported", t.data_type)))?;
+    let dtype = DType::from_onnx(t.data_type)
+        .ok_or_else(|| bad(format!("element type {} is not supported", t.data_type)))?;
     let raw = &t.raw_data;
     let data: Vec<f64> = if !raw.is_empty() {
         let width = match t.data_type {
@@ -119,13 +122,19 @@ pub fn read_tensor(t: &TensorProto, name: &str) -> Result<ConstTensor, Transpile
             other => return Err(bad(format!("raw data of element type {other} is not supported"))),
         };
         if raw.len() != n * width {
-            return Err(bad(format!("raw data has {} bytes, shape {shape:?} needs {}", raw.len(), n * width)));
+            return Err(bad(format!(
+                "raw data has {} bytes, shape {shape:?} needs {}",
+                raw.len(),
+                n * width
+            )));
         }
         match t.data_type {
             1 => le_chunks::<4>(raw).map(|b| f64::from(f32::from_le_bytes(b))).collect(),
             11 => le_chunks::<8>(raw).map(f64::from_le_bytes).collect(),
             10 => le_chunks::<2>(raw).map(|b| f16_to_f64(u16::from_le_bytes(b))).collect(),
-            16 => le_chunks::<2>(raw).map(|b| f64::from(f32::from_bits(u32::from(u16::from_le_bytes(b)) << 16))).collect(),
+            16 => le_chunks::<2>(raw)
+                .map(|b| f64::from(f32::from_bits(u32::from(u16::from_le_bytes(b)) << 16)))
+                .collect(),
             6 => le_chunks::<4>(raw).map(|b| f64::from(i32::from_le_bytes(b))).collect(),
             12 => le_chunks::<4>(raw).map(|b| f64::from(u32::from_le_bytes(b))).collect(),
             7 => le_chunks::<8>(raw).map(|b| i64::from_le_bytes(b) as f64).collect(),
@@ -143,7 +152,9 @@ pub fn read_tensor(t: &TensorProto, name: &str) -> Result<ConstTensor, Transpile
             13 | 12 => t.uint64_data.iter().map(|&v| v as f64).collect(),
             // int32_data carries int32, int16, int8, uint16, uint8, bool and float16 bits.
             10 => t.int32_data.iter().map(|&v| f16_to_f64(v as u16)).collect(),
-            16 => t.int32_data.iter().map(|&v| f64::from(f32::from_bits((v as u32) << 16))).collect(),
+            16 => {
+                t.int32_data.iter().map(|&v| f64::from(f32::from_bits((v as u32) << 16))).collect()
+            }
             _ => t.int32_data.iter().map(|&v| f64::from(v)).collect(),
         }
     };

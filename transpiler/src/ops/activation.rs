@@ -35,7 +35,9 @@ pub fn clip(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> 
         match node.opt_const(i, what)? {
             None => Ok(None),
             Some(c) if c.data.len() == 1 => Ok(Some(c.data[0])),
-            Some(c) => Err(node.ctx.shape(format!("{what} must be a scalar, got shape {:?}", c.shape))),
+            Some(c) => {
+                Err(node.ctx.shape(format!("{what} must be a scalar, got shape {:?}", c.shape)))
+            }
         }
     };
     let (mut lo, hi) = if node.opset < 11 {
@@ -59,7 +61,8 @@ pub fn clip(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> 
 pub fn argmax(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     let x = node.input(0)?.clone();
     let shape = ctx.graph.shape(&x).to_vec();
-    let axis = norm_axis(node.attrs.int_or("axis", 0)?, shape.len()).map_err(|e| node.ctx.attr("axis", e))?;
+    let axis = norm_axis(node.attrs.int_or("axis", 0)?, shape.len())
+        .map_err(|e| node.ctx.attr("axis", e))?;
     let keepdims = node.attrs.flag("keepdims", true)?;
     let last = node.attrs.flag("select_last_index", false)?;
     if shape[axis] == 0 {

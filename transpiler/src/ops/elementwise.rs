@@ -8,7 +8,12 @@ use crate::consts;
 use crate::error::TranspileError;
 use crate::graph::{Arg, Def, IrOp};
 
-fn binary(ctx: &mut Ctx, node: &Node<'_>, op: IrOp, f: fn(f64, f64) -> f64) -> Result<Vec<Arg>, TranspileError> {
+fn binary(
+    ctx: &mut Ctx,
+    node: &Node<'_>,
+    op: IrOp,
+    f: fn(f64, f64) -> f64,
+) -> Result<Vec<Arg>, TranspileError> {
     if node.arity() != 2 {
         return Err(node.ctx.shape(format!("expects 2 inputs, got {}", node.arity())));
     }
@@ -17,13 +22,19 @@ fn binary(ctx: &mut Ctx, node: &Node<'_>, op: IrOp, f: fn(f64, f64) -> f64) -> R
         return Ok(vec![Arg::Const(consts::binary(x, y, f).map_err(|e| node.ctx.shape(e))?)]);
     }
     let shape = broadcast(ctx.graph.shape(&a), ctx.graph.shape(&b)).ok_or_else(|| {
-        node.ctx.shape(format!("shapes {:?} and {:?} do not broadcast", ctx.graph.shape(&a), ctx.graph.shape(&b)))
+        node.ctx.shape(format!(
+            "shapes {:?} and {:?} do not broadcast",
+            ctx.graph.shape(&a),
+            ctx.graph.shape(&b)
+        ))
     })?;
     // MatMul followed by Add of a constant: fold the constant into the MatMul's bias.
     if let (IrOp::Add, Arg::Dyn(v), Arg::Const(c)) = (&op, &a, &b) {
         let v = *v;
         if ctx.sole_use(&node.input_names[0]) && ctx.graph.values[v].shape == shape {
-            if let Def::Node { op: IrOp::MatMul { bias: bias @ None }, .. } = &mut ctx.graph.values[v].def {
+            if let Def::Node { op: IrOp::MatMul { bias: bias @ None }, .. } =
+                &mut ctx.graph.values[v].def
+            {
                 *bias = Some(c.clone());
                 return Ok(vec![Arg::Dyn(v)]);
             }
@@ -67,8 +78,13 @@ pub fn div(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
             let mut r = y.clone();
             r.data.iter_mut().for_each(|v| *v = 1.0 / *v);
             r.dtype = crate::onnx::DType::Float;
-            let shape = broadcast(ctx.graph.shape(&a), &r.shape)
-                .ok_or_else(|| node.ctx.shape(format!("shapes {:?} and {:?} do not broadcast", ctx.graph.shape(&a), r.shape)))?;
+            let shape = broadcast(ctx.graph.shape(&a), &r.shape).ok_or_else(|| {
+                node.ctx.shape(format!(
+                    "shapes {:?} and {:?} do not broadcast",
+                    ctx.graph.shape(&a),
+                    r.shape
+                ))
+            })?;
             Ok(vec![emit(ctx, node, shape, IrOp::Mul, vec![a, Arg::Const(r)])])
         }
         _ => Err(node.ctx.unsupported("division by a run-time value")),
@@ -81,12 +97,22 @@ pub fn sum(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     for i in 1..node.arity() {
         let b = node.input(i)?.clone();
         let shape = broadcast(ctx.graph.shape(&acc), ctx.graph.shape(&b)).ok_or_else(|| {
-            node.ctx.shape(format!("shapes {:?} and {:?} do not broadcast", ctx.graph.shape(&acc), ctx.graph.shape(&b)))
+            node.ctx.shape(format!(
+                "shapes {:?} and {:?} do not broadcast",
+                ctx.graph.shape(&acc),
+                ctx.graph.shape(&b)
+            ))
         })?;
         acc = match (&acc, &b) {
-            (Arg::Const(x), Arg::Const(y)) => Arg::Const(consts::binary(x, y, |p, q| p + q).map_err(|e| node.ctx.shape(e))?),
+            (Arg::Const(x), Arg::Const(y)) => {
+                Arg::Const(consts::binary(x, y, |p, q| p + q).map_err(|e| node.ctx.shape(e))?)
+            }
             _ => {
-                let name = if i + 1 == node.arity() { node.out_name(0) } else { format!("{}/sum{i}", node.out_name(0)) };
+                let name = if i + 1 == node.arity() {
+                    node.out_name(0)
+                } else {
+                    format!("{}/sum{i}", node.out_name(0))
+                };
                 ctx.graph.push(name, shape, IrOp::Add, vec![acc, b], &node.ctx.name)
             }
         };

@@ -11,7 +11,11 @@ use crate::graph::{Arg, IrOp};
 use crate::onnx::{ConstTensor, DType};
 
 fn scaled(c: &ConstTensor, k: f64) -> ConstTensor {
-    ConstTensor { shape: c.shape.clone(), data: c.data.iter().map(|v| v * k).collect(), dtype: DType::Float }
+    ConstTensor {
+        shape: c.shape.clone(),
+        data: c.data.iter().map(|v| v * k).collect(),
+        dtype: DType::Float,
+    }
 }
 
 /// ONNX `Gemm`: `alpha * A' B' + beta * C` with optional transposes.
@@ -24,7 +28,9 @@ pub fn gemm(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> 
     let mut b = node.input(1)?.clone();
     for (x, name) in [(&a, "A"), (&b, "B")] {
         if ctx.graph.shape(x).len() != 2 {
-            return Err(node.ctx.shape(format!("{name} must be 2-D, got {:?}", ctx.graph.shape(x))));
+            return Err(node
+                .ctx
+                .shape(format!("{name} must be 2-D, got {:?}", ctx.graph.shape(x))));
         }
     }
     let mut transposed = |x: Arg, suffix: &str| match x {
@@ -51,7 +57,8 @@ pub fn gemm(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> 
     if matches!((&a, &b), (Arg::Const(_), Arg::Const(_))) {
         return Err(node.ctx.unsupported("both A and B are constants"));
     }
-    let shape = matmul_shape(ctx.graph.shape(&a), ctx.graph.shape(&b)).map_err(|e| node.ctx.shape(e))?;
+    let shape =
+        matmul_shape(ctx.graph.shape(&a), ctx.graph.shape(&b)).map_err(|e| node.ctx.shape(e))?;
     let c = node.opt_input(2).cloned();
     let mut bias = None;
     let mut dyn_c = None;
@@ -59,7 +66,9 @@ pub fn gemm(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> 
         None => {}
         Some(Arg::Const(c)) => {
             if broadcast(&c.shape, &shape).as_deref() != Some(shape.as_slice()) {
-                return Err(node.ctx.shape(format!("C {:?} does not broadcast to {shape:?}", c.shape)));
+                return Err(node
+                    .ctx
+                    .shape(format!("C {:?} does not broadcast to {shape:?}", c.shape)));
             }
             if post_alpha.is_none() && beta != 0.0 {
                 bias = Some(scaled(&c, beta));
@@ -71,19 +80,37 @@ pub fn gemm(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> 
     }
     let last = post_alpha.is_none() && dyn_c.is_none();
     let op = IrOp::MatMul { bias };
-    let mut out = if last { emit(ctx, node, shape.clone(), op, vec![a, b]) } else { emit_tmp(ctx, node, "matmul", shape.clone(), op, vec![a, b]) };
+    let mut out = if last {
+        emit(ctx, node, shape.clone(), op, vec![a, b])
+    } else {
+        emit_tmp(ctx, node, "matmul", shape.clone(), op, vec![a, b])
+    };
     if let Some(k) = post_alpha {
         let args = vec![out, Arg::Const(ConstTensor::scalar(k, DType::Float))];
-        out = if dyn_c.is_none() { emit(ctx, node, shape.clone(), IrOp::Mul, args) } else { emit_tmp(ctx, node, "alpha", shape.clone(), IrOp::Mul, args) };
+        out = if dyn_c.is_none() {
+            emit(ctx, node, shape.clone(), IrOp::Mul, args)
+        } else {
+            emit_tmp(ctx, node, "alpha", shape.clone(), IrOp::Mul, args)
+        };
     }
     if let Some(mut cv) = dyn_c {
         if let Arg::Dyn(_) = cv {
             if broadcast(ctx.graph.shape(&cv), &shape).as_deref() != Some(shape.as_slice()) {
-                return Err(node.ctx.shape(format!("C {:?} does not broadcast to {shape:?}", ctx.graph.shape(&cv))));
+                return Err(node.ctx.shape(format!(
+                    "C {:?} does not broadcast to {shape:?}",
+                    ctx.graph.shape(&cv)
+                )));
             }
             if beta != 1.0 {
                 let cs = ctx.graph.shape(&cv).to_vec();
-                cv = emit_tmp(ctx, node, "beta", cs, IrOp::Mul, vec![cv, Arg::Const(ConstTensor::scalar(beta, DType::Float))]);
+                cv = emit_tmp(
+                    ctx,
+                    node,
+                    "beta",
+                    cs,
+                    IrOp::Mul,
+                    vec![cv, Arg::Const(ConstTensor::scalar(beta, DType::Float))],
+                );
             }
         }
         out = emit(ctx, node, shape, IrOp::Add, vec![out, cv]);
@@ -98,6 +125,7 @@ pub fn matmul(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError
     if matches!((&a, &b), (Arg::Const(_), Arg::Const(_))) {
         return Err(node.ctx.unsupported("both inputs are constants"));
     }
-    let shape = matmul_shape(ctx.graph.shape(&a), ctx.graph.shape(&b)).map_err(|e| node.ctx.shape(e))?;
+    let shape =
+        matmul_shape(ctx.graph.shape(&a), ctx.graph.shape(&b)).map_err(|e| node.ctx.shape(e))?;
     Ok(vec![emit(ctx, node, shape, IrOp::MatMul { bias: None }, vec![a, b])])
 }

@@ -11,11 +11,24 @@ use crate::builder::{Ctx, Node};
 use crate::graph::{Arg, IrOp};
 
 /// Appends an op producing output 0 of `node`.
-pub(crate) fn emit(ctx: &mut Ctx, node: &Node<'_>, shape: Vec<usize>, op: IrOp, args: Vec<Arg>) -> Arg {
+pub(crate) fn emit(
+    ctx: &mut Ctx,
+    node: &Node<'_>,
+    shape: Vec<usize>,
+    op: IrOp,
+    args: Vec<Arg>,
+) -> Arg {
     ctx.graph.push(node.out_name(0), shape, op, args, &node.ctx.name)
 }
 
 /// Appends an intermediate op of `node`, named after its output with a suffix.
-pub(crate) fn emit_tmp(ctx: &mut Ctx, node: &Node<'_>, suffix: &str, shape: Vec<usize>, op: IrOp, args: Vec<Arg>) -> Arg {
+pub(crate) fn emit_tmp(
+    ctx: &mut Ctx,
+    node: &Node<'_>,
+    suffix: &str,
+    shape: Vec<usize>,
+    op: IrOp,
+    args: Vec<Arg>,
+) -> Arg {
     ctx.graph.push(format!("{}/{suffix}", node.out_name(0)), shape, op, args, &node.ctx.name)
 }

@@ -10,16 +10,31 @@ use crate::graph::{Arg, Def, IrOp};
 use crate::onnx::{ConstTensor, DType};
 
 /// Reads a per-spatial-axis INTS attribute (default `default` on every axis).
-fn axes_attr(node: &Node<'_>, name: &str, n: usize, default: usize, min: i64) -> Result<Vec<usize>, TranspileError> {
+fn axes_attr(
+    node: &Node<'_>,
+    name: &str,
+    n: usize,
+    default: usize,
+    min: i64,
+) -> Result<Vec<usize>, TranspileError> {
     match node.attrs.ints(name)? {
         None => Ok(vec![default; n]),
-        Some(v) if v.len() == n && v.iter().all(|&x| x >= min && x <= 1 << 16) => Ok(v.iter().map(|&x| x as usize).collect()),
+        Some(v) if v.len() == n && v.iter().all(|&x| x >= min && x <= 1 << 16) => {
+            Ok(v.iter().map(|&x| x as usize).collect())
+        }
         Some(v) => Err(node.ctx.attr(name, format!("{v:?} is not {n} values >= {min}"))),
     }
 }
 
 /// Resolves `pads` / `auto_pad` for windows of `kernel` over `dims`.
-fn pads(node: &Node<'_>, dims: &[usize], kernel: &[usize], strides: &[usize], dilations: &[usize], pool: bool) -> Result<Vec<usize>, TranspileError> {
+fn pads(
+    node: &Node<'_>,
+    dims: &[usize],
+    kernel: &[usize],
+    strides: &[usize],
+    dilations: &[usize],
+    pool: bool,
+) -> Result<Vec<usize>, TranspileError> {
     let n = dims.len();
     let auto = node.attrs.string("auto_pad")?.unwrap_or_else(|| "NOTSET".into());
     match auto.as_str() {
@@ -32,7 +47,11 @@ fn pads(node: &Node<'_>, dims: &[usize], kernel: &[usize], strides: &[usize], di
                 let span = (kernel[i] - 1) * dilations[i] + 1;
                 let total = ((out - 1) * strides[i] + span).saturating_sub(dims[i]);
                 let small = total / 2;
-                let (b, e) = if auto == "SAME_UPPER" { (small, total - small) } else { (total - small, small) };
+                let (b, e) = if auto == "SAME_UPPER" {
+                    (small, total - small)
+                } else {
+                    (total - small, small)
+                };
                 p[i] = b;
                 p[i + n] = e;
             }
@@ -46,7 +65,9 @@ fn pads(node: &Node<'_>, dims: &[usize], kernel: &[usize], strides: &[usize], di
 fn dyn_input(node: &Node<'_>, i: usize) -> Result<Arg, TranspileError> {
     match node.input(i)? {
         a @ Arg::Dyn(_) => Ok(a.clone()),
-        Arg::Const(_) => Err(node.ctx.unsupported(format!("input #{i} is a constant; fold it before export"))),
+        Arg::Const(_) => {
+            Err(node.ctx.unsupported(format!("input #{i} is a constant; fold it before export")))
+        }
     }
 }
 
@@ -57,13 +78,17 @@ pub fn conv(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> 
     let bias = node.opt_const(2, "bias")?.cloned();
     let xs = ctx.graph.shape(&x).to_vec();
     if xs.len() < 3 || w.shape.len() != xs.len() {
-        return Err(node.ctx.shape(format!("X {xs:?} and W {:?} must be [N,C,D..] and [M,C/g,K..]", w.shape)));
+        return Err(node
+            .ctx
+            .shape(format!("X {xs:?} and W {:?} must be [N,C,D..] and [M,C/g,K..]", w.shape)));
     }
     let n = xs.len() - 2;
     let kernel = w.shape[2..].to_vec();
     if let Some(k) = node.attrs.ints("kernel_shape")? {
         if k.iter().map(|&v| v as usize).ne(kernel.iter().copied()) {
-            return Err(node.ctx.attr("kernel_shape", format!("{k:?} differs from the weights' {kernel:?}")));
+            return Err(node
+                .ctx
+                .attr("kernel_shape", format!("{k:?} differs from the weights' {kernel:?}")));
         }
     }
     let strides = axes_attr(node, "strides", n, 1, 1)?;
@@ -91,8 +116,12 @@ fn pool(ctx: &mut Ctx, node: &Node<'_>, avg: bool) -> Result<Vec<Arg>, Transpile
     }
     let n = xs.len() - 2;
     let kernel = match node.attrs.ints("kernel_shape")? {
-        Some(k) if k.len() == n && k.iter().all(|&v| (1..=1 << 16).contains(&v)) => k.iter().map(|&v| v as usize).collect::<Vec<_>>(),
-        Some(k) => return Err(node.ctx.attr("kernel_shape", format!("{k:?} is not {n} positive sizes"))),
+        Some(k) if k.len() == n && k.iter().all(|&v| (1..=1 << 16).contains(&v)) => {
+            k.iter().map(|&v| v as usize).collect::<Vec<_>>()
+        }
+        Some(k) => {
+            return Err(node.ctx.attr("kernel_shape", format!("{k:?} is not {n} positive sizes")))
+        }
         None => return Err(node.ctx.attr("kernel_shape", "required")),
     };
     let strides = axes_attr(node, "strides", n, 1, 1)?;
@@ -101,7 +130,9 @@ fn pool(ctx: &mut Ctx, node: &Node<'_>, avg: bool) -> Result<Vec<Arg>, Transpile
     let ceil_mode = node.attrs.flag("ceil_mode", false)?;
     let p = PoolParams { kernel, strides, pads, dilations, ceil_mode };
     let shape = pool_shape(&p, &xs).map_err(|e| node.ctx.shape(e))?;
-    let op = if avg { IrOp::AvgPool(p, node.attrs.flag("count_include_pad", false)?) } else {
+    let op = if avg {
+        IrOp::AvgPool(p, node.attrs.flag("count_include_pad", false)?)
+    } else {
         if node.attrs.int_or("storage_order", 0)? != 0 && node.outputs.len() > 1 {
             return Err(node.ctx.unsupported("storage_order=1 with an Indices output"));
         }
@@ -127,7 +158,13 @@ fn global(ctx: &mut Ctx, node: &Node<'_>, avg: bool) -> Result<Vec<Arg>, Transpi
         return Err(node.ctx.shape(format!("X {xs:?} must be [N,C,D..]")));
     }
     let n = xs.len() - 2;
-    let p = PoolParams { kernel: xs[2..].to_vec(), strides: vec![1; n], pads: vec![0; 2 * n], dilations: vec![1; n], ceil_mode: false };
+    let p = PoolParams {
+        kernel: xs[2..].to_vec(),
+        strides: vec![1; n],
+        pads: vec![0; 2 * n],
+        dilations: vec![1; n],
+        ceil_mode: false,
+    };
     let shape = pool_shape(&p, &xs).map_err(|e| node.ctx.shape(e))?;
     let op = if avg { IrOp::AvgPool(p, false) } else { IrOp::MaxPool(p) };
     Ok(vec![emit(ctx, node, shape, op, vec![x])])
@@ -163,7 +200,9 @@ pub fn batch_norm(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileE
     for (i, what) in [(1, "scale"), (2, "B"), (3, "mean"), (4, "var")] {
         let t = node.const_input(i, what)?;
         if t.data.len() != c {
-            return Err(node.ctx.shape(format!("{what} has {} values for {c} channels", t.data.len())));
+            return Err(node
+                .ctx
+                .shape(format!("{what} has {} values for {c} channels", t.data.len())));
         }
         params.push(t.data.clone());
     }
@@ -203,7 +242,9 @@ fn fold_into_producer(ctx: &mut Ctx, v: usize, a: &[f64], b: &[f64]) -> bool {
             *bias = Some(ConstTensor { shape: vec![a.len()], data, dtype: DType::Float });
             true
         }
-        (IrOp::MatMul { bias }, [_, Arg::Const(w)]) if shape.len() == 2 && w.shape.len() == 2 && w.shape[1] == a.len() => {
+        (IrOp::MatMul { bias }, [_, Arg::Const(w)])
+            if shape.len() == 2 && w.shape.len() == 2 && w.shape[1] == a.len() =>
+        {
             let n = a.len();
             for row in w.data.chunks_mut(n) {
                 row.iter_mut().enumerate().for_each(|(k, x)| *x *= a[k]);
@@ -212,7 +253,15 @@ fn fold_into_producer(ctx: &mut Ctx, v: usize, a: &[f64], b: &[f64]) -> bool {
                 None => ConstTensor { shape: vec![n], data: b.to_vec(), dtype: DType::Float },
                 Some(t) => {
                     // Broadcast the old bias to [M, N] before scaling its columns.
-                    let full = crate::consts::binary(&t, &ConstTensor { shape: shape.clone(), data: vec![0.0; shape[0] * n], dtype: DType::Float }, |p, q| p + q);
+                    let full = crate::consts::binary(
+                        &t,
+                        &ConstTensor {
+                            shape: shape.clone(),
+                            data: vec![0.0; shape[0] * n],
+                            dtype: DType::Float,
+                        },
+                        |p, q| p + q,
+                    );
                     let Ok(mut full) = full else { return false };
                     for row in full.data.chunks_mut(n) {
                         row.iter_mut().enumerate().for_each(|(k, x)| *x = *x * a[k] + b[k]);

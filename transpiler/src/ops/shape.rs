@@ -27,7 +27,11 @@ pub fn flatten(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileErro
     let x = node.input(0)?.clone();
     let s = ctx.graph.shape(&x).to_vec();
     let axis = node.attrs.int_or("axis", 1)?;
-    let axis = if axis == s.len() as i64 { s.len() } else { norm_axis(axis, s.len()).map_err(|e| node.ctx.attr("axis", e))? };
+    let axis = if axis == s.len() as i64 {
+        s.len()
+    } else {
+        norm_axis(axis, s.len()).map_err(|e| node.ctx.attr("axis", e))?
+    };
     let shape = vec![s[..axis].iter().product(), s[axis..].iter().product()];
     Ok(vec![reshaped(ctx, node, x, shape)])
 }
@@ -37,7 +41,8 @@ pub fn reshape(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileErro
     let x = node.input(0)?.clone();
     let spec = node.const_input(1, "shape")?.as_ints().map_err(|e| node.ctx.shape(e))?;
     let allowzero = node.attrs.flag("allowzero", false)?;
-    let shape = reshape_target(ctx.graph.shape(&x), &spec, allowzero).map_err(|e| node.ctx.shape(e))?;
+    let shape =
+        reshape_target(ctx.graph.shape(&x), &spec, allowzero).map_err(|e| node.ctx.shape(e))?;
     Ok(vec![reshaped(ctx, node, x, shape)])
 }
 
@@ -121,14 +126,18 @@ pub fn unsqueeze(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileEr
         ones[a] = true;
     }
     let mut it = s.iter();
-    let shape = ones.iter().map(|&o| if o { Some(1) } else { it.next().copied() }).collect::<Option<Vec<usize>>>();
+    let shape = ones
+        .iter()
+        .map(|&o| if o { Some(1) } else { it.next().copied() })
+        .collect::<Option<Vec<usize>>>();
     let shape = shape.ok_or_else(|| node.ctx.shape("axes do not fit the input rank"))?;
     Ok(vec![reshaped(ctx, node, x, shape)])
 }
 
 /// ONNX `Concat`.
 pub fn concat(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
-    let args: Vec<Arg> = (0..node.arity()).map(|i| node.input(i).cloned()).collect::<Result<_, _>>()?;
+    let args: Vec<Arg> =
+        (0..node.arity()).map(|i| node.input(i).cloned()).collect::<Result<_, _>>()?;
     let first = args.first().ok_or_else(|| node.ctx.shape("no inputs"))?;
     let rank = ctx.graph.shape(first).len();
     let axis = node.attrs.int("axis")?.ok_or_else(|| node.ctx.attr("axis", "required"))?;
@@ -136,7 +145,10 @@ pub fn concat(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError
     let shapes: Vec<&[usize]> = args.iter().map(|a| ctx.graph.shape(a)).collect();
     let shape = consts::concat_shape(&shapes, axis).map_err(|e| node.ctx.shape(e))?;
     if args.iter().all(|a| matches!(a, Arg::Const(_))) {
-        let parts: Vec<&ConstTensor> = args.iter().filter_map(|a| if let Arg::Const(c) = a { Some(c) } else { None }).collect();
+        let parts: Vec<&ConstTensor> = args
+            .iter()
+            .filter_map(|a| if let Arg::Const(c) = a { Some(c) } else { None })
+            .collect();
         return Ok(vec![Arg::Const(consts::concat(&parts, axis, shape))]);
     }
     Ok(vec![emit(ctx, node, shape, IrOp::Concat(axis), args)])
@@ -164,7 +176,8 @@ pub fn shape(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError>
     let clamp = |v: i64| if v < 0 { (v + r).max(0) } else { v.min(r) } as usize;
     let start = clamp(node.attrs.int_or("start", 0)?);
     let end = clamp(node.attrs.int_or("end", r)?);
-    let dims: Vec<f64> = if start < end { s[start..end].iter().map(|&d| d as f64).collect() } else { vec![] };
+    let dims: Vec<f64> =
+        if start < end { s[start..end].iter().map(|&d| d as f64).collect() } else { vec![] };
     Ok(vec![Arg::Const(ConstTensor { shape: vec![dims.len()], data: dims, dtype: DType::Int })])
 }
 
@@ -172,7 +185,8 @@ pub fn shape(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError>
 pub fn gather(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     let data = node.input(0)?;
     let rank = ctx.graph.shape(data).len();
-    let axis = norm_axis(node.attrs.int_or("axis", 0)?, rank).map_err(|e| node.ctx.attr("axis", e))?;
+    let axis =
+        norm_axis(node.attrs.int_or("axis", 0)?, rank).map_err(|e| node.ctx.attr("axis", e))?;
     let idx = node.const_input(1, "indices")?;
     let Arg::Const(d) = data else {
         let s = ctx.graph.shape(data).to_vec();
@@ -180,7 +194,9 @@ pub fn gather(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError
         let mut flat = Vec::with_capacity(idx.data.len());
         for i in idx.as_ints().map_err(|e| node.ctx.shape(e))? {
             if i < -len || i >= len {
-                return Err(node.ctx.shape(format!("index {i} is out of range for axis {axis} of {s:?}")));
+                return Err(node
+                    .ctx
+                    .shape(format!("index {i} is out of range for axis {axis} of {s:?}")));
             }
             flat.push(if i < 0 { i + len } else { i } as usize);
         }
@@ -199,7 +215,8 @@ pub fn gather(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError
 /// ONNX `Cast`: folded on constants, the identity between float types at run time.
 pub fn cast(_ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     let to = node.attrs.int("to")?.ok_or_else(|| node.ctx.attr("to", "required"))?;
-    let dtype = DType::from_onnx(to as i32).ok_or_else(|| node.ctx.attr("to", format!("element type {to} is not supported")))?;
+    let dtype = DType::from_onnx(to as i32)
+        .ok_or_else(|| node.ctx.attr("to", format!("element type {to} is not supported")))?;
     Ok(vec![match node.input(0)?.clone() {
         Arg::Const(mut c) => {
             match dtype {
@@ -211,7 +228,9 @@ pub fn cast(_ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError>
             Arg::Const(c)
         }
         d @ Arg::Dyn(_) if dtype == DType::Float => d,
-        Arg::Dyn(_) => return Err(node.ctx.unsupported("cast of a run-time value to a non-float type")),
+        Arg::Dyn(_) => {
+            return Err(node.ctx.unsupported("cast of a run-time value to a non-float type"))
+        }
     }])
 }
 
@@ -223,13 +242,19 @@ pub fn constant(_ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileEr
     } else if let Some(v) = a.int("value_int")? {
         ConstTensor::scalar(v as f64, DType::Int)
     } else if let Some(v) = a.ints("value_ints")? {
-        ConstTensor { shape: vec![v.len()], data: v.iter().map(|&x| x as f64).collect(), dtype: DType::Int }
+        ConstTensor {
+            shape: vec![v.len()],
+            data: v.iter().map(|&x| x as f64).collect(),
+            dtype: DType::Int,
+        }
     } else if a.names().any(|n| n == "value_float") {
         ConstTensor::scalar(a.float_or("value_float", 0.0)?, DType::Float)
     } else if let Some(v) = a.floats("value_floats")? {
         ConstTensor { shape: vec![v.len()], data: v, dtype: DType::Float }
     } else {
-        return Err(node.ctx.unsupported("Constant without a value, value_int(s) or value_float(s) attribute"));
+        return Err(node
+            .ctx
+            .unsupported("Constant without a value, value_int(s) or value_float(s) attribute"));
     };
     Ok(vec![Arg::Const(c)])
 }

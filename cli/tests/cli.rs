@@ -1,0 +1,221 @@
+//! The `starkml` binary as a user runs it: compile, inspect, run, and its errors.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn starkml(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_starkml"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start starkml: {e}"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("starkml-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir.join(name)
+}
+
+fn data(file: &str) -> String {
+    models::data_dir().join(file).display().to_string()
+}
+
+fn compile(name: &str) -> PathBuf {
+    let out = tmp(&format!("{name}.stkm"));
+    let o = starkml(&[
+        "compile",
+        &data(&format!("{name}.onnx")),
+        "-o",
+        &out.display().to_string(),
+        "--calibrate",
+        &data(&format!("{name}.calib.json")),
+    ]);
+    assert!(o.status.success(), "compile {name}: {}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn compile_and_run_json_on_every_model() {
+    for name in models::ALL_MODELS {
+        let prog = compile(name);
+        let o = starkml(&[
+            "run",
+            &prog.display().to_string(),
+            "--input",
+            &data(&format!("{name}.input.json")),
+            "--json",
+        ]);
+        assert!(o.status.success(), "run {name}: {}", stderr(&o));
+        let v: serde_json::Value =
+            serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let expected: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(data(&format!("{name}.expected.json"))).unwrap_or_default(),
+        )
+        .unwrap_or_default();
+        assert_eq!(v["argmax"], expected["argmax"], "{name}");
+        assert_eq!(v["outputs"][0]["name"], "output");
+        assert_eq!(v["outputs"][0]["shape"], expected["shape"]);
+        let got = v["outputs"][0]["data"].as_array().cloned().unwrap_or_default();
+        let want = expected["data"].as_array().cloned().unwrap_or_default();
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            let (g, w) = (g.as_f64().unwrap_or(f64::NAN), w.as_f64().unwrap_or(f64::NAN));
+            assert!((g - w).abs() <= 0.01, "{name}: {g} vs {w}");
+        }
+    }
+}
+
+#[test]
+fn ezkl_input_format_is_accepted() {
+    let prog = compile("mlp_small");
+    let a = starkml(&[
+        "run",
+        &prog.display().to_string(),
+        "--input",
+        &data("mlp_small.ezkl_input.json"),
+        "--json",
+    ]);
+    let b = starkml(&[
+        "run",
+        &prog.display().to_string(),
+        "--input",
+        &data("mlp_small.input.json"),
+        "--json",
+    ]);
+    assert!(a.status.success(), "{}", stderr(&a));
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn inspect_prints_listing_and_summary() {
+    let prog = compile("cnn_small");
+    let o = starkml(&["inspect", &prog.display().to_string()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "program \"cnn_small\"",
+        "= conv",
+        "summary",
+        "digest",
+        "MACs        2736",
+        "parameters  1490",
+    ] {
+        assert!(text.contains(needle), "missing '{needle}' in:\n{text}");
+    }
+}
+
+fn assert_fails(o: &Output, code: i32, needle: &str) {
+    assert_eq!(o.status.code(), Some(code), "stderr: {}", stderr(o));
+    assert!(stderr(o).contains(needle), "'{needle}' not in: {}", stderr(o));
+    assert!(!stderr(o).contains("panicked"), "panic: {}", stderr(o));
+}
+
+#[test]
+fn bad_input_json_exits_1_with_the_reason() {
+    let prog = compile("logreg_iris");
+    let p = prog.display().to_string();
+    let write = |name: &str, text: &str| {
+        let f = tmp(name);
+        std::fs::write(&f, text).unwrap_or_else(|e| panic!("{e}"));
+        f.display().to_string()
+    };
+    assert_fails(
+        &starkml(&["run", &p, "--input", &write("bad.json", "{\"data\": [1, 2")]),
+        1,
+        "invalid JSON",
+    );
+    assert_fails(
+        &starkml(&["run", &p, "--input", &write("short.json", "{\"data\": [1, 2]}")]),
+        1,
+        "has 2 values",
+    );
+    assert_fails(
+        &starkml(&[
+            "run",
+            &p,
+            "--input",
+            &write("shape.json", "{\"shape\": [4, 1], \"data\": [1, 2, 3, 4]}"),
+        ]),
+        1,
+        "shape",
+    );
+    assert_fails(
+        &starkml(&["run", &p, "--input", &write("str.json", "{\"data\": [1, \"x\", 3, 4]}")]),
+        1,
+        "data[1] is not a number",
+    );
+    assert_fails(
+        &starkml(&["run", &p, "--input", &write("range.json", "{\"data\": [1, 2, 3, 400]}")]),
+        1,
+        "outside the declared range",
+    );
+    assert_fails(&starkml(&["run", &p, "--input", "/nonexistent/input.json"]), 1, "cannot read");
+}
+
+#[test]
+fn malformed_model_and_program_files_exit_1() {
+    let bytes = std::fs::read(data("cnn_small.onnx")).unwrap_or_default();
+    let trunc = tmp("trunc.onnx");
+    std::fs::write(&trunc, &bytes[..bytes.len() / 2]).unwrap_or_else(|e| panic!("{e}"));
+    let out = tmp("never.stkm").display().to_string();
+    assert_fails(
+        &starkml(&["compile", &trunc.display().to_string(), "-o", &out]),
+        1,
+        "cannot compile",
+    );
+    assert!(!Path::new(&out).exists());
+    let junk = tmp("junk.stkm");
+    std::fs::write(&junk, b"STKM\x01\x00\xff\xff\xff").unwrap_or_else(|e| panic!("{e}"));
+    assert_fails(&starkml(&["inspect", &junk.display().to_string()]), 1, "invalid program file");
+    assert_fails(
+        &starkml(&["run", &bytes_path(&bytes), "--input", &data("cnn_small.input.json")]),
+        1,
+        "bad magic",
+    );
+}
+
+fn bytes_path(bytes: &[u8]) -> String {
+    let p = tmp("onnx-as-program.stkm");
+    std::fs::write(&p, bytes).unwrap_or_else(|e| panic!("{e}"));
+    p.display().to_string()
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let o = starkml(&["compile"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = starkml(&["frobnicate"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = starkml(&["compile", "x.onnx", "--scale", "many"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn explicit_scale_and_input_range_are_used() {
+    let out = tmp("iris12.stkm").display().to_string();
+    let o = starkml(&[
+        "compile",
+        &data("logreg_iris.onnx"),
+        "-o",
+        &out,
+        "--scale",
+        "12",
+        "--input-range",
+        "-1,10",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = starkml(&["inspect", &out, "--summary"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("range [-1, 10] scale 12"), "{text}");
+    assert_fails(
+        &starkml(&["compile", &data("logreg_iris.onnx"), "-o", &out, "--input-range", "5"]),
+        1,
+        "LO,HI",
+    );
+}
