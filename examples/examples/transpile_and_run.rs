@@ -18,7 +18,8 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let outputs = runtime::run(&program, std::slice::from_ref(&fixture.input.data))?;
     let got = outputs[0].to_f64();
-    let err = got.iter().zip(&fixture.expected.data).map(|(g, w)| (g - w).abs()).fold(0.0, f64::max);
+    let err =
+        got.iter().zip(&fixture.expected.data).map(|(g, w)| (g - w).abs()).fold(0.0, f64::max);
     println!("outputs  {got:.4?}");
     println!("expected {:.4?}", fixture.expected.data);
     println!("max abs error vs float: {err:.2e}");
