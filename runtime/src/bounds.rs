@@ -63,7 +63,11 @@ pub fn compute_bounds(program: &Program) -> Result<Vec<u64>, RuntimeError> {
                     (_, Some((w, shape))) => matmul_const_bound(w, shape, ba, false),
                     (Some((w, shape)), None) => matmul_const_bound(w, shape, bb, true),
                     _ => {
-                        let a = program.tensor(node.inputs[0]).map(|t| t.shape.as_slice());
+                        let a = node
+                            .inputs
+                            .first()
+                            .and_then(|t| program.tensor(*t))
+                            .map(|t| t.shape.as_slice());
                         let k = a.and_then(|s| s.last()).copied().unwrap_or(0) as u128;
                         k.saturating_mul(ba).saturating_mul(bb)
                     }
@@ -78,8 +82,10 @@ pub fn compute_bounds(program: &Program) -> Result<Vec<u64>, RuntimeError> {
                         w.chunks(per).map(|c| abs_sum(c).saturating_mul(bx)).max().unwrap_or(0)
                     }
                     None => {
-                        let per = program
-                            .tensor(node.inputs[1])
+                        let per = node
+                            .inputs
+                            .get(1)
+                            .and_then(|t| program.tensor(*t))
                             .map(|t| t.shape.iter().skip(1).product::<usize>())
                             .unwrap_or(0) as u128;
                         per.saturating_mul(bx).saturating_mul(get(1)?)
@@ -119,7 +125,12 @@ pub fn compute_bounds(program: &Program) -> Result<Vec<u64>, RuntimeError> {
                 x
             }
             Op::ArgMax { axis, .. } => {
-                let s = program.tensor(node.inputs[0]).map(|t| t.shape.as_slice()).unwrap_or(&[]);
+                let s = node
+                    .inputs
+                    .first()
+                    .and_then(|t| program.tensor(*t))
+                    .map(|t| t.shape.as_slice())
+                    .unwrap_or(&[]);
                 s.get(*axis).copied().unwrap_or(1).saturating_sub(1) as u128
             }
             Op::Concat { .. } => {

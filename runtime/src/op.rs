@@ -430,6 +430,9 @@ pub fn conv_shape(p: &ConvParams, x: &[usize], w: &[usize]) -> Result<Vec<usize>
     check_window(n, "strides", &p.strides, n, 1)?;
     check_window(n, "dilations", &p.dilations, n, 1)?;
     check_window(n, "pads", &p.pads, 2 * n, 0)?;
+    if w[2..].contains(&0) {
+        return Err(format!("kernel {:?} has an empty axis", &w[2..]));
+    }
     let (c, m) = (x[1], w[0]);
     if p.group == 0 || c % p.group != 0 || m % p.group != 0 || w[1] * p.group != c {
         return Err(format!(
@@ -498,6 +501,9 @@ fn window_out(
     dilation: usize,
     ceil: bool,
 ) -> Result<usize, String> {
+    if k == 0 || stride == 0 {
+        return Err("empty kernel or zero stride".into());
+    }
     let span = (k - 1) * dilation + 1;
     let total = len + pad_begin + pad_end;
     if total < span {

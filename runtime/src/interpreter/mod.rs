@@ -126,11 +126,15 @@ pub fn run_traced(
 /// each input's static bound.
 ///
 /// # Errors
-/// As [`run`], plus [`RuntimeError::BoundViolated`] for an input beyond its bound.
+/// Any [`Program::validate`] error, as [`run`], plus [`RuntimeError::BoundViolated`] for an
+/// input beyond its bound.
 pub fn run_quantized(
     program: &Program,
     inputs: Vec<Vec<i64>>,
 ) -> Result<(Vec<Tensor>, Witness), RuntimeError> {
+    // Programs from `from_bytes` or the transpiler are valid already; one built by hand may
+    // not be, and indexing below relies on every invariant.
+    program.validate()?;
     if inputs.len() != program.inputs.len() {
         return Err(RuntimeError::InputCount { expected: program.inputs.len(), got: inputs.len() });
     }

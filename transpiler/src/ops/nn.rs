@@ -44,8 +44,8 @@ fn pads(
             let mut p = vec![0; 2 * n];
             for i in 0..n {
                 let out = dims[i].div_ceil(strides[i]);
-                let span = (kernel[i] - 1) * dilations[i] + 1;
-                let total = ((out - 1) * strides[i] + span).saturating_sub(dims[i]);
+                let span = kernel[i].saturating_sub(1) * dilations[i] + 1;
+                let total = (out.saturating_sub(1) * strides[i] + span).saturating_sub(dims[i]);
                 let small = total / 2;
                 let (b, e) = if auto == "SAME_UPPER" {
                     (small, total - small)
@@ -84,6 +84,9 @@ pub fn conv(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> 
     }
     let n = xs.len() - 2;
     let kernel = w.shape[2..].to_vec();
+    if kernel.contains(&0) {
+        return Err(node.ctx.shape(format!("W {:?} has an empty kernel axis", w.shape)));
+    }
     if let Some(k) = node.attrs.ints("kernel_shape")? {
         if k.iter().map(|&v| v as usize).ne(kernel.iter().copied()) {
             return Err(node
@@ -233,7 +236,7 @@ fn fold_into_producer(ctx: &mut Ctx, v: usize, a: &[f64], b: &[f64]) -> bool {
     };
     match (op, args.as_mut_slice()) {
         (IrOp::Conv { bias, .. }, [_, Arg::Const(w)]) => {
-            let per = w.data.len() / a.len().max(1);
+            let per = (w.data.len() / a.len().max(1)).max(1);
             for (k, chunk) in w.data.chunks_mut(per).enumerate() {
                 chunk.iter_mut().for_each(|x| *x *= a[k]);
             }
@@ -245,7 +248,7 @@ fn fold_into_producer(ctx: &mut Ctx, v: usize, a: &[f64], b: &[f64]) -> bool {
         (IrOp::MatMul { bias }, [_, Arg::Const(w)])
             if shape.len() == 2 && w.shape.len() == 2 && w.shape[1] == a.len() =>
         {
-            let n = a.len();
+            let n = a.len().max(1);
             for row in w.data.chunks_mut(n) {
                 row.iter_mut().enumerate().for_each(|(k, x)| *x *= a[k]);
             }
