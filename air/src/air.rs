@@ -1,0 +1,220 @@
+//! The Winterfell AIR of a program run.
+//!
+//! Main transition constraints (degree in brackets), with `T`, `V1`, `V2` the limb sums of
+//! the lane groups and all capitals periodic:
+//!
+//! - `mac` [2]: `acc_out - acc_in - BIAS - sum_i W_i x_i = 0`
+//! - `chain` [2]: `acc_in' - CHAIN * acc_out = 0`
+//! - `requant` [2]: `TSH * acc_in + E - TP * (V1 - V2) - QSEL * T = 0`
+//! - `relu` [3]: `RELU * V1 * V2 = 0`
+//!
+//! Auxiliary (LogUp over one bus, messages `alpha - beta * addr - beta^2 * value`): nine helper
+//! columns each summing two fractions of the row (16 lane reads or range lookups, the range
+//! table entry with multiplicity `-MULT`, the requant write with multiplicity `-FO`) [3], and
+//! the running sum `S' = S + sum h` [1]. Boundary: `acc_in[0] = 0`, `S[0] = 0`, and
+//! `S[n-1]` equals the public contribution (program inputs and the zero cell written by the
+//! verifier, program outputs read by it).
+
+use std::sync::Arc;
+
+use winterfell::math::{ExtensionOf, FieldElement, ToElements};
+use winterfell::{
+    Air, AirContext, Assertion, AuxRandElements, EvaluationFrame, ProofOptions, TraceInfo,
+    TransitionConstraintDegree,
+};
+
+use crate::field::{felt, Felt};
+use crate::layout::{aux, main, periodic as P, ADDR_ZERO, LANES, T_LANES, V1_LANES, V2_LANES};
+use crate::schedule::Schedule;
+
+/// Public inputs of a proof: the program digest, the quantised input tensors and the output
+/// tensors (integers at their tensors' scales). The schedule rides along for the AIR; only the
+/// public data is absorbed into the transcript.
+#[derive(Debug, Clone)]
+pub struct PublicInputs {
+    /// Program digest.
+    pub digest: [u8; 32],
+    /// Quantised inputs, per program input, row-major.
+    pub inputs: Vec<Vec<i64>>,
+    /// Outputs, per program output, row-major.
+    pub outputs: Vec<Vec<i64>>,
+    pub(crate) schedule: Arc<Schedule>,
+    pub(crate) periodic: Arc<Vec<Vec<Felt>>>,
+}
+
+impl PublicInputs {
+    /// Binds public data to a schedule (which must be the program's).
+    pub fn new(schedule: Arc<Schedule>, inputs: Vec<Vec<i64>>, outputs: Vec<Vec<i64>>) -> Self {
+        let periodic = Arc::new(schedule.periodic_columns());
+        PublicInputs { digest: schedule.digest.0, inputs, outputs, schedule, periodic }
+    }
+}
+
+impl ToElements<Felt> for PublicInputs {
+    fn to_elements(&self) -> Vec<Felt> {
+        let mut out: Vec<Felt> = self
+            .digest
+            .chunks(4)
+            .map(|c| Felt::new(u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))))
+            .collect();
+        for group in [&self.inputs, &self.outputs] {
+            out.push(Felt::new(group.len() as u64));
+            for t in group {
+                out.push(Felt::new(t.len() as u64));
+                out.extend(t.iter().map(|&v| felt(v)));
+            }
+        }
+        out
+    }
+}
+
+/// The AIR of one program's runs.
+pub struct ModelAir {
+    context: AirContext<Felt>,
+    public: PublicInputs,
+}
+
+/// The main transition constraints on rows `c` (current) and `nx` (next) with periodic
+/// values `p`, in [`crate::layout::MAIN_CONSTRAINTS`] order.
+pub(crate) fn eval_main<E: FieldElement<BaseField = Felt>>(
+    c: &[E],
+    nx: &[E],
+    p: &[E],
+    result: &mut [E],
+) {
+    let mut mac = c[main::ACC_OUT] - c[main::ACC_IN] - p[P::BIAS];
+    for i in 0..LANES {
+        mac -= p[P::W + i] * c[main::X + i];
+    }
+    result[0] = mac;
+    result[1] = nx[main::ACC_IN] - p[P::CHAIN] * c[main::ACC_OUT];
+    let (t, v1, v2) = limb_sums(&c[main::X..main::X + LANES]);
+    result[2] = p[P::TSH] * c[main::ACC_IN] + p[P::E] - p[P::TP] * (v1 - v2) - p[P::QSEL] * t;
+    result[3] = p[P::RELU] * v1 * v2;
+}
+
+/// Limb sums `T`, `V1`, `V2` of a row.
+pub(crate) fn limb_sums<E: FieldElement>(x: &[E]) -> (E, E, E) {
+    let sum = |r: std::ops::Range<usize>| {
+        let mut acc = E::ZERO;
+        for i in r.rev() {
+            acc = acc * E::from(256u32) + x[i];
+        }
+        acc
+    };
+    (sum(T_LANES), sum(V1_LANES), sum(V2_LANES))
+}
+
+impl Air for ModelAir {
+    type BaseField = Felt;
+    type PublicInputs = PublicInputs;
+
+    fn new(trace_info: TraceInfo, public: PublicInputs, options: ProofOptions) -> Self {
+        let main_degrees = vec![
+            TransitionConstraintDegree::new(2),
+            TransitionConstraintDegree::new(2),
+            TransitionConstraintDegree::new(2),
+            TransitionConstraintDegree::new(3),
+        ];
+        let mut aux_degrees = vec![TransitionConstraintDegree::new(3); aux::HELPERS];
+        aux_degrees.push(TransitionConstraintDegree::new(1));
+        let context =
+            AirContext::new_multi_segment(trace_info, main_degrees, aux_degrees, 1, 2, options);
+        ModelAir { context, public }
+    }
+
+    fn context(&self) -> &AirContext<Felt> {
+        &self.context
+    }
+
+    fn get_periodic_column_values(&self) -> Vec<Vec<Felt>> {
+        self.public.periodic.as_ref().clone()
+    }
+
+    fn evaluate_transition<E: FieldElement<BaseField = Felt>>(
+        &self,
+        frame: &EvaluationFrame<E>,
+        p: &[E],
+        result: &mut [E],
+    ) {
+        eval_main(frame.current(), frame.next(), p, result);
+    }
+
+    fn evaluate_aux_transition<F, E>(
+        &self,
+        main_frame: &EvaluationFrame<F>,
+        aux_frame: &EvaluationFrame<E>,
+        p: &[F],
+        rand: &AuxRandElements<E>,
+        result: &mut [E],
+    ) where
+        F: FieldElement<BaseField = Felt>,
+        E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
+    {
+        let r = rand.rand_elements();
+        let (alpha, beta) = (r[0], r[1]);
+        let b2 = beta * beta;
+        let m = main_frame.current();
+        let a = aux_frame.current();
+        let an = aux_frame.next();
+        let lane = |i: usize| alpha - beta * E::from(p[P::A + i]) - b2 * E::from(m[main::X + i]);
+        for k in 0..LANES / 2 {
+            let (d0, d1) = (lane(2 * k), lane(2 * k + 1));
+            result[k] = a[k] * d0 * d1 - (d0 + d1);
+        }
+        let (_, v1, _) = limb_sums(&m[main::X..main::X + LANES]);
+        let dt = alpha - b2 * E::from(p[P::TAB]);
+        let nt = -E::from(m[main::MULT]);
+        let dw = alpha - beta * E::from(p[P::AOUT]) - b2 * E::from(v1 - p[P::OFFW]);
+        let nw = -E::from(p[P::FO]);
+        result[LANES / 2] = a[LANES / 2] * dt * dw - (nt * dw + nw * dt);
+        let mut s = an[aux::S] - a[aux::S];
+        for h in &a[..aux::HELPERS] {
+            s -= *h;
+        }
+        result[aux::HELPERS] = s;
+    }
+
+    fn get_assertions(&self) -> Vec<Assertion<Felt>> {
+        vec![Assertion::single(main::ACC_IN, 0, Felt::ZERO)]
+    }
+
+    fn get_aux_assertions<E: FieldElement<BaseField = Felt>>(
+        &self,
+        rand: &AuxRandElements<E>,
+    ) -> Vec<Assertion<E>> {
+        let last = self.trace_length() - 1;
+        vec![
+            Assertion::single(aux::S, 0, E::ZERO),
+            Assertion::single(aux::S, last, public_sum(&self.public, rand.rand_elements())),
+        ]
+    }
+}
+
+/// The bus contribution of public data: inputs and the zero cell written with their fan-outs,
+/// outputs read once.
+pub(crate) fn public_sum<E: FieldElement<BaseField = Felt>>(public: &PublicInputs, r: &[E]) -> E {
+    let (alpha, beta) = (r[0], r[1]);
+    let msg = |addr: u32, v: i64| {
+        alpha - beta * E::from(Felt::new(u64::from(addr))) - beta * beta * E::from(felt(v))
+    };
+    let s = &public.schedule;
+    let mut total = E::ZERO;
+    for (addrs, vals) in s.inputs.iter().zip(&public.inputs) {
+        for (a, v) in addrs.iter().zip(vals) {
+            let fo = s.fanout.get(*a as usize).copied().unwrap_or(0);
+            if fo > 0 {
+                total += E::from(Felt::new(fo)) * msg(*a, *v).inv();
+            }
+        }
+    }
+    if s.zero_reads > 0 {
+        total += E::from(Felt::new(s.zero_reads)) * msg(ADDR_ZERO, 0).inv();
+    }
+    for (addrs, vals) in s.outputs.iter().zip(&public.outputs) {
+        for (a, v) in addrs.iter().zip(vals) {
+            total -= msg(*a, *v).inv();
+        }
+    }
+    total
+}

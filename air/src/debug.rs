@@ -1,0 +1,128 @@
+//! Constraint debugging: every violated main constraint with its row and label, and the bus
+//! and range-table balance. Non-panicking; used by the prover before proving and by tests.
+
+use std::collections::BTreeMap;
+
+use winterfell::math::FieldElement;
+
+use crate::air::eval_main;
+use crate::field::{felt128, Felt};
+use crate::layout::{
+    main, periodic as P, ADDR_ZERO, LANES, MAIN_CONSTRAINTS, TABLE_SIZE, V1_LANES,
+};
+use crate::schedule::{Row, Schedule};
+use crate::trace::lookup_lanes;
+
+/// One violated constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// Row where it is evaluated (with the next row).
+    pub row: usize,
+    /// Constraint label (see [`crate::layout::MAIN_CONSTRAINTS`]).
+    pub label: &'static str,
+    /// Its (non-zero) value.
+    pub value: u64,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "row {}: constraint '{}' = {}", self.row, self.label, self.value)
+    }
+}
+
+/// Every violated main transition constraint and boundary assertion of integer `rows`.
+pub fn check_constraints(
+    schedule: &Schedule,
+    periodic: &[Vec<Felt>],
+    rows: &[[i128; main::WIDTH]],
+) -> Vec<Violation> {
+    let n = rows.len();
+    let mut out = Vec::new();
+    if rows.first().is_some_and(|r| r[main::ACC_IN] != 0) {
+        out.push(Violation { row: 0, label: "acc_in[0] = 0", value: 1 });
+    }
+    let felts = |r: &[i128; main::WIDTH]| r.iter().map(|&v| felt128(v)).collect::<Vec<Felt>>();
+    let mut result = [Felt::ZERO; MAIN_CONSTRAINTS.len()];
+    for r in 0..n.saturating_sub(1) {
+        let (c, nx) = (felts(&rows[r]), felts(&rows[r + 1]));
+        let p: Vec<Felt> = periodic.iter().map(|col| col[r % col.len()]).collect();
+        eval_main(&c, &nx, &p, &mut result);
+        for (k, v) in result.iter().enumerate() {
+            if *v != Felt::ZERO {
+                out.push(Violation { row: r, label: MAIN_CONSTRAINTS[k], value: v.as_int() });
+            }
+        }
+    }
+    let _ = schedule;
+    out
+}
+
+/// The net multiplicity of each bus message `(address, value)` and of each range-table value
+/// that does not balance: reads and public writes count +, trace writes and public reads -.
+/// Empty when the LogUp relation balances.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BusReport {
+    /// `(address, value) -> net count` for unbalanced bus messages.
+    pub bus: BTreeMap<(u32, i128), i128>,
+    /// `value -> lookups - multiplicity` for unbalanced range-table entries.
+    pub table: BTreeMap<i128, i128>,
+}
+
+impl BusReport {
+    /// True when everything balances.
+    pub fn balanced(&self) -> bool {
+        self.bus.is_empty() && self.table.is_empty()
+    }
+}
+
+/// Computes the bus and range-table balance of integer `rows` against public data.
+pub fn relation_summary(
+    schedule: &Schedule,
+    periodic: &[Vec<Felt>],
+    rows: &[[i128; main::WIDTH]],
+    inputs: &[Vec<i64>],
+    outputs: &[Vec<i64>],
+) -> BusReport {
+    let mut bus: BTreeMap<(u32, i128), i128> = BTreeMap::new();
+    let mut table: BTreeMap<i128, i128> = BTreeMap::new();
+    let is_lookup = lookup_lanes(schedule);
+    let n = rows.len();
+    for (r, row) in rows.iter().enumerate().take(n.saturating_sub(1)) {
+        for i in 0..LANES {
+            let x = row[main::X + i];
+            if is_lookup(r, i) {
+                *table.entry(x).or_insert(0) += 1;
+            } else {
+                let a = periodic[P::A + i][r].as_int() as u32;
+                *bus.entry((a, x)).or_insert(0) += 1;
+            }
+        }
+        if r < TABLE_SIZE {
+            *table.entry(r as i128).or_insert(0) -= row[main::MULT];
+        } else if row[main::MULT] != 0 {
+            *table.entry((r % TABLE_SIZE) as i128).or_insert(0) -= row[main::MULT];
+        }
+        if let Some(Row::Requant { group, addr, .. }) = schedule.rows.get(r) {
+            let g = &schedule.requants[*group];
+            let v1i: i128 =
+                (0..g.lv).rev().fold(0i128, |acc, k| acc * 256 + row[main::X + V1_LANES.start + k]);
+            let out = v1i - i128::from(g.offset());
+            *bus.entry((*addr, out)).or_insert(0) -= i128::from(schedule.fanout[*addr as usize]);
+        }
+    }
+    for (addrs, vals) in schedule.inputs.iter().zip(inputs) {
+        for (a, v) in addrs.iter().zip(vals) {
+            *bus.entry((*a, i128::from(*v))).or_insert(0) -=
+                i128::from(schedule.fanout[*a as usize]);
+        }
+    }
+    *bus.entry((ADDR_ZERO, 0)).or_insert(0) -= i128::from(schedule.zero_reads);
+    for (addrs, vals) in schedule.outputs.iter().zip(outputs) {
+        for (a, v) in addrs.iter().zip(vals) {
+            *bus.entry((*a, i128::from(*v))).or_insert(0) += 1;
+        }
+    }
+    bus.retain(|_, v| *v != 0);
+    table.retain(|_, v| *v != 0);
+    BusReport { bus, table }
+}

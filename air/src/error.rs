@@ -1,0 +1,107 @@
+//! Errors of proving and verifying.
+
+use std::fmt;
+
+use runtime::{OpId, RuntimeError};
+
+/// An op the AIR has no row type for (or cannot prove in this configuration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsupportedOp {
+    /// The op.
+    pub op: OpId,
+    /// Its short name.
+    pub name: &'static str,
+    /// The ONNX node it came from.
+    pub origin: String,
+    /// Why it cannot be proven.
+    pub reason: String,
+}
+
+impl fmt::Display for UnsupportedOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.name, self.origin, self.reason)
+    }
+}
+
+fn list(ops: &[UnsupportedOp]) -> String {
+    ops.iter().map(|o| format!("\n  - {o}")).collect()
+}
+
+/// Why a proof could not be produced.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProveError {
+    /// The program does not validate.
+    #[error("invalid program: {0}")]
+    InvalidProgram(#[source] RuntimeError),
+    /// Ops the AIR cannot prove yet; all of them are listed.
+    #[error("the AIR cannot prove {} op(s) of this program yet:{}", ops.len(), list(ops))]
+    Unsupported {
+        /// Every unsupported op.
+        ops: Vec<UnsupportedOp>,
+    },
+    /// The schedule needs more rows than the prover accepts.
+    #[error("the program needs {rows} rows, more than the {max} the prover accepts")]
+    TooLarge {
+        /// Rows needed.
+        rows: usize,
+        /// Limit.
+        max: usize,
+    },
+    /// Running the program failed (bad inputs).
+    #[error("run failed: {0}")]
+    Run(#[source] RuntimeError),
+    /// The witness does not satisfy the AIR (a bug, or a tampered witness).
+    #[error("the witness violates {count} constraint(s); first: {first}")]
+    Unsatisfied {
+        /// Number of violations.
+        count: usize,
+        /// The first one, with row and label.
+        first: String,
+    },
+    /// The STARK prover failed.
+    #[error("prover failed: {0}")]
+    Prover(String),
+}
+
+/// Why a proof was rejected. Each variant names the check that failed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The proof file is malformed.
+    #[error("malformed proof file: {0}")]
+    Malformed(String),
+    /// The proof is for another program.
+    #[error("the proof is for program {proof}, not {program}")]
+    WrongProgram {
+        /// Digest in the proof.
+        proof: String,
+        /// Digest of the program given.
+        program: String,
+    },
+    /// The program cannot be proven (so no proof of it can be valid).
+    #[error("the program has no AIR schedule: {0}")]
+    Schedule(String),
+    /// The public inputs or outputs do not fit the program.
+    #[error("public {what} do not fit the program: {reason}")]
+    PublicData {
+        /// `inputs` or `outputs`.
+        what: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The proof's trace shape differs from the program's schedule.
+    #[error("trace shape {got} differs from the program's {expected}")]
+    TraceShape {
+        /// Expected shape.
+        expected: String,
+        /// Shape in the proof.
+        got: String,
+    },
+    /// The proof's options are not the preset it claims.
+    #[error("proof options are not an accepted preset: {0}")]
+    Options(String),
+    /// The STARK verifier rejected the proof.
+    #[error("STARK verification failed: {0}")]
+    Stark(String),
+}

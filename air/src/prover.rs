@@ -1,0 +1,228 @@
+//! Proving: schedule, witness, trace, Winterfell.
+
+use std::marker::PhantomData;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use runtime::{Program, Tensor};
+use winterfell::crypto::{DefaultRandomCoin, ElementHasher, MerkleTree};
+use winterfell::math::{batch_inversion, FieldElement};
+use winterfell::matrix::ColMatrix;
+use winterfell::{
+    AuxRandElements, CompositionPoly, CompositionPolyTrace, ConstraintCompositionCoefficients,
+    DefaultConstraintCommitment, DefaultConstraintEvaluator, DefaultTraceLde, PartitionOptions,
+    ProofOptions, Prover, StarkDomain, Trace, TraceInfo, TracePolyTable,
+};
+
+use crate::air::{limb_sums, ModelAir, PublicInputs};
+use crate::debug::check_constraints;
+use crate::error::ProveError;
+use crate::field::Felt;
+use crate::hash::Blake2s256Hasher;
+use crate::layout::{aux, main, periodic as P, LANES};
+use crate::options::{HashKind, Preset};
+use crate::proof_file::RunProof;
+use crate::schedule::Schedule;
+use crate::trace::{build_rows, to_columns, ModelTrace};
+
+/// The Winterfell prover of [`ModelAir`] with hash `H`.
+pub struct ModelProver<H> {
+    options: ProofOptions,
+    public: PublicInputs,
+    _hash: PhantomData<H>,
+}
+
+impl<H> Prover for ModelProver<H>
+where
+    H: ElementHasher<BaseField = Felt> + Sync,
+{
+    type BaseField = Felt;
+    type Air = ModelAir;
+    type Trace = ModelTrace;
+    type HashFn = H;
+    type VC = MerkleTree<H>;
+    type RandomCoin = DefaultRandomCoin<H>;
+    type TraceLde<E: FieldElement<BaseField = Felt>> = DefaultTraceLde<E, H, MerkleTree<H>>;
+    type ConstraintEvaluator<'a, E: FieldElement<BaseField = Felt>> =
+        DefaultConstraintEvaluator<'a, ModelAir, E>;
+    type ConstraintCommitment<E: FieldElement<BaseField = Felt>> =
+        DefaultConstraintCommitment<E, H, MerkleTree<H>>;
+
+    fn get_pub_inputs(&self, _trace: &ModelTrace) -> PublicInputs {
+        self.public.clone()
+    }
+
+    fn options(&self) -> &ProofOptions {
+        &self.options
+    }
+
+    fn new_trace_lde<E: FieldElement<BaseField = Felt>>(
+        &self,
+        trace_info: &TraceInfo,
+        main_trace: &ColMatrix<Felt>,
+        domain: &StarkDomain<Felt>,
+        partition_option: PartitionOptions,
+    ) -> (Self::TraceLde<E>, TracePolyTable<E>) {
+        DefaultTraceLde::new(trace_info, main_trace, domain, partition_option)
+    }
+
+    fn new_evaluator<'a, E: FieldElement<BaseField = Felt>>(
+        &self,
+        air: &'a ModelAir,
+        aux_rand_elements: Option<AuxRandElements<E>>,
+        composition_coefficients: ConstraintCompositionCoefficients<E>,
+    ) -> Self::ConstraintEvaluator<'a, E> {
+        DefaultConstraintEvaluator::new(air, aux_rand_elements, composition_coefficients)
+    }
+
+    fn build_constraint_commitment<E: FieldElement<BaseField = Felt>>(
+        &self,
+        composition_poly_trace: CompositionPolyTrace<E>,
+        num_constraint_composition_columns: usize,
+        domain: &StarkDomain<Felt>,
+        partition_options: PartitionOptions,
+    ) -> (Self::ConstraintCommitment<E>, CompositionPoly<E>) {
+        DefaultConstraintCommitment::new(
+            composition_poly_trace,
+            num_constraint_composition_columns,
+            domain,
+            partition_options,
+        )
+    }
+
+    fn build_aux_trace<E: FieldElement<BaseField = Felt>>(
+        &self,
+        trace: &ModelTrace,
+        rand: &AuxRandElements<E>,
+    ) -> ColMatrix<E> {
+        build_aux(trace.main_segment(), &self.public.periodic, rand.rand_elements())
+    }
+}
+
+/// Fractions per row: 16 lanes, the table entry, the write.
+const FRACTIONS: usize = LANES + 2;
+
+/// The LogUp helper columns and running sum.
+fn build_aux<E: FieldElement<BaseField = Felt>>(
+    m: &ColMatrix<Felt>,
+    p: &[Vec<Felt>],
+    r: &[E],
+) -> ColMatrix<E> {
+    let n = m.num_rows();
+    let (alpha, beta) = (r[0], r[1]);
+    let b2 = beta * beta;
+    let mut dens = Vec::with_capacity(n * FRACTIONS);
+    let mut nums = Vec::with_capacity(n * 2);
+    let mut row = vec![Felt::ZERO; main::WIDTH];
+    for i in 0..n {
+        m.read_row_into(i, &mut row);
+        for l in 0..LANES {
+            dens.push(alpha - beta * E::from(p[P::A + l][i]) - b2 * E::from(row[main::X + l]));
+        }
+        let (_, v1, _) = limb_sums(&row[main::X..main::X + LANES]);
+        dens.push(alpha - b2 * E::from(p[P::TAB][i % p[P::TAB].len()]));
+        dens.push(alpha - beta * E::from(p[P::AOUT][i]) - b2 * E::from(v1 - p[P::OFFW][i]));
+        nums.push(-E::from(row[main::MULT]));
+        nums.push(-E::from(p[P::FO][i]));
+    }
+    let inv = batch_inversion(&dens);
+    let mut cols = vec![vec![E::ZERO; n]; aux::WIDTH];
+    let mut s = E::ZERO;
+    for i in 0..n {
+        let f = &inv[i * FRACTIONS..(i + 1) * FRACTIONS];
+        let mut total = E::ZERO;
+        for k in 0..LANES / 2 {
+            let h = f[2 * k] + f[2 * k + 1];
+            cols[k][i] = h;
+            total += h;
+        }
+        let h = nums[2 * i] * f[LANES] + nums[2 * i + 1] * f[LANES + 1];
+        cols[LANES / 2][i] = h;
+        total += h;
+        cols[aux::S][i] = s;
+        s += total;
+    }
+    ColMatrix::new(cols)
+}
+
+/// Proves rows already built for `schedule`.
+///
+/// With `check`, the main constraints are checked first and a violation is reported as
+/// [`ProveError::Unsatisfied`]; without, the rows go to the STARK prover as they are (for
+/// tests that tamper with a witness).
+///
+/// # Errors
+/// [`ProveError::Unsatisfied`] or [`ProveError::Prover`].
+pub fn prove_rows(
+    schedule: Arc<Schedule>,
+    rows: &[[i128; main::WIDTH]],
+    inputs: Vec<Vec<i64>>,
+    outputs: Vec<Vec<i64>>,
+    preset: Preset,
+    hash: HashKind,
+    check: bool,
+) -> Result<RunProof, ProveError> {
+    let public = PublicInputs::new(schedule.clone(), inputs.clone(), outputs.clone());
+    if check {
+        let v = check_constraints(&schedule, &public.periodic, rows);
+        if let Some(first) = v.first() {
+            return Err(ProveError::Unsatisfied { count: v.len(), first: first.to_string() });
+        }
+    }
+    let trace = ModelTrace::new(&schedule, to_columns(rows));
+    let options = preset.options();
+    let proof = catch_unwind(AssertUnwindSafe(|| match hash {
+        HashKind::Blake3 => ModelProver::<winterfell::crypto::hashers::Blake3_256<Felt>> {
+            options,
+            public,
+            _hash: PhantomData,
+        }
+        .prove(trace),
+        HashKind::Blake2s => {
+            ModelProver::<Blake2s256Hasher<Felt>> { options, public, _hash: PhantomData }
+                .prove(trace)
+        }
+    }));
+    let proof = match proof {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return Err(ProveError::Prover(e.to_string())),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
+            return Err(ProveError::Prover(format!(
+                "the STARK prover rejected the trace: {}",
+                msg.unwrap_or_default()
+            )));
+        }
+    };
+    Ok(RunProof { hash, preset, digest: schedule.digest.0, inputs, outputs, proof })
+}
+
+/// Runs `program` on real inputs and proves the run.
+///
+/// Returns the proof and the outputs (as the runtime computes them).
+///
+/// # Errors
+/// [`ProveError::Unsupported`] listing ops without a row type, [`ProveError::Run`] for bad
+/// inputs, [`ProveError::Prover`] if the STARK prover fails.
+pub fn prove(
+    program: &Program,
+    inputs: &[Vec<f64>],
+    preset: Preset,
+    hash: HashKind,
+) -> Result<(RunProof, Vec<Tensor>), ProveError> {
+    // 1 ----- schedule (the verifying key)
+    let schedule = Arc::new(Schedule::new(program)?);
+    // 2 ----- run
+    let (outputs, witness) = runtime::run_traced(program, inputs).map_err(ProveError::Run)?;
+    // 3 ----- trace
+    let rows = build_rows(&schedule, &witness)?;
+    let q_inputs: Vec<Vec<i64>> =
+        program.inputs.iter().map(|t| witness.values[t.0 as usize].clone()).collect();
+    let q_outputs: Vec<Vec<i64>> = outputs.iter().map(|t| t.data.clone()).collect();
+    // 4 ----- prove
+    let proof = prove_rows(schedule, &rows, q_inputs, q_outputs, preset, hash, true)?;
+    Ok((proof, outputs))
+}

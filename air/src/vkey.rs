@@ -1,0 +1,62 @@
+//! The periodic columns of a schedule: the verifying key.
+
+use winterfell::math::FieldElement;
+
+use crate::field::{felt, pow2, Felt};
+use crate::layout::{
+    periodic as P, ADDR_LOOKUP, ADDR_ZERO, LANES, TABLE_SIZE, T_LANES, V1_LANES, V2_LANES,
+};
+use crate::schedule::{Row, Schedule};
+
+impl Schedule {
+    /// All periodic columns, in [`crate::layout::periodic`] order. Every column has the trace
+    /// length except the range table (cycle 256).
+    pub fn periodic_columns(&self) -> Vec<Vec<Felt>> {
+        let n = self.len;
+        let mut cols = vec![vec![Felt::ZERO; n]; P::COUNT - 1];
+        for (r, row) in self.rows.iter().enumerate() {
+            match row {
+                Row::Mac { lanes, bias, .. } => {
+                    for (i, (a, w)) in lanes.iter().enumerate() {
+                        cols[P::A + i][r] = Felt::new(u64::from(*a));
+                        cols[P::W + i][r] = felt(*w);
+                    }
+                    cols[P::BIAS][r] = felt(*bias);
+                    cols[P::CHAIN][r] = Felt::ONE;
+                }
+                Row::Requant { group, addr, .. } => {
+                    let q = &self.requants[*group];
+                    let lane_addr = |used: bool| {
+                        Felt::new(u64::from(if used { ADDR_LOOKUP } else { ADDR_ZERO }))
+                    };
+                    for i in 0..LANES {
+                        let used = if T_LANES.contains(&i) {
+                            i - T_LANES.start < q.lr
+                        } else if V1_LANES.contains(&i) {
+                            i - V1_LANES.start < q.lv
+                        } else {
+                            q.relu && V2_LANES.contains(&i) && i - V2_LANES.start < q.lv
+                        };
+                        cols[P::A + i][r] = lane_addr(used);
+                    }
+                    let s = u32::from(q.shift);
+                    let tsh = pow2(q.tshift());
+                    let p = pow2(s);
+                    let h = if s == 0 { Felt::ZERO } else { pow2(s - 1) };
+                    let off = Felt::new(q.offset());
+                    cols[P::QSEL][r] = Felt::ONE;
+                    cols[P::TSH][r] = tsh;
+                    cols[P::E][r] = tsh * (h + p * off);
+                    cols[P::TP][r] = tsh * p;
+                    cols[P::RELU][r] = if q.relu { Felt::ONE } else { Felt::ZERO };
+                    cols[P::OFFW][r] = off;
+                    cols[P::AOUT][r] = Felt::new(u64::from(*addr));
+                    cols[P::FO][r] =
+                        Felt::new(self.fanout.get(*addr as usize).copied().unwrap_or(0));
+                }
+            }
+        }
+        cols.push((0..TABLE_SIZE as u64).map(Felt::new).collect());
+        cols
+    }
+}
