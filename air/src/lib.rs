@@ -22,3 +22,23 @@ pub use proof_file::RunProof;
 pub use prover::{prove, prove_rows};
 pub use schedule::Schedule;
 pub use verifier::{verify, VerifyReport};
+
+/// Winterfell's hash functions, for callers that report security per hash.
+pub mod winterfell_hashers {
+    pub use winterfell::crypto::hashers::Blake3_256;
+}
+
+/// Conjectured and proven (list-decoding) security bits of a proof.
+pub fn security(proof: &RunProof) -> (u32, u32) {
+    use field::Felt;
+    match proof.hash {
+        HashKind::Blake3 => (
+            proof.proof.conjectured_security::<winterfell_hashers::Blake3_256<Felt>>().bits(),
+            proof.proof.proven_security::<winterfell_hashers::Blake3_256<Felt>>().ldr_bits(),
+        ),
+        HashKind::Blake2s => (
+            proof.proof.conjectured_security::<Blake2s256Hasher<Felt>>().bits(),
+            proof.proof.proven_security::<Blake2s256Hasher<Felt>>().ldr_bits(),
+        ),
+    }
+}

@@ -3,7 +3,9 @@
 mod compile;
 mod input;
 mod inspect;
+mod prove;
 mod run;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -25,6 +27,10 @@ enum Command {
     Inspect(inspect::InspectCmd),
     /// Run a program on an input JSON file.
     Run(run::RunCmd),
+    /// Run a program on an input and prove the run (STARK).
+    Prove(prove::ProveCmd),
+    /// Verify a proof against a program; prints the proven outputs.
+    Verify(verify::VerifyCmd),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +39,8 @@ fn main() -> ExitCode {
         Command::Compile(c) => c.execute(),
         Command::Inspect(c) => c.execute(),
         Command::Run(c) => c.execute(),
+        Command::Prove(c) => c.execute(),
+        Command::Verify(c) => c.execute(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

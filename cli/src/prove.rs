@@ -1,0 +1,77 @@
+//! `starkml prove`.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::Args;
+
+use air::{HashKind, Preset};
+
+use crate::input::read_inputs;
+use crate::inspect::load_program;
+
+/// Run a program on an input and prove the run.
+#[derive(Args)]
+pub struct ProveCmd {
+    /// Program file (.stkm).
+    program: PathBuf,
+    /// Input JSON (as for `starkml run`).
+    #[arg(long)]
+    input: PathBuf,
+    /// Output proof file.
+    #[arg(short, long, default_value = "run.proof")]
+    output: PathBuf,
+    /// Security preset: 96 (quadratic extension, blowup 8, 27 queries, 16 grinding bits),
+    /// fast (blowup 4, 40 queries) or 128 (cubic extension, 38 queries).
+    #[arg(long, default_value = "96", value_parser = ["96", "fast", "128"])]
+    security: String,
+    /// Hash of the commitments: blake3 (fastest) or blake2s (cheap to verify in Cairo).
+    #[arg(long, default_value = "blake3", value_parser = ["blake3", "blake2s"])]
+    hash: String,
+}
+
+impl ProveCmd {
+    /// Runs the command.
+    pub fn execute(&self) -> Result<()> {
+        let program = load_program(&self.program)?;
+        let inputs = read_inputs(&self.input, &program)?;
+        let preset = Preset::parse(&self.security).context("unknown --security")?;
+        let hash = HashKind::parse(&self.hash).context("unknown --hash")?;
+        let spinner = indicatif::ProgressBar::new_spinner();
+        spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        spinner.set_message(format!(
+            "proving {} ({} preset, {})",
+            self.program.display(),
+            preset.name(),
+            hash.name()
+        ));
+        spinner.enable_steady_tick(Duration::from_millis(120));
+        let start = Instant::now();
+        let result = air::prove(&program, &inputs, preset, hash);
+        spinner.finish_and_clear();
+        let (proof, _) = result.context("cannot prove")?;
+        let elapsed = start.elapsed();
+        let bytes = proof.to_bytes();
+        std::fs::write(&self.output, &bytes)
+            .with_context(|| format!("cannot write {}", self.output.display()))?;
+        let info = proof.proof.trace_info();
+        eprintln!(
+            "proved {} in {:.3} s: {} rows, proof {} bytes -> {} ({} preset, {}; conjectured security {} bits, proven {} bits)",
+            self.program.display(),
+            elapsed.as_secs_f64(),
+            info.length(),
+            bytes.len(),
+            self.output.display(),
+            preset.name(),
+            hash.name(),
+            security(&proof).0,
+            security(&proof).1,
+        );
+        Ok(())
+    }
+}
+
+fn security(proof: &air::RunProof) -> (u32, u32) {
+    air::security(proof)
+}

@@ -1,0 +1,101 @@
+//! `starkml verify`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use serde_json::json;
+
+use crate::inspect::load_program;
+use crate::run::argmax;
+
+/// Verify a proof of a run of a program; prints the proven outputs.
+#[derive(Args)]
+pub struct VerifyCmd {
+    /// Program file (.stkm): the verifier's own copy of the model.
+    program: PathBuf,
+    /// Proof file written by `starkml prove`.
+    proof: PathBuf,
+    /// Print JSON: {"valid", "outputs", "argmax", "security", "verify_ms"}.
+    #[arg(long)]
+    json: bool,
+}
+
+impl VerifyCmd {
+    /// Runs the command. Exit code 0 when the proof is valid, 1 when not.
+    pub fn execute(&self) -> Result<()> {
+        let program = load_program(&self.program)?;
+        let bytes = std::fs::read(&self.proof)
+            .with_context(|| format!("cannot read {}", self.proof.display()))?;
+        let start = Instant::now();
+        let verdict = air::RunProof::from_bytes(&bytes)
+            .and_then(|proof| air::verify(&program, &proof).map(|r| (proof, r)));
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        let (proof, report) = match verdict {
+            Ok(v) => v,
+            Err(e) => {
+                if self.json {
+                    println!("{}", json!({"valid": false, "reason": e.to_string()}));
+                }
+                bail!("invalid proof: {e}");
+            }
+        };
+        let named: Vec<(String, Vec<usize>, Vec<f64>)> = program
+            .outputs
+            .iter()
+            .zip(&proof.outputs)
+            .map(|(id, vals)| {
+                let t = program.tensor(*id);
+                let scale = t.map_or(0, |t| t.scale);
+                let data =
+                    vals.iter().map(|&v| runtime::fixed_point::dequantize(v, scale)).collect();
+                (
+                    t.map(|t| t.name.clone()).unwrap_or_default(),
+                    t.map(|t| t.shape.clone()).unwrap_or_default(),
+                    data,
+                )
+            })
+            .collect();
+        let top = named.first().map(|(_, _, d)| argmax(d)).unwrap_or(0);
+        if self.json {
+            let outs: Vec<_> =
+                named.iter().map(|(n, s, d)| json!({"name": n, "shape": s, "data": d})).collect();
+            println!(
+                "{}",
+                json!({
+                    "valid": true,
+                    "outputs": outs,
+                    "argmax": top,
+                    "security": {
+                        "preset": proof.preset.name(),
+                        "hash": proof.hash.name(),
+                        "conjectured_bits": report.conjectured_bits,
+                        "proven_bits": report.proven_bits,
+                    },
+                    "trace_rows": report.trace_len,
+                    "verify_ms": ms,
+                })
+            );
+        } else {
+            println!(
+                "valid proof of a run of {} (digest {})",
+                self.program.display(),
+                program.digest()
+            );
+            for (n, s, d) in &named {
+                let vals: Vec<String> = d.iter().map(|x| format!("{x:.6}")).collect();
+                println!("{n} {s:?}: [{}]", vals.join(", "));
+            }
+            println!("argmax: {top}");
+            println!(
+                "security: {} bits conjectured, {} bits proven ({} preset, {}); verified in {ms:.2} ms",
+                report.conjectured_bits,
+                report.proven_bits,
+                proof.preset.name(),
+                proof.hash.name()
+            );
+        }
+        Ok(())
+    }
+}
