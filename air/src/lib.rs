@@ -9,6 +9,7 @@ pub mod layout;
 pub mod options;
 pub mod proof_file;
 pub mod prover;
+mod reader;
 pub mod schedule;
 pub mod trace;
 pub mod verifier;

@@ -133,7 +133,7 @@ impl RunProof {
         if r.pos != bytes.len() {
             return Err(VerifyError::Malformed(format!("{} trailing bytes", bytes.len() - r.pos)));
         }
-        let proof = Proof::from_bytes(proof_bytes)
+        let proof = crate::reader::read_proof(proof_bytes)
             .map_err(|e| VerifyError::Malformed(format!("STARK proof: {e}")))?;
         Ok(RunProof { hash, preset, digest, inputs, outputs, proof })
     }

@@ -76,6 +76,21 @@ impl ModelCase {
         self.program.inputs.first().and_then(|i| self.program.tensor(*i)).map_or(0, |t| t.scale)
     }
 
+    /// Proves the canonical input with `preset` and `hash`; returns the proof and the
+    /// runtime's outputs.
+    ///
+    /// # Panics
+    /// When proving fails.
+    #[allow(clippy::expect_used)]
+    pub fn prove(
+        &self,
+        preset: air::Preset,
+        hash: air::HashKind,
+    ) -> (air::RunProof, Vec<runtime::Tensor>) {
+        air::prove(&self.program, std::slice::from_ref(&self.fixture.input.data), preset, hash)
+            .expect("proves")
+    }
+
     /// Runs the 20 test samples and compares with the float reference.
     ///
     /// # Panics
