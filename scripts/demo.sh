@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on a bundled model: compile mlp_small with its calibration samples, inspect
-# the program, and run it on the canonical input.
+# the program, run it on the canonical input, prove the run and verify the proof.
 # Usage: scripts/demo.sh [MODEL]   (MODEL in models/data, default mlp_small)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,3 +13,5 @@ bin="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys
 "$bin" inspect "$out/$model.stkm" --summary
 "$bin" run "$out/$model.stkm" --input "models/data/$model.input.json" --json
 echo "expected (onnxruntime, float): $(cat "models/data/$model.expected.json")"
+"$bin" prove "$out/$model.stkm" --input "models/data/$model.input.json" -o "$out/$model.proof"
+"$bin" verify "$out/$model.stkm" "$out/$model.proof"

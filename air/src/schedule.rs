@@ -285,6 +285,8 @@ impl Schedule {
         for (i, o) in p.outputs.iter().enumerate() {
             match &b.addr[o.0 as usize] {
                 Some(a) => outputs.push(a.clone()),
+                // An op refused above already explains a missing output.
+                None if !b.unsupported.is_empty() => {}
                 None => b.unsupported.push(UnsupportedOp {
                     op: OpId(u32::MAX),
                     name: "output",

@@ -219,3 +219,54 @@ fn explicit_scale_and_input_range_are_used() {
         "LO,HI",
     );
 }
+
+#[test]
+fn prove_and_verify_json() {
+    let prog = compile("cnn_small");
+    let p = prog.display().to_string();
+    let proof = tmp("cnn_small.proof").display().to_string();
+    let o = starkml(&[
+        "prove",
+        &p,
+        "--input",
+        &data("cnn_small.input.json"),
+        "-o",
+        &proof,
+        "--security",
+        "fast",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("conjectured security"), "{}", stderr(&o));
+    let o = starkml(&["verify", &p, &proof, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["security"]["preset"], "fast");
+    assert!(v["security"]["conjectured_bits"].as_u64().unwrap_or(0) >= 95);
+    let run = starkml(&["run", &p, "--input", &data("cnn_small.input.json"), "--json"]);
+    let r: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(v["outputs"], r["outputs"], "verified outputs equal the run's");
+    assert_eq!(v["argmax"], r["argmax"]);
+
+    // Negative twins: a flipped byte, another model's program, garbage.
+    let mut bytes = std::fs::read(&proof).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x10;
+    let bad = tmp("flipped.proof");
+    std::fs::write(&bad, &bytes).unwrap();
+    assert_fails(&starkml(&["verify", &p, &bad.display().to_string()]), 1, "invalid proof");
+    let other = compile("mlp_small");
+    assert_fails(&starkml(&["verify", &other.display().to_string(), &proof]), 1, "is for program");
+    let junk = tmp("junk.proof");
+    std::fs::write(&junk, b"not a proof").unwrap();
+    assert_fails(&starkml(&["verify", &p, &junk.display().to_string()]), 1, "malformed proof file");
+    let o = starkml(&["verify", &p, &junk.display().to_string(), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    assert_eq!(
+        starkml(&["prove", &p, "--input", &data("cnn_small.input.json"), "--security", "42"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
