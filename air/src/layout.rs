@@ -91,3 +91,53 @@ pub mod aux {
 
 /// Labels of the main transition constraints, in evaluation order.
 pub const MAIN_CONSTRAINTS: [&str; 4] = ["mac", "chain", "requant", "relu"];
+
+/// A listing of every column (main, periodic, auxiliary), one per line, for review and
+/// snapshot tests.
+pub fn column_map() -> String {
+    let mut s = String::new();
+    s.push_str(&format!("main ({} columns)\n", main::WIDTH));
+    for i in 0..LANES {
+        s.push_str(&format!("  {:>3} x{i}\n", main::X + i));
+    }
+    s.push_str(&format!(
+        "  {:>3} acc_in\n  {:>3} acc_out\n  {:>3} mult\n",
+        main::ACC_IN,
+        main::ACC_OUT,
+        main::MULT
+    ));
+    s.push_str(&format!("periodic ({} columns)\n", periodic::COUNT));
+    for i in 0..LANES {
+        s.push_str(&format!("  {:>3} A{i}\n", periodic::A + i));
+    }
+    for i in 0..LANES {
+        s.push_str(&format!("  {:>3} W{i}\n", periodic::W + i));
+    }
+    for (c, name) in [
+        (periodic::BIAS, "BIAS"),
+        (periodic::CHAIN, "CHAIN"),
+        (periodic::QSEL, "QSEL"),
+        (periodic::TSH, "TSH"),
+        (periodic::E, "E"),
+        (periodic::TP, "TP"),
+        (periodic::RELU, "RELU"),
+        (periodic::OFFW, "OFFW"),
+        (periodic::AOUT, "AOUT"),
+        (periodic::FO, "FO"),
+        (periodic::TAB, "TAB (cycle 256)"),
+    ] {
+        s.push_str(&format!("  {c:>3} {name}\n"));
+    }
+    s.push_str(&format!(
+        "aux ({} extension columns, {} random elements)\n",
+        aux::WIDTH,
+        aux::RANDS
+    ));
+    for k in 0..LANES / 2 {
+        s.push_str(&format!("  {k:>3} h{k} = 1/d(lane {}) + 1/d(lane {})\n", 2 * k, 2 * k + 1));
+    }
+    s.push_str(&format!("  {:>3} h{} = -mult/d(table) - FO/d(write)\n", LANES / 2, LANES / 2));
+    s.push_str(&format!("  {:>3} S (running sum)\n", aux::S));
+    s.push_str(&format!("main constraints: {}\n", MAIN_CONSTRAINTS.join(", ")));
+    s
+}

@@ -1,0 +1,284 @@
+//! The prover benchmark: proves every benchmark model (and a synthetic MLP of several million
+//! MACs) in a child process each, and writes `BENCHMARKS.md` with EZKL's figures beside ours.
+//!
+//! ```text
+//! cargo run --release -p starkml-examples --bin bench -- [--ezkl EZKL_OUT_DIR] [--out BENCHMARKS.md] [--no-synthetic]
+//! ```
+//!
+//! `EZKL_OUT_DIR` is the output directory of `../shared/ezkl/run.sh` run on the same machine
+//! (its `results/*__tuned.json`). Timings are benchmarks, never tests.
+
+use std::error::Error;
+use std::process::Command;
+use std::time::Instant;
+
+use runtime::{Op, OpNode, Program, TensorId, TensorInfo, TensorKind};
+use serde_json::{json, Value};
+use transpiler::{transpile, Calibration, TranspileOptions};
+
+type Res<T> = Result<T, Box<dyn Error>>;
+
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage writes into the zeroed struct we pass; RUSAGE_SELF is always valid.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 * 1e-6;
+    t(ru.ru_utime) + t(ru.ru_stime)
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// A synthetic MLP `widths[0] -> ... -> widths[last]` with ReLU, deterministic weights, at
+/// scale 12, inputs in [0, 1].
+fn synthetic(widths: &[usize]) -> Res<Program> {
+    let s = 12u8;
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut rnd = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut t = vec![TensorInfo {
+        name: "input".into(),
+        shape: vec![1, widths[0]],
+        scale: s,
+        bound: 0,
+        kind: TensorKind::Input { lo: 0.0, hi: 1.0 },
+    }];
+    let mut ops = Vec::new();
+    let mut x = TensorId(0);
+    for (l, w) in widths.windows(2).enumerate() {
+        let (k, n) = (w[0], w[1]);
+        let amp = (3.0 / k as f64).sqrt();
+        let weights: Vec<i64> =
+            (0..k * n).map(|_| ((rnd() * 2.0 - 1.0) * amp * 4096.0).round() as i64).collect();
+        let bias: Vec<i64> =
+            (0..n).map(|_| ((rnd() - 0.5) * 0.1 * (1u64 << 24) as f64) as i64).collect();
+        let mut push = |info: TensorInfo| {
+            t.push(info);
+            TensorId(t.len() as u32 - 1)
+        };
+        let wid = push(TensorInfo {
+            name: format!("w{l}"),
+            shape: vec![k, n],
+            scale: s,
+            bound: 0,
+            kind: TensorKind::Const(weights),
+        });
+        let bid = push(TensorInfo {
+            name: format!("b{l}"),
+            shape: vec![n],
+            scale: 2 * s,
+            bound: 0,
+            kind: TensorKind::Const(bias),
+        });
+        let acc = push(TensorInfo {
+            name: format!("acc{l}"),
+            shape: vec![1, n],
+            scale: 2 * s,
+            bound: 0,
+            kind: TensorKind::Value,
+        });
+        let q = push(TensorInfo {
+            name: format!("q{l}"),
+            shape: vec![1, n],
+            scale: s,
+            bound: 0,
+            kind: TensorKind::Value,
+        });
+        ops.push(OpNode {
+            op: Op::MatMul,
+            inputs: vec![x, wid, bid],
+            output: acc,
+            origin: format!("fc{l}"),
+        });
+        ops.push(OpNode {
+            op: Op::Rescale { shift: s },
+            inputs: vec![acc],
+            output: q,
+            origin: format!("fc{l}"),
+        });
+        x = q;
+        if l + 2 < widths.len() {
+            let y = push(TensorInfo {
+                name: format!("h{l}"),
+                shape: vec![1, n],
+                scale: s,
+                bound: 0,
+                kind: TensorKind::Value,
+            });
+            ops.push(OpNode {
+                op: Op::Relu,
+                inputs: vec![q],
+                output: y,
+                origin: format!("relu{l}"),
+            });
+            x = y;
+        }
+    }
+    let mut p = Program {
+        name: "synthetic".into(),
+        tensors: t,
+        ops,
+        inputs: vec![TensorId(0)],
+        outputs: vec![x],
+    };
+    p.assign_bounds()?;
+    Ok(p)
+}
+
+/// Measures one model in this process and prints a JSON line.
+fn child(model: &str) -> Res<()> {
+    let (program, input) = if let Some(ws) = model.strip_prefix("synthetic:") {
+        let widths: Vec<usize> = ws.split('x').map(str::parse).collect::<Result<_, _>>()?;
+        let p = synthetic(&widths)?;
+        let input: Vec<f64> = (0..widths[0]).map(|i| (i % 17) as f64 / 16.0).collect();
+        (p, input)
+    } else {
+        let f = models::Fixture::load(model)?;
+        let calib = Calibration::from_json(&std::fs::read_to_string(&f.calib)?)?;
+        let opts = TranspileOptions { calibration: Some(calib), ..TranspileOptions::default() };
+        (transpile(&f.onnx_bytes()?, &opts)?, f.input.data.clone())
+    };
+    let inputs = vec![input];
+    let schedule = air::Schedule::new(&program)?;
+    // Prove once to warm up and size the repetitions (at least ~1 s of proving in total).
+    let t0 = Instant::now();
+    let (proof, _) = air::prove(&program, &inputs, air::Preset::Bits96, air::HashKind::Blake3)?;
+    let first = t0.elapsed().as_secs_f64();
+    let reps = ((1.0 / first).ceil() as usize).clamp(1, 30);
+    let (c0, w0) = (cpu_seconds(), Instant::now());
+    for _ in 0..reps {
+        air::prove(&program, &inputs, air::Preset::Bits96, air::HashKind::Blake3)?;
+    }
+    let prove_wall = w0.elapsed().as_secs_f64() / reps as f64;
+    let prove_cpu = (cpu_seconds() - c0) / reps as f64;
+    let vreps = 20;
+    let w1 = Instant::now();
+    let mut report = None;
+    for _ in 0..vreps {
+        report = Some(air::verify(&program, &proof)?);
+    }
+    let verify_ms = w1.elapsed().as_secs_f64() * 1e3 / f64::from(vreps);
+    let report = report.ok_or("no verification")?;
+    let line = json!({
+        "model": model,
+        "macs": schedule.macs,
+        "rows_used": schedule.rows.len(),
+        "trace_rows": schedule.len,
+        "prove_wall_s": prove_wall,
+        "prove_cpu_s": prove_cpu,
+        "reps": reps,
+        "verify_ms": verify_ms,
+        "proof_bytes": proof.to_bytes().len(),
+        "peak_rss_mb": peak_rss_mb(),
+        "conjectured_bits": report.conjectured_bits,
+        "proven_bits": report.proven_bits,
+    });
+    println!("{line}");
+    Ok(())
+}
+
+fn ezkl(dir: Option<&str>, model: &str) -> Option<Value> {
+    let path = format!("{}/results/{model}__tuned.json", dir?);
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+fn main() -> Res<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        return child(args.get(i + 1).ok_or("--child MODEL")?);
+    }
+    let opt = |name: &str| {
+        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
+    };
+    let ezkl_dir = opt("--ezkl");
+    let out = opt("--out").unwrap_or("BENCHMARKS.md");
+    let mut models: Vec<String> = models::ALL_MODELS.iter().map(|s| s.to_string()).collect();
+    if !args.iter().any(|a| a == "--no-synthetic") {
+        models.push("synthetic:1024x2048x2048x10".into());
+    }
+    let exe = std::env::current_exe()?;
+    let mut rows = Vec::new();
+    for m in &models {
+        eprintln!("measuring {m} ...");
+        let o = Command::new(&exe).args(["--child", m]).output()?;
+        if !o.status.success() {
+            return Err(format!("{m}: {}", String::from_utf8_lossy(&o.stderr)).into());
+        }
+        let v: Value = serde_json::from_slice(&o.stdout)?;
+        eprintln!("  {v}");
+        rows.push(v);
+    }
+    let cmd = format!(
+        "cargo run --release -p starkml-examples --bin bench --{}",
+        args[1..].iter().map(|a| format!(" {a}")).collect::<String>()
+    );
+    let mut md = String::new();
+    md.push_str("# Benchmarks\n\n");
+    md.push_str(&format!(
+        "Produced by `{cmd}` on {} ({} cores), ",
+        std::env::consts::ARCH,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    ));
+    md.push_str("with EZKL measured in the same session by `bash ../shared/ezkl/run.sh EZKL_OUT_DIR` (EZKL 23.0.5, \"tuned\" variant: calibrated, decomp_base 1024 x 3 legs).\n\n");
+    md.push_str("starkml: preset 96 (quadratic extension, blowup 8, 27 queries, 16 grinding bits, Blake3), models compiled with their calibration files (16 fractional bits). ");
+    md.push_str("Prove figures are averages over repeated proofs in one process (the `reps` column); CPU seconds are user+sys of that process (both cores count). ");
+    md.push_str("Verify time includes deriving the schedule (verifying key) from the program. Peak RSS is the whole process (transpile, prove, verify). ");
+    md.push_str("EZKL CPU and RSS are of its prove step process (RSS includes Python and the ezkl import, about 40 MB).\n\n");
+    md.push_str("| model | MACs | trace rows (used) | prove wall s | prove CPU s | EZKL prove CPU s | CPU ratio EZKL/ours | verify ms | EZKL verify s | proof KiB | peak RSS MB | EZKL prove RSS MB | security conj./proven bits | reps |\n");
+    md.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for v in &rows {
+        let m = v["model"].as_str().unwrap_or("");
+        let e = ezkl(ezkl_dir, m);
+        let ecpu = e.as_ref().and_then(|e| e["steps"]["prove"]["cpu_s"].as_f64());
+        let erss = e.as_ref().and_then(|e| e["steps"]["prove"]["peak_rss_mb"].as_f64());
+        let ever = e.as_ref().and_then(|e| e["steps"]["verify"]["elapsed_s"].as_f64());
+        let cpu = v["prove_cpu_s"].as_f64().unwrap_or(0.0);
+        let f = |x: Option<f64>, d: usize| x.map_or("-".to_string(), |x| format!("{x:.d$}"));
+        md.push_str(&format!(
+            "| {m} | {} | {} ({}) | {:.3} | {:.3} | {} | {} | {:.1} | {} | {:.1} | {:.0} | {} | {}/{} | {} |\n",
+            v["macs"],
+            v["trace_rows"],
+            v["rows_used"],
+            v["prove_wall_s"].as_f64().unwrap_or(0.0),
+            cpu,
+            f(ecpu, 2),
+            f(ecpu.map(|e| e / cpu.max(1e-9)), 1),
+            v["verify_ms"].as_f64().unwrap_or(0.0),
+            f(ever, 3),
+            v["proof_bytes"].as_f64().unwrap_or(0.0) / 1024.0,
+            v["peak_rss_mb"].as_f64().unwrap_or(0.0),
+            f(erss, 0),
+            v["conjectured_bits"],
+            v["proven_bits"],
+            v["reps"],
+        ));
+    }
+    for v in rows.iter().filter(|v| v["model"].as_str().is_some_and(|m| m.starts_with("synthetic")))
+    {
+        let macs = v["macs"].as_f64().unwrap_or(0.0);
+        md.push_str(&format!(
+            "\nSynthetic MLP ({}): {:.2} M MACs proven in {:.2} s wall / {:.2} s CPU: {:.2} M MACs per wall second, {:.2} M per CPU second, peak RSS {:.0} MB.\n",
+            v["model"].as_str().unwrap_or(""),
+            macs / 1e6,
+            v["prove_wall_s"].as_f64().unwrap_or(1.0),
+            v["prove_cpu_s"].as_f64().unwrap_or(1.0),
+            macs / 1e6 / v["prove_wall_s"].as_f64().unwrap_or(1.0),
+            macs / 1e6 / v["prove_cpu_s"].as_f64().unwrap_or(1.0),
+            v["peak_rss_mb"].as_f64().unwrap_or(0.0),
+        ));
+    }
+    std::fs::write(out, md)?;
+    eprintln!("wrote {out}");
+    Ok(())
+}
