@@ -40,14 +40,73 @@ pub struct PublicInputs {
     pub outputs: Vec<Vec<i64>>,
     pub(crate) schedule: Arc<Schedule>,
     pub(crate) periodic: Arc<Vec<Vec<Felt>>>,
+    pub(crate) polys: Option<Arc<Vec<Vec<Felt>>>>,
 }
 
 impl PublicInputs {
     /// Binds public data to a schedule (which must be the program's).
     pub fn new(schedule: Arc<Schedule>, inputs: Vec<Vec<i64>>, outputs: Vec<Vec<i64>>) -> Self {
         let periodic = Arc::new(schedule.periodic_columns());
-        PublicInputs { digest: schedule.digest.0, inputs, outputs, schedule, periodic }
+        PublicInputs { digest: schedule.digest.0, inputs, outputs, schedule, periodic, polys: None }
     }
+
+    /// Binds public data to a prepared verifying key (schedule, columns and their polynomials).
+    pub fn with_key(key: &VerifyingKey, inputs: Vec<Vec<i64>>, outputs: Vec<Vec<i64>>) -> Self {
+        PublicInputs {
+            digest: key.schedule.digest.0,
+            inputs,
+            outputs,
+            schedule: key.schedule.clone(),
+            periodic: key.periodic.clone(),
+            polys: Some(key.polys.clone()),
+        }
+    }
+}
+
+/// The verifying key of a program: its schedule, periodic columns and their interpolated
+/// polynomials. Deriving it is most of the cost of a first verification; a service that
+/// verifies many runs of one model prepares it once.
+#[derive(Debug, Clone)]
+pub struct VerifyingKey {
+    pub(crate) schedule: Arc<Schedule>,
+    pub(crate) periodic: Arc<Vec<Vec<Felt>>>,
+    pub(crate) polys: Arc<Vec<Vec<Felt>>>,
+}
+
+impl VerifyingKey {
+    /// Derives the key from a schedule.
+    pub fn from_schedule(schedule: Arc<Schedule>) -> Self {
+        let periodic = Arc::new(schedule.periodic_columns());
+        let polys = Arc::new(interpolate(&periodic));
+        VerifyingKey { schedule, periodic, polys }
+    }
+
+    /// The schedule.
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+}
+
+/// Coefficients of every periodic column (inverse FFT; twiddles shared per length, columns
+/// in parallel).
+pub(crate) fn interpolate(columns: &[Vec<Felt>]) -> Vec<Vec<Felt>> {
+    use rayon::prelude::*;
+    use winterfell::math::fft;
+    let mut lengths: Vec<usize> = columns.iter().map(Vec::len).collect();
+    lengths.sort_unstable();
+    lengths.dedup();
+    let twiddles: Vec<(usize, Vec<Felt>)> =
+        lengths.into_iter().map(|n| (n, fft::get_inv_twiddles::<Felt>(n))).collect();
+    columns
+        .par_iter()
+        .map(|c| {
+            let mut poly = c.clone();
+            if let Some((_, tw)) = twiddles.iter().find(|(n, _)| *n == c.len()) {
+                fft::interpolate_poly(&mut poly, tw);
+            }
+            poly
+        })
+        .collect()
 }
 
 impl ToElements<Felt> for PublicInputs {
@@ -129,6 +188,13 @@ impl Air for ModelAir {
 
     fn get_periodic_column_values(&self) -> Vec<Vec<Felt>> {
         self.public.periodic.as_ref().clone()
+    }
+
+    fn get_periodic_column_polys(&self) -> Vec<Vec<Felt>> {
+        match &self.public.polys {
+            Some(p) => p.as_ref().clone(),
+            None => interpolate(&self.public.periodic),
+        }
     }
 
     fn evaluate_transition<E: FieldElement<BaseField = Felt>>(

@@ -15,14 +15,14 @@ pub mod trace;
 pub mod verifier;
 mod vkey;
 
-pub use air::{ModelAir, PublicInputs};
+pub use air::{ModelAir, PublicInputs, VerifyingKey};
 pub use error::{ProveError, UnsupportedOp, VerifyError};
 pub use hash::Blake2s256Hasher;
 pub use options::{HashKind, Preset};
 pub use proof_file::RunProof;
 pub use prover::{prove, prove_rows};
 pub use schedule::Schedule;
-pub use verifier::{verify, VerifyReport};
+pub use verifier::{prepare, verify, verify_with_key, VerifyReport};
 
 /// Winterfell's hash functions, for callers that report security per hash.
 pub mod winterfell_hashers {

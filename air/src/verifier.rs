@@ -7,7 +7,7 @@ use runtime::{Program, TensorKind};
 use winterfell::crypto::{DefaultRandomCoin, ElementHasher, MerkleTree};
 use winterfell::AcceptableOptions;
 
-use crate::air::{ModelAir, PublicInputs};
+use crate::air::{ModelAir, PublicInputs, VerifyingKey};
 use crate::error::VerifyError;
 use crate::field::Felt;
 use crate::hash::Blake2s256Hasher;
@@ -37,15 +37,37 @@ fn hex(d: &[u8]) -> String {
 /// The [`VerifyError`] naming the failed check: program digest, public data (counts,
 /// lengths, input ranges), trace shape, options, or the STARK itself.
 pub fn verify(program: &Program, proof: &RunProof) -> Result<VerifyReport, VerifyError> {
-    let digest = program.digest();
+    let key = prepare(program)?;
+    verify_with_key(program, &key, proof)
+}
+
+/// Derives the verifying key of `program` (schedule and periodic polynomials).
+///
+/// # Errors
+/// [`VerifyError::Schedule`] when the program has no AIR schedule.
+pub fn prepare(program: &Program) -> Result<VerifyingKey, VerifyError> {
+    let schedule =
+        Arc::new(Schedule::new(program).map_err(|e| VerifyError::Schedule(e.to_string()))?);
+    Ok(VerifyingKey::from_schedule(schedule))
+}
+
+/// Verifies `proof` with a key prepared by [`prepare`] for the same `program`.
+///
+/// # Errors
+/// As [`verify`].
+pub fn verify_with_key(
+    program: &Program,
+    key: &VerifyingKey,
+    proof: &RunProof,
+) -> Result<VerifyReport, VerifyError> {
+    let digest = key.schedule.digest;
     if digest.0 != proof.digest {
         return Err(VerifyError::WrongProgram {
             proof: hex(&proof.digest),
             program: digest.to_string(),
         });
     }
-    let schedule =
-        Arc::new(Schedule::new(program).map_err(|e| VerifyError::Schedule(e.to_string()))?);
+    let schedule = key.schedule.clone();
     check_public(program, &schedule, proof)?;
     let info = proof.proof.trace_info();
     let shape =
@@ -62,7 +84,7 @@ pub fn verify(program: &Program, proof: &RunProof) -> Result<VerifyReport, Verif
             proof.preset.name()
         )));
     }
-    let public = PublicInputs::new(schedule.clone(), proof.inputs.clone(), proof.outputs.clone());
+    let public = PublicInputs::with_key(key, proof.inputs.clone(), proof.outputs.clone());
     let acceptable = AcceptableOptions::OptionSet(vec![options]);
     let (conjectured_bits, proven_bits) = match proof.hash {
         HashKind::Blake3 => {
