@@ -217,11 +217,17 @@ pub fn prove(
     let schedule = Arc::new(Schedule::new(program)?);
     // 2 ----- run
     let (outputs, witness) = runtime::run_traced(program, inputs).map_err(ProveError::Run)?;
-    // 3 ----- trace
-    let rows = build_rows(&schedule, &witness)?;
+    // 3 ----- trace (the rows recompute every value; they must agree with the runtime)
     let q_inputs: Vec<Vec<i64>> =
         program.inputs.iter().map(|t| witness.values[t.0 as usize].clone()).collect();
+    let (rows, air_outputs) = build_rows(&schedule, &q_inputs)?;
     let q_outputs: Vec<Vec<i64>> = outputs.iter().map(|t| t.data.clone()).collect();
+    if air_outputs != q_outputs {
+        return Err(ProveError::Unsatisfied {
+            count: 1,
+            first: "the AIR's outputs differ from the runtime's".into(),
+        });
+    }
     // 4 ----- prove
     let proof = prove_rows(schedule, &rows, q_inputs, q_outputs, preset, hash, true)?;
     Ok((proof, outputs))

@@ -1,32 +1,36 @@
 //! The static schedule: which row does what, derived from a [`Program`] alone. Prover and
 //! verifier both build it; its periodic columns are the verifying key.
 //!
-//! Supported program shapes: `MatMul`/`Conv` with constant weights (and constant bias) whose
-//! result feeds exactly one `Rescale`, optionally followed by a `Relu` that is the rescale's
-//! only reader (fused into the requant row); and the data-movement ops `Reshape`, `Transpose`,
-//! `Gather` and `Concat`, which cost no rows (they only remap bus addresses).
+//! Every provable op is compiled into *linear nodes*: `out = f(round_div(bias + sum w_i x_i,
+//! 2^s))` with `f` the identity or ReLU, `x_i` values on the bus, and `w_i`, `bias`, `s`
+//! fixed. A node is `ceil(lanes / 16)` MAC rows (at least one) and one requant row that
+//! writes `out` to a fresh bus address. Ops map to nodes as follows:
+//!
+//! - `MatMul`/`Conv` with constant weights, and `Mul` by a constant, each followed by its
+//!   `Rescale` (and a `Relu` that is the rescale's only reader): one node per element;
+//! - `Add`/`Sub` (run-time or constant operands), stand-alone `Rescale` and `Relu`: one node
+//!   per element (a following sole-reader `Relu` is fused);
+//! - `MaxPool`: `max(a, b) = b + relu(a - b)`, two nodes per window element after the first;
+//! - `AvgPool` whose window counts are powers of two: one node (a sum and a rescale);
+//! - `Clip`: `max(x, lo) = lo + relu(x - lo)` and `min(y, hi) = hi - relu(hi - y)`;
+//! - `LeakyRelu`: `relu(x) + round_div(-alpha * relu(-x), 2^k)`, four nodes per element;
+//! - `Reshape`, `Transpose`, `Gather`, `Concat`: no rows, only a new address map.
 
 use runtime::shape::{broadcast_index_map, strides};
 use runtime::{Op, OpId, Program, ProgramDigest, TensorId, TensorKind};
 
 use crate::error::{ProveError, UnsupportedOp};
-use crate::layout::{ADDR_FIRST, LANES, LIMB_BITS, MIN_TRACE_LEN, T_LANES, V1_LANES};
+use crate::layout::{ADDR_FIRST, ADDR_ZERO, LANES, LIMB_BITS, MIN_TRACE_LEN, T_LANES, V1_LANES};
 
 /// Largest trace length the schedule accepts (2^22 rows).
 pub const MAX_TRACE_LEN: usize = 1 << 22;
 
-/// One fused `MatMul|Conv -> Rescale [-> Relu]` group.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Parameters of a requant row (shared by all rows with the same parameters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Requant {
-    /// The rescale op (its remainders are in the witness).
-    pub rescale_op: OpId,
-    /// Rescale output (the rounded quotient `q`).
-    pub q_tensor: TensorId,
-    /// Tensor written to the bus: the ReLU output when fused, else `q_tensor`.
-    pub out_tensor: TensorId,
-    /// Bits dropped by the rescale.
+    /// Bits dropped by the rounding division.
     pub shift: u8,
-    /// A ReLU is fused.
+    /// A ReLU is applied.
     pub relu: bool,
     /// Limbs of the shifted remainder (`ceil(shift / 8)`).
     pub lr: usize,
@@ -54,22 +58,20 @@ impl Requant {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Row {
     /// Multiply-accumulate: lanes `(address, weight)`, and the bias when the row starts a
-    /// dot product (0 otherwise).
+    /// node (0 otherwise).
     Mac {
         /// Up to [`LANES`] reads with their weights.
         lanes: Vec<(u32, i64)>,
-        /// Added once, on the first row of the dot product.
+        /// Added once, on the first row of the node.
         bias: i64,
-        /// First row of a dot product (its accumulator starts at 0).
+        /// First row of a node (its accumulator starts at 0).
         first: bool,
     },
-    /// Rescale (and ReLU) of the accumulator of the rows above; writes element `elem` of the
-    /// group's output at `addr`.
+    /// Rounding division (and ReLU) of the accumulator of the rows above; writes the result
+    /// at `addr`.
     Requant {
         /// Index into [`Schedule::requants`].
         group: usize,
-        /// Element index in the output tensor.
-        elem: usize,
         /// Bus address written.
         addr: u32,
     },
@@ -82,12 +84,12 @@ pub struct Schedule {
     pub digest: ProgramDigest,
     /// Used rows (the trace pads the rest).
     pub rows: Vec<Row>,
-    /// Fused requant groups.
+    /// Distinct requant parameters.
     pub requants: Vec<Requant>,
     /// Trace length (a power of two, at least [`MIN_TRACE_LEN`], with at least one padding row).
     pub len: usize,
-    /// For each address from [`ADDR_FIRST`]: the tensor and element it holds.
-    pub addr_src: Vec<(TensorId, usize)>,
+    /// Number of addresses (including the lookup and zero addresses).
+    pub addresses: usize,
     /// Fan-out of every address (reads by lanes, plus one for public outputs).
     pub fanout: Vec<u64>,
     /// Addresses of each program input's elements.
@@ -98,31 +100,36 @@ pub struct Schedule {
     pub zero_reads: u64,
     /// Static bound of each program input (the verifier checks public inputs against it).
     pub input_bounds: Vec<u64>,
-    /// Multiply-accumulates scheduled (non-zero weights).
+    /// Multiply-accumulates scheduled (lanes of MAC rows).
     pub macs: u64,
-}
-
-struct Builder<'p> {
-    p: &'p Program,
-    addr: Vec<Option<Vec<u32>>>,
-    air_bound: Vec<u128>,
-    addr_src: Vec<(TensorId, usize)>,
-    rows: Vec<Row>,
-    requants: Vec<Requant>,
-    unsupported: Vec<UnsupportedOp>,
-    macs: u64,
 }
 
 fn bits(b: u128) -> u32 {
     128 - b.leading_zeros()
 }
 
+struct Builder<'p> {
+    p: &'p Program,
+    /// Address map of every tensor on the bus.
+    addr: Vec<Option<Vec<u32>>>,
+    /// Honest bound of the value at each address (index = address).
+    bound: Vec<u128>,
+    rows: Vec<Row>,
+    requants: Vec<Requant>,
+    unsupported: Vec<UnsupportedOp>,
+    macs: u64,
+}
+
+/// One linear node before scheduling.
+struct Node {
+    lanes: Vec<(u32, i64)>,
+    bias: i64,
+}
+
 impl Builder<'_> {
-    fn fresh(&mut self, t: TensorId) -> Vec<u32> {
-        let n = self.p.tensors[t.0 as usize].shape.iter().product::<usize>();
-        let first = ADDR_FIRST as usize + self.addr_src.len();
-        self.addr_src.extend((0..n).map(|e| (t, e)));
-        (first..first + n).map(|a| a as u32).collect()
+    fn fresh(&mut self, bound: u128) -> u32 {
+        self.bound.push(bound);
+        (self.bound.len() - 1) as u32
     }
 
     fn refuse(&mut self, k: usize, reason: impl Into<String>) {
@@ -140,6 +147,78 @@ impl Builder<'_> {
             TensorKind::Const(d) => Some(d),
             _ => None,
         }
+    }
+
+    fn shape(&self, t: TensorId) -> &[usize] {
+        &self.p.tensors[t.0 as usize].shape
+    }
+
+    fn group(&mut self, shift: u8, relu: bool, qbound: u128) -> Result<usize, String> {
+        if shift > 32 {
+            return Err(format!("a rounding division by 2^{shift} exceeds the AIR's 2^32"));
+        }
+        let lr = u32::from(shift).div_ceil(LIMB_BITS) as usize;
+        let need = if relu { bits(qbound) } else { bits(qbound) + 1 };
+        let lv = (need.div_ceil(LIMB_BITS) as usize).max(1);
+        if lv > V1_LANES.len() || lr > T_LANES.len() {
+            return Err(format!("values of {need} bits exceed the AIR's {} limbs", V1_LANES.len()));
+        }
+        let g = Requant { shift, relu, lr, lv };
+        Ok(match self.requants.iter().position(|r| *r == g) {
+            Some(i) => i,
+            None => {
+                self.requants.push(g);
+                self.requants.len() - 1
+            }
+        })
+    }
+
+    /// Schedules one node; returns the address it writes. `qbound` bounds the honest rounded
+    /// quotient (before ReLU).
+    fn node(
+        &mut self,
+        n: Node,
+        shift: u8,
+        relu: bool,
+        qbound: Option<u128>,
+    ) -> Result<u32, String> {
+        let acc = n.lanes.iter().fold(u128::from(n.bias.unsigned_abs()), |s, (a, w)| {
+            s.saturating_add(u128::from(w.unsigned_abs()).saturating_mul(self.bound[*a as usize]))
+        });
+        let half = if shift == 0 { 0 } else { 1u128 << (shift - 1) };
+        let q = qbound.unwrap_or(acc.saturating_add(half) >> shift);
+        let gi = self.group(shift, relu, q)?;
+        let g = self.requants[gi];
+        // Soundness: TSH * (acc + 2^s + 2^(s + 8 lv)) stays below 2^62 (no wrap-around).
+        let s = u32::from(shift);
+        let span =
+            acc.saturating_add(1u128 << s).saturating_add(1u128 << (s + LIMB_BITS * g.lv as u32));
+        if bits(span) + g.tshift() >= 62 {
+            return Err(format!(
+                "accumulators of ~2^{} exceed the AIR's field budget; compile with a smaller scale",
+                bits(acc)
+            ));
+        }
+        self.macs += n.lanes.len() as u64;
+        let chunks: Vec<&[(u32, i64)]> =
+            if n.lanes.is_empty() { vec![&[][..]] } else { n.lanes.chunks(LANES).collect() };
+        for (ci, chunk) in chunks.iter().enumerate() {
+            self.rows.push(Row::Mac {
+                lanes: chunk.to_vec(),
+                bias: if ci == 0 { n.bias } else { 0 },
+                first: ci == 0,
+            });
+        }
+        let out_bound = if relu { q } else { q.max(1) };
+        let addr = self.fresh(out_bound);
+        self.rows.push(Row::Requant { group: gi, addr });
+        Ok(addr)
+    }
+
+    fn on_bus(&self, t: TensorId) -> Result<Vec<u32>, String> {
+        self.addr[t.0 as usize].clone().ok_or_else(|| {
+            "reads a tensor that is not on the bus (a constant or an unproven value)".to_string()
+        })
     }
 }
 
@@ -173,6 +252,22 @@ fn unravel(mut i: usize, dims: &[usize]) -> Vec<usize> {
     out
 }
 
+/// Consumers of each tensor and whether it is a program output.
+struct Uses {
+    consumers: Vec<Vec<usize>>,
+    is_output: Vec<bool>,
+}
+
+impl Uses {
+    /// The op that is the sole reader of `t`, if `t` is not a program output.
+    fn sole(&self, t: TensorId) -> Option<usize> {
+        match self.consumers[t.0 as usize].as_slice() {
+            [k] if !self.is_output[t.0 as usize] => Some(*k),
+            _ => None,
+        }
+    }
+}
+
 impl Schedule {
     /// Derives the schedule of `program`.
     ///
@@ -183,21 +278,19 @@ impl Schedule {
     pub fn new(p: &Program) -> Result<Schedule, ProveError> {
         p.validate().map_err(ProveError::InvalidProgram)?;
         let nt = p.tensors.len();
-        let mut consumers: Vec<Vec<usize>> = vec![Vec::new(); nt];
+        let mut uses = Uses { consumers: vec![Vec::new(); nt], is_output: vec![false; nt] };
         for (k, node) in p.ops.iter().enumerate() {
             for t in &node.inputs {
-                consumers[t.0 as usize].push(k);
+                uses.consumers[t.0 as usize].push(k);
             }
         }
-        let mut is_output = vec![false; nt];
         for o in &p.outputs {
-            is_output[o.0 as usize] = true;
+            uses.is_output[o.0 as usize] = true;
         }
         let mut b = Builder {
             p,
             addr: vec![None; nt],
-            air_bound: vec![0; nt],
-            addr_src: Vec::new(),
+            bound: vec![0; ADDR_FIRST as usize],
             rows: Vec::new(),
             requants: Vec::new(),
             unsupported: Vec::new(),
@@ -205,80 +298,19 @@ impl Schedule {
         };
         let mut input_bounds = Vec::new();
         for id in &p.inputs {
-            let a = b.fresh(*id);
+            let t = &p.tensors[id.0 as usize];
+            let n: usize = t.shape.iter().product();
+            let a = (0..n).map(|_| b.fresh(u128::from(t.bound))).collect();
             b.addr[id.0 as usize] = Some(a);
-            let bound = p.tensors[id.0 as usize].bound;
-            b.air_bound[id.0 as usize] = u128::from(bound);
-            input_bounds.push(bound);
+            input_bounds.push(t.bound);
         }
         let mut covered = vec![false; p.ops.len()];
-        for (k, node) in p.ops.iter().enumerate() {
+        for k in 0..p.ops.len() {
             if covered[k] {
                 continue;
             }
-            let out = node.output.0 as usize;
-            match &node.op {
-                Op::MatMul | Op::Conv(_) => {
-                    if let Err(reason) = group(&mut b, k, &consumers, &is_output, &mut covered) {
-                        b.refuse(k, reason);
-                    }
-                }
-                Op::Reshape | Op::Transpose { .. } | Op::Gather { .. } | Op::Concat { .. } => {
-                    let srcs: Option<Vec<&Vec<u32>>> =
-                        node.inputs.iter().map(|t| b.addr[t.0 as usize].as_ref()).collect();
-                    let Some(srcs) = srcs else {
-                        b.refuse(k, "reads a tensor that is not on the bus (a constant or an unproven value)");
-                        continue;
-                    };
-                    let in_shape = &p.tensors[node.inputs[0].0 as usize].shape;
-                    let map: Vec<u32> = match &node.op {
-                        Op::Reshape => srcs[0].clone(),
-                        Op::Transpose { perm } => {
-                            let st = strides(in_shape);
-                            let out_shape = &p.tensors[out].shape;
-                            (0..srcs[0].len())
-                                .map(|i| {
-                                    let pos = unravel(i, out_shape);
-                                    srcs[0][pos
-                                        .iter()
-                                        .zip(perm)
-                                        .map(|(x, &ax)| x * st[ax])
-                                        .sum::<usize>()]
-                                })
-                                .collect()
-                        }
-                        Op::Gather { axis, indices, .. } => {
-                            let outer: usize = in_shape[..*axis].iter().product();
-                            let len = in_shape[*axis];
-                            let inner: usize = in_shape[axis + 1..].iter().product();
-                            let mut m = Vec::new();
-                            for o in 0..outer {
-                                for &i in indices {
-                                    let base = (o * len + i) * inner;
-                                    m.extend_from_slice(&srcs[0][base..base + inner]);
-                                }
-                            }
-                            m
-                        }
-                        Op::Concat { axis } => {
-                            let outer: usize = in_shape[..*axis].iter().product();
-                            let mut m = Vec::new();
-                            for o in 0..outer {
-                                for (src, t) in srcs.iter().zip(&node.inputs) {
-                                    let chunk: usize =
-                                        p.tensors[t.0 as usize].shape[*axis..].iter().product();
-                                    m.extend_from_slice(&src[o * chunk..(o + 1) * chunk]);
-                                }
-                            }
-                            m
-                        }
-                        _ => Vec::new(),
-                    };
-                    b.air_bound[out] =
-                        node.inputs.iter().map(|t| b.air_bound[t.0 as usize]).max().unwrap_or(0);
-                    b.addr[out] = Some(map);
-                }
-                _ => b.refuse(k, "no AIR row type for this op yet"),
+            if let Err(reason) = schedule_op(&mut b, k, &uses, &mut covered) {
+                b.refuse(k, reason);
             }
         }
         let mut outputs = Vec::new();
@@ -291,7 +323,7 @@ impl Schedule {
                     op: OpId(u32::MAX),
                     name: "output",
                     origin: format!("output #{i}"),
-                    reason: "the output is not computed by provable ops".into(),
+                    reason: "the output is a constant, not computed by provable ops".into(),
                 }),
             }
         }
@@ -302,8 +334,7 @@ impl Schedule {
         if len > MAX_TRACE_LEN {
             return Err(ProveError::TooLarge { rows: b.rows.len(), max: MAX_TRACE_LEN });
         }
-        let n_addr = ADDR_FIRST as usize + b.addr_src.len();
-        let mut fanout = vec![0u64; n_addr];
+        let mut fanout = vec![0u64; b.bound.len()];
         let mut zero_reads = 0u64;
         for row in &b.rows {
             match row {
@@ -324,12 +355,13 @@ impl Schedule {
                 fanout[*a as usize] += 1;
             }
         }
+        fanout[ADDR_ZERO as usize] = 0;
         Ok(Schedule {
             digest: p.digest(),
             rows: b.rows,
             requants: b.requants,
             len,
-            addr_src: b.addr_src,
+            addresses: b.bound.len(),
             fanout,
             inputs: p
                 .inputs
@@ -344,58 +376,355 @@ impl Schedule {
     }
 }
 
-/// Schedules one `MatMul|Conv -> Rescale [-> Relu]` group starting at op `k`.
-fn group(
+/// The rescale (and fused ReLU) reading a product; marks them covered. Returns the shift, the
+/// ReLU flag, the tensor written to the bus and the static bound of the rescale's output.
+fn product_tail(
+    b: &Builder<'_>,
+    k: usize,
+    uses: &Uses,
+    covered: &mut [bool],
+) -> Result<(u8, bool, TensorId, u128), String> {
+    let p = b.p;
+    let acc = p.ops[k].output;
+    let r = uses
+        .sole(acc)
+        .filter(|r| matches!(p.ops[*r].op, Op::Rescale { .. }))
+        .ok_or("the product must feed exactly one rescale")?;
+    let Op::Rescale { shift } = p.ops[r].op else { return Err("not a rescale".into()) };
+    covered[r] = true;
+    let q = p.ops[r].output;
+    let (relu, out) = relu_tail(b, q, uses, covered);
+    Ok((shift, relu, out, u128::from(p.tensors[q.0 as usize].bound)))
+}
+
+/// A ReLU that is the only reader of `t`: fused (marked covered).
+fn relu_tail(b: &Builder<'_>, t: TensorId, uses: &Uses, covered: &mut [bool]) -> (bool, TensorId) {
+    match uses.sole(t) {
+        Some(u) if b.p.ops[u].op == Op::Relu => {
+            covered[u] = true;
+            (true, b.p.ops[u].output)
+        }
+        _ => (false, t),
+    }
+}
+
+/// Element-wise operand addressing: per output element, either an address or a constant.
+fn operand(
+    b: &Builder<'_>,
+    t: TensorId,
+    out_shape: &[usize],
+) -> Result<Vec<Result<u32, i64>>, String> {
+    let map = broadcast_index_map(b.shape(t), out_shape);
+    if let Some(c) = b.consts(t) {
+        return Ok(map.iter().map(|&i| Err(c[i])).collect());
+    }
+    let a = b.on_bus(t)?;
+    Ok(map.iter().map(|&i| Ok(a[i])).collect())
+}
+
+fn schedule_op(
     b: &mut Builder<'_>,
     k: usize,
-    consumers: &[Vec<usize>],
-    is_output: &[bool],
+    uses: &Uses,
     covered: &mut [bool],
 ) -> Result<(), String> {
     let p = b.p;
     let node = &p.ops[k];
-    let acc = node.output.0 as usize;
-    let (r, shift) = match consumers[acc].as_slice() {
-        [r] if !is_output[acc] => match p.ops[*r].op {
-            Op::Rescale { shift } => (*r, shift),
-            _ => return Err("the product must feed exactly one rescale".into()),
-        },
-        _ => return Err("the product must feed exactly one rescale".into()),
-    };
-    let q = p.ops[r].output;
-    let (relu, out_tensor, relu_op) = match consumers[q.0 as usize].as_slice() {
-        [u] if !is_output[q.0 as usize] && p.ops[*u].op == Op::Relu => {
-            (true, p.ops[*u].output, Some(*u))
-        }
-        _ => (false, q, None),
-    };
-    let x = node.inputs[0];
-    let Some(x_addr) = b.addr[x.0 as usize].clone() else {
-        return Err("its input is not on the bus (a constant or an unproven value)".into());
-    };
-    let Some(w) = b.consts(node.inputs[1]).map(<[i64]>::to_vec) else {
-        return Err("weights must be constants".into());
-    };
-    let acc_shape = p.tensors[acc].shape.clone();
-    let n_out: usize = acc_shape.iter().product();
-    let bias: Vec<i64> = match node.inputs.get(2) {
-        None => vec![0; n_out],
-        Some(t) => {
-            let Some(d) = b.consts(*t) else { return Err("bias must be a constant".into()) };
-            match node.op {
-                Op::Conv(_) => (0..n_out).map(|o| d[unravel(o, &acc_shape)[1]]).collect(),
-                _ => broadcast_index_map(&p.tensors[t.0 as usize].shape, &acc_shape)
-                    .iter()
-                    .map(|&i| d[i])
-                    .collect(),
-            }
-        }
-    };
-    // Lanes of every output element.
-    let x_shape = &p.tensors[x.0 as usize].shape;
-    let w_shape = &p.tensors[node.inputs[1].0 as usize].shape;
-    let mut dots: Vec<Vec<(u32, i64)>> = Vec::with_capacity(n_out);
+    let out = node.output;
+    let out_shape = b.shape(out).to_vec();
+    let n_out: usize = out_shape.iter().product();
+    let bound_of = |t: TensorId| u128::from(p.tensors[t.0 as usize].bound);
     match &node.op {
+        Op::MatMul | Op::Conv(_) => {
+            let x = node.inputs[0];
+            let x_addr = b.on_bus(x)?;
+            let w =
+                b.consts(node.inputs[1]).map(<[i64]>::to_vec).ok_or("weights must be constants")?;
+            let acc_shape = out_shape.clone();
+            let bias: Vec<i64> = match node.inputs.get(2) {
+                None => vec![0; n_out],
+                Some(t) => {
+                    let d = b.consts(*t).ok_or("bias must be a constant")?;
+                    match node.op {
+                        Op::Conv(_) => (0..n_out).map(|o| d[unravel(o, &acc_shape)[1]]).collect(),
+                        _ => broadcast_index_map(b.shape(*t), &acc_shape)
+                            .iter()
+                            .map(|&i| d[i])
+                            .collect(),
+                    }
+                }
+            };
+            let dots = product_lanes(
+                b,
+                &node.op,
+                &x_addr,
+                b.shape(x),
+                &w,
+                b.shape(node.inputs[1]),
+                &acc_shape,
+            )?;
+            let (shift, relu, final_t, qb) = product_tail(b, k, uses, covered)?;
+            let mut addrs = Vec::with_capacity(n_out);
+            for (lanes, bv) in dots.into_iter().zip(bias) {
+                addrs.push(b.node(Node { lanes, bias: bv }, shift, relu, Some(qb))?);
+            }
+            b.addr[final_t.0 as usize] = Some(addrs);
+        }
+        Op::Mul => {
+            let (a, c) =
+                match (b.consts(node.inputs[0]).is_some(), b.consts(node.inputs[1]).is_some()) {
+                    (false, true) => (node.inputs[0], node.inputs[1]),
+                    (true, false) => (node.inputs[1], node.inputs[0]),
+                    _ => return Err("only a product with a constant is provable".into()),
+                };
+            let xa = operand(b, a, &out_shape)?;
+            let cv = operand(b, c, &out_shape)?;
+            let (shift, relu, final_t, qb) = product_tail(b, k, uses, covered)?;
+            let mut addrs = Vec::with_capacity(n_out);
+            for (x, c) in xa.into_iter().zip(cv) {
+                let (Ok(x), Err(c)) = (x, c) else { return Err("operand layout".into()) };
+                let lanes = if c == 0 { vec![] } else { vec![(x, c)] };
+                addrs.push(b.node(Node { lanes, bias: 0 }, shift, relu, Some(qb))?);
+            }
+            b.addr[final_t.0 as usize] = Some(addrs);
+        }
+        Op::Add | Op::Sub => {
+            let sign = if node.op == Op::Sub { -1 } else { 1 };
+            let xa = operand(b, node.inputs[0], &out_shape)?;
+            let xb = operand(b, node.inputs[1], &out_shape)?;
+            let (relu, final_t) = relu_tail(b, out, uses, covered);
+            let qb = Some(bound_of(out));
+            let mut addrs = Vec::with_capacity(n_out);
+            for (x, y) in xa.into_iter().zip(xb) {
+                let mut n = Node { lanes: vec![], bias: 0 };
+                match x {
+                    Ok(a) => n.lanes.push((a, 1)),
+                    Err(c) => n.bias += c,
+                }
+                match y {
+                    Ok(a) => n.lanes.push((a, sign)),
+                    Err(c) => n.bias += sign * c,
+                }
+                addrs.push(b.node(n, 0, relu, qb)?);
+            }
+            b.addr[final_t.0 as usize] = Some(addrs);
+        }
+        Op::Rescale { shift } => {
+            let x = b.on_bus(node.inputs[0])?;
+            let (relu, final_t) = relu_tail(b, out, uses, covered);
+            let qb = Some(bound_of(out));
+            let addrs = x
+                .iter()
+                .map(|&a| b.node(Node { lanes: vec![(a, 1)], bias: 0 }, *shift, relu, qb))
+                .collect::<Result<Vec<_>, _>>()?;
+            b.addr[final_t.0 as usize] = Some(addrs);
+        }
+        Op::Relu => {
+            let x = b.on_bus(node.inputs[0])?;
+            let qb = Some(bound_of(node.inputs[0]));
+            let addrs = x
+                .iter()
+                .map(|&a| b.node(Node { lanes: vec![(a, 1)], bias: 0 }, 0, true, qb))
+                .collect::<Result<Vec<_>, _>>()?;
+            b.addr[out.0 as usize] = Some(addrs);
+        }
+        Op::Clip { min, max } => {
+            let x = b.on_bus(node.inputs[0])?;
+            let xb = bound_of(node.inputs[0]);
+            let mut addrs = Vec::with_capacity(n_out);
+            for &a in &x {
+                let mut cur = a;
+                let mut cb = xb;
+                if let Some(lo) = min {
+                    // max(x, lo) = lo + relu(x - lo)
+                    let y = b.node(
+                        Node { lanes: vec![(cur, 1)], bias: -lo },
+                        0,
+                        true,
+                        Some(cb + u128::from(lo.unsigned_abs())),
+                    )?;
+                    cur = b.node(
+                        Node { lanes: vec![(y, 1)], bias: *lo },
+                        0,
+                        false,
+                        Some(cb.max(u128::from(lo.unsigned_abs()))),
+                    )?;
+                    cb = cb.max(u128::from(lo.unsigned_abs()));
+                }
+                if let Some(hi) = max {
+                    // min(y, hi) = hi - relu(hi - y)
+                    let y = b.node(
+                        Node { lanes: vec![(cur, -1)], bias: *hi },
+                        0,
+                        true,
+                        Some(cb + u128::from(hi.unsigned_abs())),
+                    )?;
+                    cur = b.node(
+                        Node { lanes: vec![(y, -1)], bias: *hi },
+                        0,
+                        false,
+                        Some(cb.max(u128::from(hi.unsigned_abs()))),
+                    )?;
+                }
+                addrs.push(cur);
+            }
+            b.addr[out.0 as usize] = Some(addrs);
+        }
+        Op::LeakyRelu { alpha, alpha_shift } => {
+            let x = b.on_bus(node.inputs[0])?;
+            let xb = bound_of(node.inputs[0]);
+            let mut addrs = Vec::with_capacity(n_out);
+            for &a in &x {
+                // relu(x) + round_div(-alpha * relu(-x), 2^k)
+                let pos = b.node(Node { lanes: vec![(a, 1)], bias: 0 }, 0, true, Some(xb))?;
+                let neg = b.node(Node { lanes: vec![(a, -1)], bias: 0 }, 0, true, Some(xb))?;
+                let t = b.node(
+                    Node { lanes: vec![(neg, -*alpha)], bias: 0 },
+                    *alpha_shift,
+                    false,
+                    None,
+                )?;
+                addrs.push(b.node(
+                    Node { lanes: vec![(pos, 1), (t, 1)], bias: 0 },
+                    0,
+                    false,
+                    Some(bound_of(out)),
+                )?);
+            }
+            b.addr[out.0 as usize] = Some(addrs);
+        }
+        Op::MaxPool(pp) | Op::AvgPool { pool: pp, .. } => {
+            let x = node.inputs[0];
+            let xa = b.on_bus(x)?;
+            let xb = bound_of(x);
+            let xs = b.shape(x).to_vec();
+            let dims = &xs[2..];
+            let st = strides(dims);
+            let in_sp: usize = dims.iter().product();
+            let odims = &out_shape[2..];
+            let o_sp: usize = odims.iter().product::<usize>().max(1);
+            let k_sp: usize = pp.kernel.iter().product();
+            let nd = dims.len();
+            let mut addrs = Vec::with_capacity(n_out);
+            for o in 0..n_out {
+                let (plane, opos) = (o / o_sp, unravel(o % o_sp, odims));
+                let mut window_addrs = Vec::new();
+                let mut pad_count = 0usize;
+                for ki in 0..k_sp {
+                    let kp = unravel(ki, &pp.kernel);
+                    match window(&opos, &kp, &pp.strides, &pp.dilations, &pp.pads, dims, &st) {
+                        Some(off) => window_addrs.push(xa[plane * in_sp + off]),
+                        None => {
+                            let inside = (0..nd).all(|d| {
+                                opos[d] * pp.strides[d] + kp[d] * pp.dilations[d]
+                                    < pp.pads[d] + dims[d] + pp.pads[d + nd]
+                            });
+                            if inside {
+                                pad_count += 1;
+                            }
+                        }
+                    }
+                }
+                let Some((&first, rest)) = window_addrs.split_first() else {
+                    return Err("a window lies entirely in padding".into());
+                };
+                match &node.op {
+                    Op::MaxPool(_) => {
+                        let mut cur = first;
+                        for &v in rest {
+                            // max(cur, v) = v + relu(cur - v)
+                            let y = b.node(
+                                Node { lanes: vec![(cur, 1), (v, -1)], bias: 0 },
+                                0,
+                                true,
+                                Some(2 * xb),
+                            )?;
+                            cur = b.node(
+                                Node { lanes: vec![(y, 1), (v, 1)], bias: 0 },
+                                0,
+                                false,
+                                Some(xb),
+                            )?;
+                        }
+                        addrs.push(cur);
+                    }
+                    Op::AvgPool { count_include_pad, .. } => {
+                        let count =
+                            window_addrs.len() + if *count_include_pad { pad_count } else { 0 };
+                        if !count.is_power_of_two() {
+                            return Err(format!("window count {count} is not a power of two (only those divisions are provable yet)"));
+                        }
+                        let shift = count.trailing_zeros() as u8;
+                        let lanes = window_addrs.iter().map(|&a| (a, 1)).collect();
+                        addrs.push(b.node(Node { lanes, bias: 0 }, shift, false, Some(xb))?);
+                    }
+                    _ => {}
+                }
+            }
+            b.addr[out.0 as usize] = Some(addrs);
+        }
+        Op::Reshape | Op::Transpose { .. } | Op::Gather { .. } | Op::Concat { .. } => {
+            let srcs: Vec<Vec<u32>> =
+                node.inputs.iter().map(|t| b.on_bus(*t)).collect::<Result<_, _>>()?;
+            let in_shape = b.shape(node.inputs[0]).to_vec();
+            let map: Vec<u32> = match &node.op {
+                Op::Reshape => srcs[0].clone(),
+                Op::Transpose { perm } => {
+                    let st = strides(&in_shape);
+                    (0..srcs[0].len())
+                        .map(|i| {
+                            let pos = unravel(i, &out_shape);
+                            srcs[0][pos.iter().zip(perm).map(|(x, &ax)| x * st[ax]).sum::<usize>()]
+                        })
+                        .collect()
+                }
+                Op::Gather { axis, indices, .. } => {
+                    let outer: usize = in_shape[..*axis].iter().product();
+                    let len = in_shape[*axis];
+                    let inner: usize = in_shape[axis + 1..].iter().product();
+                    let mut m = Vec::new();
+                    for o in 0..outer {
+                        for &i in indices {
+                            let base = (o * len + i) * inner;
+                            m.extend_from_slice(&srcs[0][base..base + inner]);
+                        }
+                    }
+                    m
+                }
+                Op::Concat { axis } => {
+                    let outer: usize = in_shape[..*axis].iter().product();
+                    let mut m = Vec::new();
+                    for o in 0..outer {
+                        for (src, t) in srcs.iter().zip(&node.inputs) {
+                            let chunk: usize = b.shape(*t)[*axis..].iter().product();
+                            m.extend_from_slice(&src[o * chunk..(o + 1) * chunk]);
+                        }
+                    }
+                    m
+                }
+                _ => Vec::new(),
+            };
+            b.addr[out.0 as usize] = Some(map);
+        }
+        _ => return Err("no AIR row type for this op yet".into()),
+    }
+    Ok(())
+}
+
+/// Lanes `(address, weight)` of every output element of a product with constant weights.
+fn product_lanes(
+    b: &Builder<'_>,
+    op: &Op,
+    x_addr: &[u32],
+    x_shape: &[usize],
+    w: &[i64],
+    w_shape: &[usize],
+    acc_shape: &[usize],
+) -> Result<Vec<Vec<(u32, i64)>>, String> {
+    let _ = b;
+    let n_out: usize = acc_shape.iter().product();
+    let mut dots = Vec::with_capacity(n_out);
+    match op {
         Op::MatMul => {
             if w_shape.len() != 2 {
                 return Err("weights must be a 2-D constant on the right".into());
@@ -421,7 +750,7 @@ fn group(
             let in_sp: usize = dims.iter().product();
             let k_sp: usize = kdims.iter().product();
             let st = strides(dims);
-            let o_sp: usize = odims.iter().product();
+            let o_sp: usize = odims.iter().product::<usize>().max(1);
             for o in 0..n_out {
                 let (nc, opos) = (o / o_sp, unravel(o % o_sp, odims));
                 let (n, oc) = (nc / m, nc % m);
@@ -447,65 +776,5 @@ fn group(
         }
         _ => return Err("not a product".into()),
     }
-    // Widths: limbs of the remainder and of the output.
-    if shift > 32 {
-        return Err(format!("rescale by {shift} bits exceeds the AIR's 32"));
-    }
-    let lr = (u32::from(shift)).div_ceil(LIMB_BITS) as usize;
-    let qb = u128::from(p.tensors[q.0 as usize].bound);
-    let need = if relu { bits(qb) } else { bits(qb) + 1 };
-    let lv = (need.div_ceil(LIMB_BITS) as usize).max(1);
-    if lv > V1_LANES.len() || lr > T_LANES.len() {
-        return Err(format!("values of {need} bits exceed the AIR's {} limbs", V1_LANES.len()));
-    }
-    let req = Requant { rescale_op: OpId(r as u32), q_tensor: q, out_tensor, shift, relu, lr, lv };
-    // Soundness: TSH * (acc + 2^s + 2^(s + 8 lv)) must stay below 2^62 (no wrap-around).
-    let xb = b.air_bound[x.0 as usize];
-    let acc_bound = dots
-        .iter()
-        .zip(&bias)
-        .map(|(lanes, bv)| {
-            lanes.iter().fold(u128::from(bv.unsigned_abs()), |s, (_, wv)| {
-                s.saturating_add(u128::from(wv.unsigned_abs()).saturating_mul(xb))
-            })
-        })
-        .max()
-        .unwrap_or(0);
-    let s = u32::from(shift);
-    let span =
-        acc_bound.saturating_add(1u128 << s).saturating_add(1u128 << (s + LIMB_BITS * lv as u32));
-    if bits(span) + req.tshift() >= 62 {
-        return Err(format!(
-            "accumulators of ~2^{} exceed the AIR's field budget; compile with a smaller scale",
-            bits(acc_bound)
-        ));
-    }
-    // Rows.
-    let gi = b.requants.len();
-    let out_addr = b.fresh(out_tensor);
-    for (o, lanes) in dots.iter().enumerate() {
-        b.macs += lanes.len() as u64;
-        let chunks: Vec<&[(u32, i64)]> =
-            if lanes.is_empty() { vec![&[][..]] } else { lanes.chunks(LANES).collect() };
-        for (ci, chunk) in chunks.iter().enumerate() {
-            b.rows.push(Row::Mac {
-                lanes: chunk.to_vec(),
-                bias: if ci == 0 { bias[o] } else { 0 },
-                first: ci == 0,
-            });
-        }
-        b.rows.push(Row::Requant { group: gi, elem: o, addr: out_addr[o] });
-    }
-    b.air_bound[out_tensor.0 as usize] = if relu {
-        (1u128 << (LIMB_BITS as usize * lv)) - 1
-    } else {
-        1u128 << (LIMB_BITS as usize * lv - 1)
-    };
-    b.addr[out_tensor.0 as usize] = Some(out_addr);
-    b.requants.push(req);
-    covered[r] = true;
-    if let Some(u) = relu_op {
-        covered[u] = true;
-    }
-    Ok(())
+    Ok(dots)
 }

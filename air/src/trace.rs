@@ -1,15 +1,15 @@
 //! The main trace of a run: the schedule's rows filled with the witness.
 
-use runtime::Witness;
 use winterfell::matrix::ColMatrix;
 use winterfell::{EvaluationFrame, Trace, TraceInfo};
 
 use crate::error::ProveError;
 use crate::field::{felt128, Felt};
-use crate::layout::{
-    aux, main, ADDR_FIRST, LANES, LIMB_BITS, TABLE_SIZE, T_LANES, V1_LANES, V2_LANES,
-};
+use crate::layout::{aux, main, LANES, LIMB_BITS, TABLE_SIZE, T_LANES, V1_LANES, V2_LANES};
 use crate::schedule::{Row, Schedule};
+
+/// One row of the main trace as integers (converted to field elements by [`to_columns`]).
+pub type TraceRow = [i128; main::WIDTH];
 
 /// A main trace plus the trace info of the two-segment layout.
 pub struct ModelTrace {
@@ -57,23 +57,34 @@ fn limbs(mut v: u128, out: &mut [i64], range: std::ops::Range<usize>, count: usi
     v == 0
 }
 
-/// Main-trace columns (integers; see [`to_columns`]) for `schedule` filled from `witness`.
+/// Integer rows of the main trace for `schedule` on quantised `inputs`, and the outputs the
+/// rows compute (the trace builder executes the schedule itself: every written value follows
+/// from the rows above it).
 ///
 /// # Errors
-/// [`ProveError::Unsatisfied`] when a witness value does not fit its limbs (a witness that
-/// does not belong to the program).
+/// [`ProveError::Unsatisfied`] when an input does not fit the program or a value does not fit
+/// its limbs (the schedule's bounds were wrong: a bug).
 pub fn build_rows(
     schedule: &Schedule,
-    witness: &Witness,
-) -> Result<Vec<[i128; main::WIDTH]>, ProveError> {
-    let value = |addr: u32| -> i64 {
-        schedule
-            .addr_src
-            .get((addr - ADDR_FIRST) as usize)
-            .and_then(|(t, e)| witness.values.get(t.0 as usize).and_then(|v| v.get(*e)))
-            .copied()
-            .unwrap_or(0)
-    };
+    inputs: &[Vec<i64>],
+) -> Result<(Vec<TraceRow>, Vec<Vec<i64>>), ProveError> {
+    let bad = |what: String| ProveError::Unsatisfied { count: 1, first: what };
+    let mut vals = vec![0i64; schedule.addresses];
+    if inputs.len() != schedule.inputs.len() {
+        return Err(bad(format!("{} inputs for {}", inputs.len(), schedule.inputs.len())));
+    }
+    for (addrs, data) in schedule.inputs.iter().zip(inputs) {
+        if addrs.len() != data.len() {
+            return Err(bad(format!(
+                "input of {} values for {} addresses",
+                data.len(),
+                addrs.len()
+            )));
+        }
+        for (a, v) in addrs.iter().zip(data) {
+            vals[*a as usize] = *v;
+        }
+    }
     let mut rows = vec![[0i128; main::WIDTH]; schedule.len];
     let mut acc: i128 = 0;
     for (r, spec) in schedule.rows.iter().enumerate() {
@@ -83,7 +94,7 @@ pub fn build_rows(
                 let acc_in = if *first { 0 } else { acc };
                 let mut a = acc_in + i128::from(*bias);
                 for (i, (addr, w)) in lanes.iter().enumerate() {
-                    let x = value(*addr);
+                    let x = vals[*addr as usize];
                     row[main::X + i] = i128::from(x);
                     a += i128::from(x) * i128::from(*w);
                 }
@@ -91,60 +102,45 @@ pub fn build_rows(
                 row[main::ACC_OUT] = a;
                 acc = a;
             }
-            Row::Requant { group, elem, .. } => {
+            Row::Requant { group, addr } => {
                 let g = &schedule.requants[*group];
-                let q = witness
-                    .values
-                    .get(g.q_tensor.0 as usize)
-                    .and_then(|v| v.get(*elem))
-                    .copied()
-                    .unwrap_or(0);
-                let rem = witness
-                    .remainders
-                    .get(g.rescale_op.0 as usize)
-                    .and_then(|v| v.get(*elem))
-                    .copied()
-                    .unwrap_or(-1);
-                let bad = |what: &str| ProveError::Unsatisfied {
-                    count: 1,
-                    first: format!("row {r}: {what} does not fit its limbs"),
-                };
+                let p = 1i128 << g.shift;
+                let h = if g.shift == 0 { 0 } else { p / 2 };
+                let q = (acc + h).div_euclid(p);
+                let rem = (acc + h).rem_euclid(p);
+                let q64 = i64::try_from(q)
+                    .map_err(|_| bad(format!("row {r}: quotient {q} out of range")))?;
                 let mut x = [0i64; LANES];
-                if rem < 0 || !limbs((rem as u128) << g.tshift(), &mut x, T_LANES, g.lr) {
-                    return Err(bad("remainder"));
+                if !limbs((rem as u128) << g.tshift(), &mut x, T_LANES, g.lr) {
+                    return Err(bad(format!("row {r}: remainder does not fit its limbs")));
                 }
-                let (v1, v2) = if g.relu {
-                    (i128::from(q.max(0)), i128::from((-q).max(0)))
-                } else {
-                    (i128::from(q) + i128::from(g.offset()), 0)
-                };
+                let (v1, v2) =
+                    if g.relu { (q.max(0), (-q).max(0)) } else { (q + i128::from(g.offset()), 0) };
                 if v1 < 0
                     || !limbs(v1 as u128, &mut x, V1_LANES, g.lv)
                     || !limbs(v2 as u128, &mut x, V2_LANES, g.lv)
                 {
-                    return Err(bad("output"));
+                    return Err(bad(format!("row {r}: value {q} does not fit its {} limbs", g.lv)));
                 }
                 for (i, v) in x.iter().enumerate() {
                     row[main::X + i] = i128::from(*v);
                 }
                 row[main::ACC_IN] = acc;
                 row[main::ACC_OUT] = acc;
+                vals[*addr as usize] = if g.relu { q64.max(0) } else { q64 };
                 acc = 0;
             }
         }
     }
     // Range-table multiplicities: every lookup lane (address 0) of rows 0..n-2.
     let mut mult = vec![0i128; TABLE_SIZE];
-    let periodic_lookup = lookup_lanes(schedule);
+    let is_lookup = lookup_lanes(schedule);
     for (r, row) in rows.iter().enumerate().take(schedule.len - 1) {
         for i in 0..LANES {
-            if periodic_lookup(r, i) {
+            if is_lookup(r, i) {
                 let v = row[main::X + i];
                 if !(0..TABLE_SIZE as i128).contains(&v) {
-                    return Err(ProveError::Unsatisfied {
-                        count: 1,
-                        first: format!("row {r} lane {i}: limb {v} out of range"),
-                    });
+                    return Err(bad(format!("row {r} lane {i}: limb {v} out of range")));
                 }
                 mult[v as usize] += 1;
             }
@@ -153,7 +149,12 @@ pub fn build_rows(
     for (v, m) in mult.iter().enumerate() {
         rows[v][main::MULT] = *m;
     }
-    Ok(rows)
+    let outputs = schedule
+        .outputs
+        .iter()
+        .map(|addrs| addrs.iter().map(|a| vals[*a as usize]).collect())
+        .collect();
+    Ok((rows, outputs))
 }
 
 /// `is_lookup(row, lane)`: the lane is a range lookup (address 0) rather than a bus read.

@@ -63,6 +63,15 @@ pub fn attr_int(name: &str, v: i64) -> AttributeProto {
     a
 }
 
+/// An INTS attribute.
+pub fn attr_ints(name: &str, v: &[i64]) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.to_string();
+    a.type_ = AttributeType::INTS.into();
+    a.ints = v.to_vec();
+    a
+}
+
 /// A FLOAT attribute.
 pub fn attr_float(name: &str, v: f32) -> AttributeProto {
     let mut a = AttributeProto::new();

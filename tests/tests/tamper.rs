@@ -27,9 +27,12 @@ fn setup() -> Setup {
     let schedule = Arc::new(Schedule::new(&case.program).unwrap());
     let (outs, witness) =
         runtime::run_traced(&case.program, std::slice::from_ref(&case.fixture.input.data)).unwrap();
-    let rows = build_rows(&schedule, &witness).unwrap();
-    let inputs = case.program.inputs.iter().map(|t| witness.values[t.0 as usize].clone()).collect();
-    Setup { case, schedule, rows, inputs, outputs: outs.into_iter().map(|t| t.data).collect() }
+    let inputs: Vec<Vec<i64>> =
+        case.program.inputs.iter().map(|t| witness.values[t.0 as usize].clone()).collect();
+    let (rows, air_outputs) = build_rows(&schedule, &inputs).unwrap();
+    let outputs: Vec<Vec<i64>> = outs.into_iter().map(|t| t.data).collect();
+    assert_eq!(air_outputs, outputs, "the rows compute the runtime's outputs");
+    Setup { case, schedule, rows, inputs, outputs }
 }
 
 impl Setup {

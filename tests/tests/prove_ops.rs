@@ -1,0 +1,156 @@
+//! Every op family the AIR proves, each in a small model: the proof verifies and carries the
+//! runtime's outputs; its negative twin (a changed output) is rejected.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+use air::{HashKind, Preset};
+use starkml_tests::onnx_build::{
+    self as ob, attr_float, attr_int, attr_ints, initializer, node, value_info,
+};
+use transpiler::TranspileOptions;
+
+fn weights(n: usize, seed: u32) -> Vec<f32> {
+    (0..n)
+        .map(|i| (((i as u32).wrapping_mul(2_654_435_761u32) ^ seed) % 200) as f32 / 100.0 - 1.0)
+        .collect()
+}
+
+fn prove_and_check(m: &onnx_protobuf::ModelProto, input: Vec<f64>) {
+    let opts =
+        TranspileOptions { input_range: Some((-2.0, 2.0)), scale: Some(10), ..Default::default() };
+    let program = transpiler::transpile(&ob::bytes(m), &opts).unwrap();
+    let want = runtime::run(&program, std::slice::from_ref(&input)).unwrap();
+    let (proof, outs) = air::prove(&program, &[input], Preset::Fast, HashKind::Blake3)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(outs, want);
+    assert_eq!(proof.outputs[0], want[0].data);
+    air::verify(&program, &proof).unwrap_or_else(|e| panic!("{e}"));
+    let mut bad = proof.clone();
+    bad.outputs[0][0] += 1;
+    assert!(matches!(air::verify(&program, &bad), Err(air::VerifyError::Stark(_))));
+}
+
+fn input(n: usize) -> Vec<f64> {
+    (0..n).map(|i| ((i * 7) % 11) as f64 / 5.5 - 1.0).collect()
+}
+
+#[test]
+fn residual_add_sub_and_relu() {
+    let m = ob::model(
+        vec![
+            node("Gemm", "fc", &["x", "W", "b"], &["h"], vec![]),
+            node("Add", "skip", &["h", "x"], &["s"], vec![]),
+            node("Relu", "act", &["s"], &["r"], vec![]),
+            node("Sub", "shift", &["r", "c"], &["y"], vec![]),
+        ],
+        vec![
+            initializer("W", &[4, 4], &weights(16, 1)),
+            initializer("b", &[4], &[0.1, -0.2, 0.3, 0.0]),
+            initializer("c", &[4], &[0.5, 0.25, -0.5, 1.0]),
+        ],
+        vec![value_info("x", &[1, 4])],
+        vec![value_info("y", &[1, 4])],
+    );
+    prove_and_check(&m, input(4));
+}
+
+#[test]
+fn conv_maxpool_avgpool_global_pool() {
+    let m = ob::model(
+        vec![
+            node("Conv", "conv", &["x", "W", "b"], &["c"], vec![attr_ints("pads", &[1, 1, 1, 1])]),
+            node("Relu", "act", &["c"], &["r"], vec![]),
+            node(
+                "MaxPool",
+                "max",
+                &["r"],
+                &["mp"],
+                vec![attr_ints("kernel_shape", &[2, 2]), attr_ints("strides", &[2, 2])],
+            ),
+            node(
+                "AveragePool",
+                "avg",
+                &["mp"],
+                &["ap"],
+                vec![
+                    attr_ints("kernel_shape", &[2, 2]),
+                    attr_ints("strides", &[1, 1]),
+                    attr_ints("pads", &[0, 0, 1, 1]),
+                    attr_int("count_include_pad", 1),
+                ],
+            ),
+            node("GlobalAveragePool", "gap", &["ap"], &["g"], vec![]),
+            node("Flatten", "flat", &["g"], &["y"], vec![]),
+        ],
+        vec![
+            initializer("W", &[2, 1, 3, 3], &weights(18, 7)),
+            initializer("b", &[2], &[0.05, -0.05]),
+        ],
+        vec![value_info("x", &[1, 1, 4, 4])],
+        vec![value_info("y", &[1, 2])],
+    );
+    prove_and_check(&m, input(16));
+}
+
+#[test]
+fn leaky_relu_clip_and_scaling() {
+    let mut clip = node("Clip", "clip", &["l", "lo", "hi"], &["k"], vec![]);
+    clip.input = vec!["l".into(), "lo".into(), "hi".into()];
+    let m = ob::model(
+        vec![
+            node("Gemm", "fc", &["x", "W"], &["h"], vec![]),
+            node("LeakyRelu", "leaky", &["h"], &["l"], vec![attr_float("alpha", 0.1)]),
+            clip,
+            node("Mul", "scale", &["k", "s"], &["y"], vec![]),
+        ],
+        vec![
+            initializer("W", &[4, 6], &weights(24, 3)),
+            initializer("lo", &[], &[-0.5]),
+            initializer("hi", &[], &[0.75]),
+            initializer("s", &[6], &[1.5, -1.0, 0.5, 2.0, 0.0, 1.0]),
+        ],
+        vec![value_info("x", &[1, 4])],
+        vec![value_info("y", &[1, 6])],
+    );
+    prove_and_check(&m, input(4));
+}
+
+#[test]
+fn unfused_batch_norm() {
+    let m = ob::model(
+        vec![
+            node("BatchNormalization", "bn", &["x", "g", "be", "mu", "var"], &["n"], vec![]),
+            node("Relu", "act", &["n"], &["y"], vec![]),
+        ],
+        vec![
+            initializer("g", &[2], &[1.5, 0.5]),
+            initializer("be", &[2], &[0.1, -0.1]),
+            initializer("mu", &[2], &[0.2, -0.3]),
+            initializer("var", &[2], &[0.5, 2.0]),
+        ],
+        vec![value_info("x", &[1, 2, 2, 2])],
+        vec![value_info("y", &[1, 2, 2, 2])],
+    );
+    prove_and_check(&m, input(8));
+}
+
+#[test]
+fn average_pool_with_non_power_of_two_windows_is_refused() {
+    let m = ob::model(
+        vec![node("AveragePool", "avg3", &["x"], &["y"], vec![attr_ints("kernel_shape", &[3, 3])])],
+        vec![],
+        vec![value_info("x", &[1, 1, 3, 3])],
+        vec![value_info("y", &[1, 1, 1, 1])],
+    );
+    let program = transpiler::transpile(
+        &ob::bytes(&m),
+        &TranspileOptions { input_range: Some((-1.0, 1.0)), ..Default::default() },
+    )
+    .unwrap();
+    match air::prove(&program, &[input(9)], Preset::Fast, HashKind::Blake3) {
+        Err(air::ProveError::Unsupported { ops }) => {
+            assert!(ops[0].reason.contains("power of two"), "{ops:?}")
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+}
