@@ -14,6 +14,9 @@
 //! - `AvgPool` whose window counts are powers of two: one node (a sum and a rescale);
 //! - `Clip`: `max(x, lo) = lo + relu(x - lo)` and `min(y, hi) = hi - relu(hi - y)`;
 //! - `LeakyRelu`: `relu(x) + round_div(-alpha * relu(-x), 2^k)`, four nodes per element;
+//! - `ArgMax`: the maximum `m` as for `MaxPool`, then `e_j = relu(1 - (m - v_j))` (1 exactly
+//!   where `v_j = m`, integers), prefix counts `c_j`, `f_j = relu(e_j - c_j)` (the first
+//!   maximum) and `index = sum_j j f_j`;
 //! - `Reshape`, `Transpose`, `Gather`, `Concat`: no rows, only a new address map.
 
 use runtime::shape::{broadcast_index_map, strides};
@@ -305,12 +308,20 @@ impl Schedule {
             input_bounds.push(t.bound);
         }
         let mut covered = vec![false; p.ops.len()];
+        // Tensors downstream of a refused op: their readers are not listed again.
+        let mut tainted = vec![false; nt];
         for k in 0..p.ops.len() {
             if covered[k] {
                 continue;
             }
+            let node = &p.ops[k];
+            if node.inputs.iter().any(|t| tainted[t.0 as usize]) {
+                tainted[node.output.0 as usize] = true;
+                continue;
+            }
             if let Err(reason) = schedule_op(&mut b, k, &uses, &mut covered) {
                 b.refuse(k, reason);
+                tainted[node.output.0 as usize] = true;
             }
         }
         let mut outputs = Vec::new();
@@ -659,6 +670,85 @@ fn schedule_op(
                         addrs.push(b.node(Node { lanes, bias: 0 }, shift, false, Some(xb))?);
                     }
                     _ => {}
+                }
+            }
+            b.addr[out.0 as usize] = Some(addrs);
+        }
+        Op::ArgMax { axis, select_last, .. } => {
+            let x = node.inputs[0];
+            let xa = b.on_bus(x)?;
+            let xb = bound_of(x);
+            let xs = b.shape(x).to_vec();
+            let len = xs[*axis];
+            let inner: usize = xs[axis + 1..].iter().product();
+            let outer: usize = xs[..*axis].iter().product();
+            let mut addrs = Vec::with_capacity(n_out);
+            for o in 0..outer {
+                for i in 0..inner {
+                    let mut order: Vec<usize> = (0..len).collect();
+                    if *select_last {
+                        order.reverse();
+                    }
+                    let vals: Vec<u32> =
+                        order.iter().map(|&j| xa[(o * len + j) * inner + i]).collect();
+                    // m = max_j v_j (as in MaxPool)
+                    let mut m = vals[0];
+                    for &v in &vals[1..] {
+                        let y = b.node(
+                            Node { lanes: vec![(m, 1), (v, -1)], bias: 0 },
+                            0,
+                            true,
+                            Some(2 * xb),
+                        )?;
+                        m = b.node(
+                            Node { lanes: vec![(y, 1), (v, 1)], bias: 0 },
+                            0,
+                            false,
+                            Some(xb),
+                        )?;
+                    }
+                    // e_j = [v_j = m] = relu(1 - (m - v_j)); c_j = e_0 + .. + e_(j-1);
+                    // f_j = relu(e_j - c_j) marks the first maximum; index = sum_j j f_j.
+                    let mut idx_lanes = Vec::new();
+                    let mut c: Option<u32> = None;
+                    for (pos, &v) in vals.iter().enumerate() {
+                        let e = b.node(
+                            Node { lanes: vec![(m, -1), (v, 1)], bias: 1 },
+                            0,
+                            true,
+                            Some(2 * xb + 1),
+                        )?;
+                        let f = match c {
+                            None => e,
+                            Some(c) => b.node(
+                                Node { lanes: vec![(e, 1), (c, -1)], bias: 0 },
+                                0,
+                                true,
+                                Some(len as u128),
+                            )?,
+                        };
+                        let j = order[pos] as i64;
+                        if j != 0 {
+                            idx_lanes.push((f, j));
+                        }
+                        if pos + 1 < vals.len() {
+                            c = Some(match c {
+                                None => e,
+                                Some(c) => b.node(
+                                    Node { lanes: vec![(c, 1), (e, 1)], bias: 0 },
+                                    0,
+                                    false,
+                                    Some(len as u128),
+                                )?,
+                            });
+                        }
+                    }
+                    addrs.push(b.node(
+                        Node { lanes: idx_lanes, bias: 0 },
+                        0,
+                        false,
+                        Some(len as u128),
+                    )?);
                 }
             }
             b.addr[out.0 as usize] = Some(addrs);

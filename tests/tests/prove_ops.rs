@@ -154,3 +154,42 @@ fn average_pool_with_non_power_of_two_windows_is_refused() {
         other => panic!("{:?}", other.map(|_| ())),
     }
 }
+
+#[test]
+fn argmax_first_and_last_on_ties() {
+    for last in [0, 1] {
+        let m = ob::model(
+            vec![
+                node("Clip", "sat", &["x", "lo", "hi"], &["c"], vec![]),
+                node(
+                    "ArgMax",
+                    "top",
+                    &["c"],
+                    &["y"],
+                    vec![attr_int("axis", 1), attr_int("select_last_index", last)],
+                ),
+            ],
+            vec![initializer("lo", &[], &[-0.5]), initializer("hi", &[], &[0.5])],
+            vec![value_info("x", &[2, 5])],
+            vec![value_info("y", &[2, 1])],
+        );
+        // Clipping makes ties: several entries saturate at 0.5.
+        let opts = TranspileOptions {
+            input_range: Some((-2.0, 2.0)),
+            scale: Some(10),
+            ..Default::default()
+        };
+        let program = transpiler::transpile(&ob::bytes(&m), &opts).unwrap();
+        let x = vec![0.9, -1.0, 0.7, 0.2, 0.6, -0.3, -0.9, -0.1, -0.2, -0.1];
+        let want = runtime::run(&program, std::slice::from_ref(&x)).unwrap();
+        let expect = if last == 1 { vec![4, 4] } else { vec![0, 2] };
+        assert_eq!(want[0].data, expect);
+        let (proof, _) = air::prove(&program, &[x], Preset::Fast, HashKind::Blake3)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(proof.outputs[0], expect);
+        air::verify(&program, &proof).unwrap_or_else(|e| panic!("{e}"));
+        let mut bad = proof.clone();
+        bad.outputs[0][0] = 1;
+        assert!(matches!(air::verify(&program, &bad), Err(air::VerifyError::Stark(_))));
+    }
+}
