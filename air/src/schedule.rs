@@ -202,6 +202,9 @@ impl Builder<'_> {
                 bits(acc)
             ));
         }
+        if self.rows.len() > MAX_TRACE_LEN {
+            return Err(format!("the schedule exceeds {MAX_TRACE_LEN} rows"));
+        }
         self.macs += n.lanes.len() as u64;
         let chunks: Vec<&[(u32, i64)]> =
             if n.lanes.is_empty() { vec![&[][..]] } else { n.lanes.chunks(LANES).collect() };
