@@ -76,7 +76,12 @@ pub fn transpose_map(shape: &[usize], perm: &[usize]) -> Vec<usize> {
 /// `transpose(c, perm)`; `perm` must be a valid permutation.
 pub fn transpose(c: &ConstTensor, perm: &[usize]) -> ConstTensor {
     let data = transpose_map(&c.shape, perm).into_iter().map(|i| c.data[i]).collect();
-    ConstTensor { shape: perm.iter().map(|&p| c.shape[p]).collect(), data, dtype: c.dtype }
+    ConstTensor {
+        shape: perm.iter().map(|&p| c.shape[p]).collect(),
+        data,
+        dtype: c.dtype,
+        name: c.name.clone(),
+    }
 }
 
 /// Element-wise `f(a, b)` with broadcasting.
@@ -92,7 +97,7 @@ pub fn binary(
     let data = ma.iter().zip(&mb).map(|(&i, &j)| f(a.data[i], b.data[j])).collect();
     let dtype =
         if a.dtype == DType::Float || b.dtype == DType::Float { DType::Float } else { a.dtype };
-    Ok(ConstTensor { shape, data, dtype })
+    Ok(ConstTensor { shape, data, dtype, name: None })
 }
 
 /// Concatenation along `axis` (shapes already checked).
@@ -106,7 +111,7 @@ pub fn concat(parts: &[&ConstTensor], axis: usize, shape: Vec<usize>) -> ConstTe
         }
     }
     let dtype = parts.first().map_or(DType::Float, |p| p.dtype);
-    ConstTensor { shape, data, dtype }
+    ConstTensor { shape, data, dtype, name: None }
 }
 
 /// Output shape of concatenating `shapes` along `axis`.
@@ -148,5 +153,5 @@ pub fn gather(
     let mut shape = data.shape[..axis].to_vec();
     shape.extend_from_slice(&indices.shape);
     shape.extend_from_slice(&data.shape[axis + 1..]);
-    Ok(ConstTensor { shape, data: out, dtype: data.dtype })
+    Ok(ConstTensor { shape, data: out, dtype: data.dtype, name: data.name.clone() })
 }

@@ -35,6 +35,7 @@ impl Lowerer<'_> {
         scale: u8,
         name: String,
     ) -> Result<TensorId, TranspileError> {
+        let name = c.name.clone().unwrap_or(name);
         let data =
             c.data.iter().map(|&v| quantize(v, scale)).collect::<Option<Vec<i64>>>().ok_or_else(
                 || TranspileError::BadTensor {

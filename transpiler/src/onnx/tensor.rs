@@ -37,12 +37,15 @@ pub struct ConstTensor {
     pub data: Vec<f64>,
     /// Element type.
     pub dtype: DType,
+    /// Initializer name, when the tensor came straight from one (kept through transposes and
+    /// scaling, for readable program listings).
+    pub name: Option<String>,
 }
 
 impl ConstTensor {
     /// A scalar.
     pub fn scalar(v: f64, dtype: DType) -> Self {
-        ConstTensor { shape: vec![], data: vec![v], dtype }
+        ConstTensor { shape: vec![], data: vec![v], dtype, name: None }
     }
 
     /// Values as integers (for shapes, axes and indices).
@@ -161,5 +164,5 @@ pub fn read_tensor(t: &TensorProto, name: &str) -> Result<ConstTensor, Transpile
     if data.len() != n {
         return Err(bad(format!("{} values for shape {shape:?} ({n} expected)", data.len())));
     }
-    Ok(ConstTensor { shape, data, dtype })
+    Ok(ConstTensor { shape, data, dtype, name: Some(name.to_string()) })
 }

@@ -78,6 +78,7 @@ pub fn div(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
             let mut r = y.clone();
             r.data.iter_mut().for_each(|v| *v = 1.0 / *v);
             r.dtype = crate::onnx::DType::Float;
+            r.name = None;
             let shape = broadcast(ctx.graph.shape(&a), &r.shape).ok_or_else(|| {
                 node.ctx.shape(format!(
                     "shapes {:?} and {:?} do not broadcast",

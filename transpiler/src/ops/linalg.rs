@@ -15,6 +15,7 @@ fn scaled(c: &ConstTensor, k: f64) -> ConstTensor {
         shape: c.shape.clone(),
         data: c.data.iter().map(|v| v * k).collect(),
         dtype: DType::Float,
+        name: c.name.clone(),
     }
 }
 

@@ -221,8 +221,9 @@ pub fn batch_norm(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileE
     }
     let mut cshape = vec![c];
     cshape.extend(std::iter::repeat_n(1, xs.len() - 2));
-    let ka = Arg::Const(ConstTensor { shape: cshape.clone(), data: a, dtype: DType::Float });
-    let kb = Arg::Const(ConstTensor { shape: cshape, data: b, dtype: DType::Float });
+    let ka =
+        Arg::Const(ConstTensor { shape: cshape.clone(), data: a, dtype: DType::Float, name: None });
+    let kb = Arg::Const(ConstTensor { shape: cshape, data: b, dtype: DType::Float, name: None });
     let scaled = emit_tmp(ctx, node, "scale", xs.clone(), IrOp::Mul, vec![x, ka]);
     Ok(vec![emit(ctx, node, xs, IrOp::Add, vec![scaled, kb])])
 }
@@ -242,7 +243,8 @@ fn fold_into_producer(ctx: &mut Ctx, v: usize, a: &[f64], b: &[f64]) -> bool {
             }
             let old = bias.take().map_or(vec![0.0; a.len()], |t| t.data);
             let data = (0..a.len()).map(|k| old[k] * a[k] + b[k]).collect();
-            *bias = Some(ConstTensor { shape: vec![a.len()], data, dtype: DType::Float });
+            *bias =
+                Some(ConstTensor { shape: vec![a.len()], data, dtype: DType::Float, name: None });
             true
         }
         (IrOp::MatMul { bias }, [_, Arg::Const(w)])
@@ -253,7 +255,12 @@ fn fold_into_producer(ctx: &mut Ctx, v: usize, a: &[f64], b: &[f64]) -> bool {
                 row.iter_mut().enumerate().for_each(|(k, x)| *x *= a[k]);
             }
             let new = match bias.take() {
-                None => ConstTensor { shape: vec![n], data: b.to_vec(), dtype: DType::Float },
+                None => ConstTensor {
+                    shape: vec![n],
+                    data: b.to_vec(),
+                    dtype: DType::Float,
+                    name: None,
+                },
                 Some(t) => {
                     // Broadcast the old bias to [M, N] before scaling its columns.
                     let full = crate::consts::binary(
@@ -262,6 +269,7 @@ fn fold_into_producer(ctx: &mut Ctx, v: usize, a: &[f64], b: &[f64]) -> bool {
                             shape: shape.clone(),
                             data: vec![0.0; shape[0] * n],
                             dtype: DType::Float,
+                            name: None,
                         },
                         |p, q| p + q,
                     );

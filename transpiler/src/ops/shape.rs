@@ -178,7 +178,12 @@ pub fn shape(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError>
     let end = clamp(node.attrs.int_or("end", r)?);
     let dims: Vec<f64> =
         if start < end { s[start..end].iter().map(|&d| d as f64).collect() } else { vec![] };
-    Ok(vec![Arg::Const(ConstTensor { shape: vec![dims.len()], data: dims, dtype: DType::Int })])
+    Ok(vec![Arg::Const(ConstTensor {
+        shape: vec![dims.len()],
+        data: dims,
+        dtype: DType::Int,
+        name: None,
+    })])
 }
 
 /// ONNX `Gather` on constant data and indices (folded).
@@ -246,11 +251,12 @@ pub fn constant(_ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileEr
             shape: vec![v.len()],
             data: v.iter().map(|&x| x as f64).collect(),
             dtype: DType::Int,
+            name: None,
         }
     } else if a.names().any(|n| n == "value_float") {
         ConstTensor::scalar(a.float_or("value_float", 0.0)?, DType::Float)
     } else if let Some(v) = a.floats("value_floats")? {
-        ConstTensor { shape: vec![v.len()], data: v, dtype: DType::Float }
+        ConstTensor { shape: vec![v.len()], data: v, dtype: DType::Float, name: None }
     } else {
         return Err(node
             .ctx
@@ -272,5 +278,5 @@ pub fn constant_of_shape(_ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, Tr
         Some(_) => return Err(node.ctx.attr("value", "must hold exactly one element")),
         None => (0.0, DType::Float),
     };
-    Ok(vec![Arg::Const(ConstTensor { shape, data: vec![v; n], dtype })])
+    Ok(vec![Arg::Const(ConstTensor { shape, data: vec![v; n], dtype, name: None })])
 }
