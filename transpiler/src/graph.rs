@@ -58,6 +58,9 @@ pub enum IrOp {
 }
 
 /// How a value is defined.
+// Graphs hold one `Def` per value (hundreds at most), so the size of the node variant is
+// irrelevant; boxing it would only add indirection to every builder.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Def {
     /// A graph input with its declared real range.
