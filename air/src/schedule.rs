@@ -19,7 +19,7 @@
 //!   maximum) and `index = sum_j j f_j`;
 //! - `Reshape`, `Transpose`, `Gather`, `Concat`: no rows, only a new address map.
 
-use runtime::shape::{broadcast_index_map, strides};
+use runtime::shape::{broadcast_index_map, strides, window_offset as window};
 use runtime::{Op, OpId, Program, ProgramDigest, TensorId, TensorKind};
 
 use crate::error::{ProveError, UnsupportedOp};
@@ -226,27 +226,6 @@ impl Builder<'_> {
             "reads a tensor that is not on the bus (a constant or an unproven value)".to_string()
         })
     }
-}
-
-/// Window offset of kernel position `kp` at output position `op`, or `None` in padding.
-fn window(
-    op: &[usize],
-    kp: &[usize],
-    s: &[usize],
-    d: &[usize],
-    pads: &[usize],
-    dims: &[usize],
-    st: &[usize],
-) -> Option<usize> {
-    let mut off = 0;
-    for i in 0..op.len() {
-        let p = (op[i] * s[i] + kp[i] * d[i]).checked_sub(pads[i])?;
-        if p >= dims[i] {
-            return None;
-        }
-        off += p * st[i];
-    }
-    Some(off)
 }
 
 fn unravel(mut i: usize, dims: &[usize]) -> Vec<usize> {

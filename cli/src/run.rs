@@ -22,16 +22,7 @@ pub struct RunCmd {
     json: bool,
 }
 
-/// Index of the largest value (first on ties).
-pub fn argmax(v: &[f64]) -> usize {
-    let mut best = 0;
-    for (i, x) in v.iter().enumerate() {
-        if *x > v[best] {
-            best = i;
-        }
-    }
-    best
-}
+pub use runtime::shape::argmax;
 
 impl RunCmd {
     /// Runs the command.

@@ -71,6 +71,40 @@ pub fn broadcast_index_map(in_shape: &[usize], out_shape: &[usize]) -> Vec<usize
     map
 }
 
+/// Flat offset (row-major, strides `in_strides`) of kernel position `kpos` of the window at
+/// output position `opos`, or `None` when that element falls into padding. `pads` holds the
+/// begin paddings (at least one per axis).
+pub fn window_offset(
+    opos: &[usize],
+    kpos: &[usize],
+    strides_: &[usize],
+    dilations: &[usize],
+    pads: &[usize],
+    in_dims: &[usize],
+    in_strides: &[usize],
+) -> Option<usize> {
+    let mut off = 0usize;
+    for d in 0..opos.len() {
+        let p = (opos[d] * strides_[d] + kpos[d] * dilations[d]).checked_sub(pads[d])?;
+        if p >= in_dims[d] {
+            return None;
+        }
+        off += p * in_strides[d];
+    }
+    Some(off)
+}
+
+/// Index of the largest value, the first one on ties (0 for an empty slice).
+pub fn argmax(values: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, x) in values.iter().enumerate() {
+        if *x > values[best] {
+            best = i;
+        }
+    }
+    best
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

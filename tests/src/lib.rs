@@ -26,16 +26,7 @@ pub struct ModelCase {
     pub program: Program,
 }
 
-/// Index of the largest value (first on ties).
-pub fn argmax(v: &[f64]) -> usize {
-    let mut best = 0;
-    for (i, x) in v.iter().enumerate() {
-        if *x > v[best] {
-            best = i;
-        }
-    }
-    best
-}
+pub use runtime::shape::argmax;
 
 impl ModelCase {
     /// Compiles model `name` with its calibration file (automatic scale).

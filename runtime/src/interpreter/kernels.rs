@@ -2,7 +2,7 @@
 
 use crate::fixed_point::{rescale, round_div};
 use crate::op::{ConvParams, PoolParams};
-use crate::shape::{broadcast_index_map, strides};
+use crate::shape::{broadcast_index_map, strides, window_offset};
 
 /// A tensor view for the kernels.
 pub(crate) struct View<'a> {
@@ -83,28 +83,6 @@ fn positions(dims: &[usize]) -> Vec<Vec<usize>> {
         }
     }
     out
-}
-
-/// Flat spatial offset of window element `kpos` for output position `opos`, or `None` when
-/// it falls into padding. `Err(())` is never produced; `Some(None)` means padding.
-fn window_offset(
-    opos: &[usize],
-    kpos: &[usize],
-    strides_: &[usize],
-    dilations: &[usize],
-    pads: &[usize],
-    in_dims: &[usize],
-    in_strides: &[usize],
-) -> Option<usize> {
-    let mut off = 0usize;
-    for d in 0..opos.len() {
-        let p = (opos[d] * strides_[d] + kpos[d] * dilations[d]).checked_sub(pads[d])?;
-        if p >= in_dims[d] {
-            return None;
-        }
-        off += p * in_strides[d];
-    }
-    Some(off)
 }
 
 pub(crate) fn conv(
