@@ -24,6 +24,11 @@ pub struct CompileCmd {
     /// Calibration samples ({"inputs": [[...], ...]}): declare input ranges from them.
     #[arg(long, value_name = "FILE")]
     calibrate: Option<PathBuf>,
+    /// Compile only this graph output (repeatable; default: all outputs). Nodes no selected
+    /// output needs are left out, e.g. `--output label` for a scikit-learn classifier whose
+    /// probabilities need an unsupported Softmax.
+    #[arg(long = "output-name", value_name = "NAME")]
+    output_names: Vec<String>,
     /// Declared real range of every input, as LO,HI (default [-16, 16] without calibration).
     #[arg(long, value_name = "LO,HI", allow_hyphen_values = true)]
     input_range: Option<String>,
@@ -60,6 +65,7 @@ impl CompileCmd {
             input_range: self.input_range.as_deref().map(parse_range).transpose()?,
             calibration,
             name,
+            outputs: (!self.output_names.is_empty()).then(|| self.output_names.clone()),
             bind_inputs: Vec::new(),
         };
         let program = transpile(&bytes, &opts)

@@ -34,6 +34,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Writing to a closed pipe (`starkml inspect x.stkm | head`) ends the process quietly, as
+    // for other Unix tools, instead of a panic in `print!`.
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Compile(c) => c.execute(),

@@ -24,6 +24,19 @@ pub struct RunCmd {
 
 pub use runtime::shape::argmax;
 
+/// The predicted class: the value of a single integer output (a class label, as ArgMax
+/// produces), otherwise the index of the largest value of the first output.
+pub fn predicted_class(program: &runtime::Program, outputs: &[runtime::Tensor]) -> usize {
+    match outputs.first() {
+        Some(t) if t.scale == 0 && t.data.len() == 1 => usize::try_from(t.data[0]).unwrap_or(0),
+        Some(t) => argmax(&t.to_f64()),
+        None => {
+            let _ = program;
+            0
+        }
+    }
+}
+
 impl RunCmd {
     /// Runs the command.
     pub fn execute(&self) -> Result<()> {
@@ -42,7 +55,7 @@ impl RunCmd {
                 )
             })
             .collect();
-        let top = named.first().map(|(_, _, d)| argmax(d)).unwrap_or(0);
+        let top = predicted_class(&program, &outputs);
         if self.json {
             let outs: Vec<_> =
                 named.iter().map(|(n, s, d)| json!({"name": n, "shape": s, "data": d})).collect();

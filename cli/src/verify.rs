@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::json;
 
 use crate::inspect::load_program;
-use crate::run::argmax;
+use crate::run::predicted_class;
 
 /// Verify a proof of a run of a program; prints the proven outputs.
 #[derive(Args)]
@@ -57,7 +57,17 @@ impl VerifyCmd {
                 )
             })
             .collect();
-        let top = named.first().map(|(_, _, d)| argmax(d)).unwrap_or(0);
+        let tensors: Vec<runtime::Tensor> = program
+            .outputs
+            .iter()
+            .zip(&proof.outputs)
+            .map(|(id, vals)| runtime::Tensor {
+                shape: program.tensor(*id).map(|t| t.shape.clone()).unwrap_or_default(),
+                scale: program.tensor(*id).map_or(0, |t| t.scale),
+                data: vals.clone(),
+            })
+            .collect();
+        let top = predicted_class(&program, &tensors);
         if self.json {
             let outs: Vec<_> =
                 named.iter().map(|(n, s, d)| json!({"name": n, "shape": s, "data": d})).collect();

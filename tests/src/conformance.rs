@@ -248,7 +248,7 @@ pub fn claim_rate(results: &[CaseResult], op: &str) -> Option<f64> {
 
 /// True when `op` is one the transpiler claims (has a registry entry).
 pub fn claimed(op: &str) -> bool {
-    transpiler::supported_ops().any(|o| o == op)
+    transpiler::supported_ops().any(|o| o == op) && !transpiler::argmax_only_ops().contains(&op)
 }
 
 /// The CONFORMANCE.md report.

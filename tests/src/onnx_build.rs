@@ -72,6 +72,46 @@ pub fn attr_ints(name: &str, v: &[i64]) -> AttributeProto {
     a
 }
 
+/// A FLOATS attribute.
+pub fn attr_floats(name: &str, v: &[f32]) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.to_string();
+    a.type_ = AttributeType::FLOATS.into();
+    a.floats = v.to_vec();
+    a
+}
+
+/// A STRING attribute.
+pub fn attr_string(name: &str, v: &str) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.to_string();
+    a.type_ = AttributeType::STRING.into();
+    a.s = v.as_bytes().to_vec();
+    a
+}
+
+/// A node of the `ai.onnx.ml` domain.
+pub fn ml_node(
+    op_type: &str,
+    name: &str,
+    inputs: &[&str],
+    outputs: &[&str],
+    attrs: Vec<AttributeProto>,
+) -> NodeProto {
+    let mut n = node(op_type, name, inputs, outputs, attrs);
+    n.domain = "ai.onnx.ml".into();
+    n
+}
+
+/// Adds an `ai.onnx.ml` opset import (version 1) to a model.
+pub fn with_ml_opset(mut m: ModelProto) -> ModelProto {
+    let mut o = OperatorSetIdProto::new();
+    o.domain = "ai.onnx.ml".into();
+    o.version = 1;
+    m.opset_import.push(o);
+    m
+}
+
 /// A FLOAT attribute.
 pub fn attr_float(name: &str, v: f32) -> AttributeProto {
     let mut a = AttributeProto::new();

@@ -3,7 +3,7 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use runtime::RuntimeError;
-use starkml_tests::onnx_build::{self as ob, attr_empty_tensor, attr_float, attr_int, node};
+use starkml_tests::onnx_build::{self as ob, attr_empty_tensor, attr_float, node};
 use transpiler::{transpile, Calibration, TranspileError, TranspileOptions};
 
 fn compile(bytes: &[u8]) -> Result<runtime::Program, TranspileError> {
@@ -102,7 +102,9 @@ fn wrong_attribute_type_names_the_attribute() {
 fn tensor_attribute_without_payload_is_an_error_not_a_panic() {
     let mut m = ob::linear_relu();
     if let Some(g) = m.graph.as_mut() {
-        g.node.insert(0, node("Constant", "k", &[], &["unused"], vec![attr_empty_tensor("value")]));
+        g.node.insert(0, node("Constant", "k", &[], &["k_out"], vec![attr_empty_tensor("value")]));
+        g.node.push(node("Add", "use_k", &["y", "k_out"], &["z"], vec![]));
+        g.output[0].name = "z".into();
     }
     match compile(&ob::bytes(&m)) {
         Err(TranspileError::BadAttribute { node, attr, .. }) => {
@@ -116,15 +118,16 @@ fn tensor_attribute_without_payload_is_an_error_not_a_panic() {
 fn unsupported_ops_are_all_listed() {
     let mut m = ob::linear_relu();
     if let Some(g) = m.graph.as_mut() {
-        g.node.push(node("Softmax", "sm", &["y"], &["p"], vec![attr_int("axis", 1)]));
+        g.node.push(node("Erf", "sm", &["y"], &["p"], vec![]));
         g.node.push(node("FancyOp", "fancy", &["p"], &["q"], vec![]));
         g.node[3].domain = "com.example".into();
+        g.output[0].name = "q".into();
     }
     match compile(&ob::bytes(&m)) {
         Err(TranspileError::UnsupportedOps { nodes }) => {
             let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
             assert_eq!(names, ["sm", "fancy"]);
-            assert_eq!(nodes[0].op_type, "Softmax");
+            assert_eq!(nodes[0].op_type, "Erf");
             assert_eq!(nodes[0].opset, 13);
             assert_eq!(nodes[1].domain, "com.example");
         }

@@ -113,6 +113,7 @@ fn node_name(n: &NodeProto, index: usize) -> String {
 pub fn build_graph(
     model: &ModelProto,
     bind: &[(String, ConstTensor)],
+    select: Option<&[String]>,
 ) -> Result<IrGraph, TranspileError> {
     let invalid = |reason: &str| TranspileError::InvalidModel { reason: reason.to_string() };
     let Some(g) = model.graph.as_ref() else {
@@ -126,11 +127,31 @@ pub fn build_graph(
     if !opsets.contains_key("") {
         return Err(invalid("no opset is imported for the default ONNX domain"));
     }
+    // 0 ----- the outputs asked for, and the nodes they need
+    let outputs: Vec<&onnx_protobuf::ValueInfoProto> = match select {
+        None => g.output.iter().collect(),
+        Some(names) => {
+            let mut out = Vec::new();
+            for name in names {
+                let o = g.output.iter().find(|o| o.name == *name).ok_or_else(|| {
+                    let have: Vec<&str> = g.output.iter().map(|o| o.name.as_str()).collect();
+                    TranspileError::BadGraphOutput {
+                        name: name.clone(),
+                        reason: format!("is not a graph output (outputs: {})", have.join(", ")),
+                    }
+                })?;
+                out.push(o);
+            }
+            out
+        }
+    };
+    let needed = needed_nodes(g, &outputs);
     // 1 ----- every unsupported node, all at once
     let unsupported: Vec<UnsupportedNode> = g
         .node
         .iter()
         .enumerate()
+        .filter(|(i, _)| needed[*i])
         .filter_map(|(i, n)| {
             let d = if n.domain == "ai.onnx" { "" } else { n.domain.as_str() };
             let opset = opsets.get(d).copied().unwrap_or(0);
@@ -192,6 +213,9 @@ pub fn build_graph(
     }
     // 3 ----- nodes, in order
     for (i, n) in g.node.iter().enumerate() {
+        if !needed[i] {
+            continue;
+        }
         let nctx = NodeCtx { name: node_name(n, i), op_type: n.op_type.clone() };
         let d = if n.domain == "ai.onnx" { "" } else { n.domain.as_str() };
         let opset = opsets.get(d).copied().unwrap_or(0);
@@ -236,7 +260,7 @@ pub fn build_graph(
         }
     }
     // 4 ----- graph outputs
-    for o in &g.output {
+    for o in outputs {
         let bad = |reason: &str| TranspileError::BadGraphOutput {
             name: o.name.clone(),
             reason: reason.to_string(),
@@ -250,4 +274,28 @@ pub fn build_graph(
         return Err(invalid("the graph has no outputs"));
     }
     Ok(ctx.graph)
+}
+
+/// Nodes some selected output depends on (backwards from the outputs).
+fn needed_nodes(
+    g: &onnx_protobuf::GraphProto,
+    outputs: &[&onnx_protobuf::ValueInfoProto],
+) -> Vec<bool> {
+    let mut producer: HashMap<&str, usize> = HashMap::new();
+    for (i, n) in g.node.iter().enumerate() {
+        for o in &n.output {
+            producer.insert(o.as_str(), i);
+        }
+    }
+    let mut needed = vec![false; g.node.len()];
+    let mut stack: Vec<&str> = outputs.iter().map(|o| o.name.as_str()).collect();
+    while let Some(v) = stack.pop() {
+        if let Some(&i) = producer.get(v) {
+            if !needed[i] {
+                needed[i] = true;
+                stack.extend(g.node[i].input.iter().map(String::as_str).filter(|s| !s.is_empty()));
+            }
+        }
+    }
+    needed
 }

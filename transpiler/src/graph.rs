@@ -55,6 +55,16 @@ pub enum IrOp {
     Concat(usize),
     /// Gather along an axis with constant indices (flat, with their shape).
     Gather(usize, Vec<usize>, Vec<usize>),
+    /// A transform that preserves the order along `axis` (softmax, logistic, ...) but cannot be
+    /// lowered: an ArgMax of it reads its input instead; lowering it fails with `what`.
+    Monotone {
+        /// Axis along which order is preserved.
+        axis: usize,
+        /// What it is, for the error.
+        what: String,
+    },
+    /// A value that cannot be lowered (fails with the reason if an output needs it).
+    Opaque(String),
 }
 
 /// How a value is defined.
@@ -101,6 +111,19 @@ pub struct IrGraph {
 }
 
 impl IrGraph {
+    /// True when value `v` holds integer indices (an ArgMax result, possibly moved around).
+    pub fn is_index(&self, v: usize) -> bool {
+        match &self.values[v].def {
+            Def::Node { op: IrOp::ArgMax(..), .. } => true,
+            Def::Node {
+                op: IrOp::Reshape | IrOp::Transpose(_) | IrOp::Gather(..), args, ..
+            } => {
+                matches!(args.first(), Some(Arg::Dyn(u)) if self.is_index(*u))
+            }
+            _ => false,
+        }
+    }
+
     /// Shape of an operand.
     pub fn shape<'a>(&'a self, a: &'a Arg) -> &'a [usize] {
         match a {

@@ -12,7 +12,7 @@ mod registry;
 
 pub use error::{TranspileError, UnsupportedNode};
 pub use quantize::{Calibration, TranspileOptions, DEFAULT_INPUT_BOUND, DEFAULT_MAX_SCALE};
-pub use registry::supported_ops;
+pub use registry::{argmax_only_ops, supported_ops};
 
 /// Transpiles ONNX model bytes into a validated fixed-point [`runtime::Program`].
 ///
@@ -25,6 +25,6 @@ pub fn transpile(
     opts: &TranspileOptions,
 ) -> Result<runtime::Program, TranspileError> {
     let model = onnx::parse_model(onnx_bytes)?;
-    let graph = builder::build_graph(&model, &opts.bind_inputs)?;
+    let graph = builder::build_graph(&model, &opts.bind_inputs, opts.outputs.as_deref())?;
     quantize::quantize_graph(&graph, opts)
 }

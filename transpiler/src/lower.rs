@@ -201,6 +201,15 @@ impl Lowerer<'_> {
                 };
                 self.op(op, ins, shape, sc, name, origin)
             }
+            IrOp::Monotone { what, .. } => {
+                return Err(unsupported(
+                    origin,
+                    &format!(
+                        "{what} is not supported yet (an ArgMax of it is: select such an output)"
+                    ),
+                ))
+            }
+            IrOp::Opaque(reason) => return Err(unsupported(origin, reason)),
             IrOp::Concat(axis) => {
                 let sc = same_scale(self);
                 if ins.iter().any(|t| self.p.tensors[t.0 as usize].scale != sc) {
@@ -263,8 +272,30 @@ pub fn lower(
         l.p.inputs.push(id);
         l.map[v] = Some(id);
     }
-    for v in 0..graph.values.len() {
-        if l.map[v].is_none() {
+    // Only values some output needs (dead branches, e.g. a softmax whose argmax was taken
+    // from its input, are left out).
+    let mut needed = vec![false; graph.values.len()];
+    let mut stack: Vec<usize> = graph
+        .outputs
+        .iter()
+        .filter_map(|(_, a)| if let Arg::Dyn(v) = a { Some(*v) } else { None })
+        .collect();
+    while let Some(v) = stack.pop() {
+        if !needed[v] {
+            needed[v] = true;
+            if let Def::Node { args, .. } = &graph.values[v].def {
+                stack.extend(args.iter().filter_map(|a| {
+                    if let Arg::Dyn(u) = a {
+                        Some(*u)
+                    } else {
+                        None
+                    }
+                }));
+            }
+        }
+    }
+    for (v, need) in needed.iter().enumerate() {
+        if *need && l.map[v].is_none() {
             l.map[v] = Some(l.node(v)?);
         }
     }
@@ -272,6 +303,12 @@ pub fn lower(
         match a {
             Arg::Dyn(v) => {
                 if let Some(id) = l.map[*v] {
+                    // The graph output's name, unless the tensor is an input or already named
+                    // as another output.
+                    let t = &mut l.p.tensors[id.0 as usize];
+                    if matches!(t.kind, TensorKind::Value) && !l.p.outputs.contains(&id) {
+                        t.name = name.clone();
+                    }
                     l.p.outputs.push(id);
                 }
             }

@@ -26,6 +26,10 @@ pub struct TranspileOptions {
     pub calibration: Option<Calibration>,
     /// Program name; defaults to the ONNX graph name.
     pub name: Option<String>,
+    /// Graph outputs to compile (by name); `None` compiles them all. Nodes that no selected
+    /// output needs are left out, so an output needing an unsupported op (for example the
+    /// probabilities of a scikit-learn classifier) need not block the others (its label).
+    pub outputs: Option<Vec<String>>,
     /// Graph inputs bound to constant values at compile time (for example weights or shapes
     /// that an exporter left as inputs). They are no longer program inputs.
     pub bind_inputs: Vec<(String, crate::onnx::ConstTensor)>,
@@ -39,6 +43,7 @@ impl Default for TranspileOptions {
             input_range: None,
             calibration: None,
             name: None,
+            outputs: None,
             bind_inputs: Vec::new(),
         }
     }

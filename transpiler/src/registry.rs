@@ -1,7 +1,14 @@
 //! The one place ONNX op names appear: op type and opset to builder function.
 
 use crate::builder::Builder;
-use crate::ops::{activation, elementwise, linalg, nn, shape};
+use crate::ops::{activation, elementwise, linalg, ml, nn, shape};
+
+/// `(op_type, first supported opset of the `ai.onnx.ml` domain, builder)`.
+const ML_REGISTRY: &[(&str, i64, Builder)] = &[
+    ("LinearClassifier", 1, ml::linear_classifier),
+    ("LinearRegressor", 1, ml::linear_regressor),
+    ("ArrayFeatureExtractor", 1, ml::array_feature_extractor),
+];
 
 /// `(op_type, first supported opset of the default domain, builder)`.
 const REGISTRY: &[(&str, i64, Builder)] = &[
@@ -22,6 +29,8 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
     ("LeakyRelu", 1, activation::leaky_relu),
     ("Clip", 1, activation::clip),
     ("ArgMax", 1, activation::argmax),
+    ("Softmax", 1, activation::softmax),
+    ("LogSoftmax", 1, activation::softmax),
     ("Flatten", 1, shape::flatten),
     ("Reshape", 5, shape::reshape),
     ("Transpose", 1, shape::transpose),
@@ -39,13 +48,21 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
 
 /// The builder for `op_type` in `domain` at `opset`, if supported.
 pub fn lookup(op_type: &str, domain: &str, opset: i64) -> Option<Builder> {
-    if !(domain.is_empty() || domain == "ai.onnx") {
-        return None;
-    }
-    REGISTRY.iter().find(|(name, since, _)| *name == op_type && opset >= *since).map(|(_, _, b)| *b)
+    let table = match domain {
+        "" | "ai.onnx" => REGISTRY,
+        "ai.onnx.ml" => ML_REGISTRY,
+        _ => return None,
+    };
+    table.iter().find(|(name, since, _)| *name == op_type && opset >= *since).map(|(_, _, b)| *b)
 }
 
 /// Names of all supported ONNX op types.
 pub fn supported_ops() -> impl Iterator<Item = &'static str> {
-    REGISTRY.iter().map(|(name, _, _)| *name)
+    REGISTRY.iter().chain(ML_REGISTRY).map(|(name, _, _)| *name)
+}
+
+/// Ops registered only so that an ArgMax of them can be taken (their own values are not
+/// computed yet): not claimed as supported.
+pub fn argmax_only_ops() -> &'static [&'static str] {
+    &["Softmax", "LogSoftmax"]
 }

@@ -57,9 +57,30 @@ pub fn clip(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> 
     unary(ctx, node, IrOp::Clip(lo, hi))
 }
 
+/// ONNX `Softmax` and `LogSoftmax`: not lowered (they need exp and division), but an ArgMax
+/// of them reads their input, so a classifier's label stays provable.
+pub fn softmax(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    let shape = ctx.graph.shape(&x).to_vec();
+    let default = if node.opset < 13 { 1 } else { -1 };
+    let axis = norm_axis(node.attrs.int_or("axis", default)?, shape.len())
+        .map_err(|e| node.ctx.attr("axis", e))?;
+    if let Arg::Const(_) = x {
+        return Err(node.ctx.unsupported("constant input; fold it before export"));
+    }
+    // Before opset 13 the op normalises over all axes from `axis` on: order is preserved along
+    // `axis` only when it is the last one.
+    let op = if node.opset >= 13 || axis + 1 == shape.len() {
+        IrOp::Monotone { axis, what: node.ctx.op_type.clone() }
+    } else {
+        IrOp::Opaque(format!("{} over several axes", node.ctx.op_type))
+    };
+    Ok(vec![emit(ctx, node, shape, op, vec![x])])
+}
+
 /// ONNX `ArgMax`.
 pub fn argmax(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
-    let x = node.input(0)?.clone();
+    let mut x = node.input(0)?.clone();
     let shape = ctx.graph.shape(&x).to_vec();
     let axis = norm_axis(node.attrs.int_or("axis", 0)?, shape.len())
         .map_err(|e| node.ctx.attr("axis", e))?;
@@ -67,6 +88,16 @@ pub fn argmax(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError
     let last = node.attrs.flag("select_last_index", false)?;
     if shape[axis] == 0 {
         return Err(node.ctx.shape("empty axis"));
+    }
+    // argmax(f(x)) = argmax(x) for an order-preserving f along this axis.
+    if let Arg::Dyn(v) = x {
+        if let crate::graph::Def::Node { op: IrOp::Monotone { axis: a, .. }, args, .. } =
+            &ctx.graph.values[v].def
+        {
+            if *a == axis {
+                x = args[0].clone();
+            }
+        }
     }
     let mut out = shape.clone();
     if keepdims {

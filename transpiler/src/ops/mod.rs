@@ -4,6 +4,7 @@
 pub mod activation;
 pub mod elementwise;
 pub mod linalg;
+pub mod ml;
 pub mod nn;
 pub mod shape;
 

@@ -218,7 +218,7 @@ pub fn gather(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError
 }
 
 /// ONNX `Cast`: folded on constants, the identity between float types at run time.
-pub fn cast(_ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+pub fn cast(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     let to = node.attrs.int("to")?.ok_or_else(|| node.ctx.attr("to", "required"))?;
     let dtype = DType::from_onnx(to as i32)
         .ok_or_else(|| node.ctx.attr("to", format!("element type {to} is not supported")))?;
@@ -233,6 +233,8 @@ pub fn cast(_ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError>
             Arg::Const(c)
         }
         d @ Arg::Dyn(_) if dtype == DType::Float => d,
+        // ArgMax indices are integers already.
+        Arg::Dyn(v) if dtype == DType::Int && ctx.graph.is_index(v) => Arg::Dyn(v),
         Arg::Dyn(_) => {
             return Err(node.ctx.unsupported("cast of a run-time value to a non-float type"))
         }

@@ -1,0 +1,156 @@
+//! scikit-learn style exports (skl2onnx): `ai.onnx.ml` linear classifiers and MLPs ending in
+//! Softmax, compiled for their label output, run and proven.
+
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+use starkml_tests::onnx_build::{
+    self as ob, attr_floats, attr_int, attr_ints, attr_string, initializer, ml_node, node,
+    value_info,
+};
+use transpiler::{transpile, TranspileError, TranspileOptions};
+
+const COEF: [f32; 12] = [0.5, -1.0, 0.25, 2.0, -0.5, 1.5, 0.0, -2.0, 1.0, 0.75, -0.25, 0.5];
+const INTERCEPTS: [f32; 3] = [0.1, -0.2, 0.3];
+
+/// LinearClassifier (3 classes x 4 features, logistic post-transform) + Normalizer, as
+/// skl2onnx writes a LogisticRegression with `zipmap=False`.
+fn logistic_regression() -> onnx_protobuf::ModelProto {
+    let m = ob::model(
+        vec![
+            ml_node(
+                "LinearClassifier",
+                "LinearClassifier",
+                &["X"],
+                &["label", "raw"],
+                vec![
+                    attr_floats("coefficients", &COEF),
+                    attr_floats("intercepts", &INTERCEPTS),
+                    attr_ints("classlabels_ints", &[0, 1, 2]),
+                    attr_string("post_transform", "LOGISTIC"),
+                    attr_int("multi_class", 0),
+                ],
+            ),
+            ml_node(
+                "Normalizer",
+                "Normalizer",
+                &["raw"],
+                &["probabilities"],
+                vec![attr_string("norm", "L1")],
+            ),
+        ],
+        vec![],
+        vec![value_info("X", &[1, 4])],
+        vec![value_info("label", &[1]), value_info("probabilities", &[1, 3])],
+    );
+    ob::with_ml_opset(m)
+}
+
+fn label_only() -> TranspileOptions {
+    TranspileOptions {
+        outputs: Some(vec!["label".into()]),
+        input_range: Some((-4.0, 4.0)),
+        ..Default::default()
+    }
+}
+
+fn float_label(x: &[f64]) -> usize {
+    let scores: Vec<f64> = (0..3)
+        .map(|c| {
+            f64::from(INTERCEPTS[c])
+                + (0..4).map(|f| f64::from(COEF[c * 4 + f]) * x[f]).sum::<f64>()
+        })
+        .collect();
+    starkml_tests::argmax(&scores)
+}
+
+#[test]
+fn all_outputs_need_the_unsupported_normalizer() {
+    match transpile(&ob::bytes(&logistic_regression()), &Default::default()) {
+        Err(TranspileError::UnsupportedOps { nodes }) => {
+            assert_eq!(nodes.len(), 1);
+            assert_eq!(nodes[0].op_type, "Normalizer");
+            assert_eq!(nodes[0].domain, "ai.onnx.ml");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn unknown_output_name_lists_the_outputs() {
+    let opts = TranspileOptions { outputs: Some(vec!["proba".into()]), ..Default::default() };
+    match transpile(&ob::bytes(&logistic_regression()), &opts) {
+        Err(TranspileError::BadGraphOutput { name, reason }) => {
+            assert_eq!(name, "proba");
+            assert!(reason.contains("label, probabilities"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn logistic_regression_label_runs_and_proves() {
+    let program = transpile(&ob::bytes(&logistic_regression()), &label_only()).unwrap();
+    assert_eq!(program.outputs.len(), 1);
+    for x in [
+        [1.0, 2.0, -1.0, 0.5],
+        [-2.0, 0.5, 3.0, -1.0],
+        [0.0, 0.0, 0.0, 0.0],
+        [3.5, -3.5, 1.25, 2.0],
+    ] {
+        let out = runtime::run(&program, &[x.to_vec()]).unwrap();
+        assert_eq!(out[0].data, vec![float_label(&x) as i64], "{x:?}");
+    }
+    let (proof, _) = air::prove(
+        &program,
+        &[vec![1.0, 2.0, -1.0, 0.5]],
+        air::Preset::Fast,
+        air::HashKind::Blake3,
+    )
+    .unwrap();
+    air::verify(&program, &proof).unwrap();
+    let mut bad = proof.clone();
+    bad.outputs[0][0] = (bad.outputs[0][0] + 1) % 3;
+    assert!(matches!(air::verify(&program, &bad), Err(air::VerifyError::Stark(_))));
+}
+
+#[test]
+fn argmax_of_softmax_reads_the_logits_but_softmax_itself_is_refused() {
+    let build = |outputs: Vec<onnx_protobuf::ValueInfoProto>| {
+        ob::model(
+            vec![
+                node("Gemm", "fc", &["x", "W", "b"], &["logits"], vec![]),
+                node("Softmax", "sm", &["logits"], &["probabilities"], vec![attr_int("axis", 1)]),
+                node(
+                    "ArgMax",
+                    "top",
+                    &["probabilities"],
+                    &["label"],
+                    vec![attr_int("axis", 1), attr_int("keepdims", 0)],
+                ),
+            ],
+            vec![initializer("W", &[4, 3], &COEF), initializer("b", &[3], &INTERCEPTS)],
+            vec![value_info("x", &[1, 4])],
+            outputs,
+        )
+    };
+    let opts = TranspileOptions { input_range: Some((-4.0, 4.0)), ..Default::default() };
+    let program = transpile(&ob::bytes(&build(vec![value_info("label", &[1])])), &opts).unwrap();
+    assert!(program.ops.iter().all(|n| n.op.name() != "softmax"));
+    let x = vec![0.5, -1.0, 2.0, 1.0];
+    let scores: Vec<f64> = (0..3)
+        .map(|c| {
+            f64::from(INTERCEPTS[c])
+                + (0..4).map(|f| f64::from(COEF[f * 3 + c]) * x[f]).sum::<f64>()
+        })
+        .collect();
+    assert_eq!(
+        runtime::run(&program, &[x]).unwrap()[0].data,
+        vec![starkml_tests::argmax(&scores) as i64]
+    );
+    match transpile(&ob::bytes(&build(vec![value_info("probabilities", &[1, 3])])), &opts) {
+        Err(TranspileError::Unsupported { reason, .. }) => {
+            assert!(reason.contains("Softmax"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
