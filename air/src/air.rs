@@ -5,8 +5,9 @@
 //!
 //! - `mac` [2]: `acc_out - acc_in - BIAS - sum_i W_i x_i = 0`
 //! - `chain` [2]: `acc_in' - CHAIN * acc_out = 0`
-//! - `requant` [2]: `TSH * acc_in + E - TP * (V1 - V2) - QSEL * T = 0`
+//! - `requant` [2]: `TSH * acc_in + E - TP * V1 + TP2 * V2 - QSEL * T = 0`
 //! - `relu` [3]: `RELU * V1 * V2 = 0`
+//! - `division` [2]: `DSEL * (T + V2) - DM1 = 0`
 //!
 //! Auxiliary (LogUp over one bus, messages `alpha - beta * addr - beta^2 * value`): nine helper
 //! columns each summing two fractions of the row (16 lane reads or range lookups, the range
@@ -148,8 +149,10 @@ pub(crate) fn eval_main<E: FieldElement<BaseField = Felt>>(
     result[0] = mac;
     result[1] = nx[main::ACC_IN] - p[P::CHAIN] * c[main::ACC_OUT];
     let (t, v1, v2) = limb_sums(&c[main::X..main::X + LANES]);
-    result[2] = p[P::TSH] * c[main::ACC_IN] + p[P::E] - p[P::TP] * (v1 - v2) - p[P::QSEL] * t;
+    result[2] =
+        p[P::TSH] * c[main::ACC_IN] + p[P::E] - p[P::TP] * v1 + p[P::TP2] * v2 - p[P::QSEL] * t;
     result[3] = p[P::RELU] * v1 * v2;
+    result[4] = p[P::DSEL] * (t + v2) - p[P::DM1];
 }
 
 /// Limb sums `T`, `V1`, `V2` of a row.
@@ -174,6 +177,7 @@ impl Air for ModelAir {
             TransitionConstraintDegree::new(2),
             TransitionConstraintDegree::new(2),
             TransitionConstraintDegree::new(3),
+            TransitionConstraintDegree::new(2),
         ];
         let mut aux_degrees = vec![TransitionConstraintDegree::new(3); aux::HELPERS];
         aux_degrees.push(TransitionConstraintDegree::new(1));

@@ -71,10 +71,17 @@ pub mod periodic {
     pub const AOUT: usize = 2 * LANES + 8;
     /// Fan-out (multiplicity) of that write.
     pub const FO: usize = 2 * LANES + 9;
+    /// Coefficient of `V2` in the requant constraint: `TP` on rounding-shift rows, 0 on
+    /// division rows (where `V2` is the remainder's complement).
+    pub const TP2: usize = 2 * LANES + 10;
+    /// 1 on division rows (rounding division by a constant that is not a power of two).
+    pub const DSEL: usize = 2 * LANES + 11;
+    /// `d - 1` on division rows: `T + V2 = d - 1` bounds the remainder `T` below `d`.
+    pub const DM1: usize = 2 * LANES + 12;
     /// Range table values `0..256`, cycle 256.
-    pub const TAB: usize = 2 * LANES + 10;
+    pub const TAB: usize = 2 * LANES + 13;
     /// Number of periodic columns.
-    pub const COUNT: usize = 2 * LANES + 11;
+    pub const COUNT: usize = 2 * LANES + 14;
 }
 
 /// Auxiliary (extension-field) columns.
@@ -90,7 +97,7 @@ pub mod aux {
 }
 
 /// Labels of the main transition constraints, in evaluation order.
-pub const MAIN_CONSTRAINTS: [&str; 4] = ["mac", "chain", "requant", "relu"];
+pub const MAIN_CONSTRAINTS: [&str; 5] = ["mac", "chain", "requant", "relu", "division"];
 
 /// A listing of every column (main, periodic, auxiliary), one per line, for review and
 /// snapshot tests.
@@ -124,6 +131,9 @@ pub fn column_map() -> String {
         (periodic::OFFW, "OFFW"),
         (periodic::AOUT, "AOUT"),
         (periodic::FO, "FO"),
+        (periodic::TP2, "TP2"),
+        (periodic::DSEL, "DSEL"),
+        (periodic::DM1, "DM1"),
         (periodic::TAB, "TAB (cycle 256)"),
     ] {
         s.push_str(&format!("  {c:>3} {name}\n"));

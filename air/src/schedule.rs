@@ -37,8 +37,11 @@ pub struct Requant {
     pub relu: bool,
     /// Limbs of the shifted remainder (`ceil(shift / 8)`).
     pub lr: usize,
-    /// Limbs of each of `V1`, `V2`.
+    /// Limbs of each of `V1`, `V2` (with a divisor: of `V1`; `V2` then has `lr` limbs).
     pub lv: usize,
+    /// A divisor that is not a power of two: the row divides by it (rounding half up), `T`
+    /// holds the remainder and `V2` its complement `d - 1 - r`; `shift` is then 0.
+    pub divisor: Option<u64>,
 }
 
 impl Requant {
@@ -51,9 +54,27 @@ impl Requant {
         }
     }
 
-    /// The remainder shift `8 lr - shift`.
+    /// The remainder shift `8 lr - shift` (0 for divisions).
     pub fn tshift(&self) -> u32 {
-        LIMB_BITS * self.lr as u32 - u32::from(self.shift)
+        if self.divisor.is_some() {
+            0
+        } else {
+            LIMB_BITS * self.lr as u32 - u32::from(self.shift)
+        }
+    }
+
+    /// The divisor: `2^shift` or the constant.
+    pub fn d(&self) -> u64 {
+        self.divisor.unwrap_or(1u64 << self.shift)
+    }
+
+    /// Limbs used in the `V2` lane group.
+    pub fn v2_limbs(&self) -> usize {
+        match (self.divisor, self.relu) {
+            (Some(_), _) => self.lr,
+            (None, true) => self.lv,
+            (None, false) => 0,
+        }
     }
 }
 
@@ -156,17 +177,29 @@ impl Builder<'_> {
         &self.p.tensors[t.0 as usize].shape
     }
 
-    fn group(&mut self, shift: u8, relu: bool, qbound: u128) -> Result<usize, String> {
+    fn group(
+        &mut self,
+        shift: u8,
+        relu: bool,
+        qbound: u128,
+        divisor: Option<u64>,
+    ) -> Result<usize, String> {
         if shift > 32 {
             return Err(format!("a rounding division by 2^{shift} exceeds the AIR's 2^32"));
         }
-        let lr = u32::from(shift).div_ceil(LIMB_BITS) as usize;
+        let lr = match divisor {
+            Some(d) if !(2..1 << 32).contains(&d) || relu => {
+                return Err(format!("division by {d} is not provable"))
+            }
+            Some(d) => (bits(u128::from(d - 1)).div_ceil(LIMB_BITS) as usize).max(1),
+            None => u32::from(shift).div_ceil(LIMB_BITS) as usize,
+        };
         let need = if relu { bits(qbound) } else { bits(qbound) + 1 };
         let lv = (need.div_ceil(LIMB_BITS) as usize).max(1);
         if lv > V1_LANES.len() || lr > T_LANES.len() {
             return Err(format!("values of {need} bits exceed the AIR's {} limbs", V1_LANES.len()));
         }
-        let g = Requant { shift, relu, lr, lv };
+        let g = Requant { shift: if divisor.is_some() { 0 } else { shift }, relu, lr, lv, divisor };
         Ok(match self.requants.iter().position(|r| *r == g) {
             Some(i) => i,
             None => {
@@ -185,17 +218,29 @@ impl Builder<'_> {
         relu: bool,
         qbound: Option<u128>,
     ) -> Result<u32, String> {
+        self.node_div(n, shift, relu, qbound, None)
+    }
+
+    /// As [`Builder::node`], dividing by `divisor` (not a power of two) instead of `2^shift`.
+    fn node_div(
+        &mut self,
+        n: Node,
+        shift: u8,
+        relu: bool,
+        qbound: Option<u128>,
+        divisor: Option<u64>,
+    ) -> Result<u32, String> {
         let acc = n.lanes.iter().fold(u128::from(n.bias.unsigned_abs()), |s, (a, w)| {
             s.saturating_add(u128::from(w.unsigned_abs()).saturating_mul(self.bound[*a as usize]))
         });
-        let half = if shift == 0 { 0 } else { 1u128 << (shift - 1) };
-        let q = qbound.unwrap_or(acc.saturating_add(half) >> shift);
-        let gi = self.group(shift, relu, q)?;
+        let d = u128::from(divisor.unwrap_or(1u64 << shift.min(63)));
+        let q = qbound.unwrap_or(acc.saturating_add(d / 2) / d);
+        let gi = self.group(shift, relu, q, divisor)?;
         let g = self.requants[gi];
         // Soundness: TSH * (acc + 2^s + 2^(s + 8 lv)) stays below 2^62 (no wrap-around).
-        let s = u32::from(shift);
-        let span =
-            acc.saturating_add(1u128 << s).saturating_add(1u128 << (s + LIMB_BITS * g.lv as u32));
+        let span = acc
+            .saturating_add(d)
+            .saturating_add(d.saturating_mul(1u128 << (LIMB_BITS * g.lv as u32)));
         if bits(span) + g.tshift() >= 62 {
             return Err(format!(
                 "accumulators of ~2^{} exceed the AIR's field budget; compile with a smaller scale",
@@ -338,7 +383,7 @@ impl Schedule {
                 }
                 Row::Requant { group, .. } => {
                     let r = &b.requants[*group];
-                    let used = r.lr + r.lv + if r.relu { r.lv } else { 0 };
+                    let used = r.lr + r.lv + r.v2_limbs();
                     zero_reads += (LANES - used) as u64;
                 }
             }
@@ -644,12 +689,13 @@ fn schedule_op(
                     Op::AvgPool { count_include_pad, .. } => {
                         let count =
                             window_addrs.len() + if *count_include_pad { pad_count } else { 0 };
-                        if !count.is_power_of_two() {
-                            return Err(format!("window count {count} is not a power of two (only those divisions are provable yet)"));
-                        }
-                        let shift = count.trailing_zeros() as u8;
                         let lanes = window_addrs.iter().map(|&a| (a, 1)).collect();
-                        addrs.push(b.node(Node { lanes, bias: 0 }, shift, false, Some(xb))?);
+                        let n = Node { lanes, bias: 0 };
+                        addrs.push(if count.is_power_of_two() {
+                            b.node(n, count.trailing_zeros() as u8, false, Some(xb))?
+                        } else {
+                            b.node_div(n, 0, false, Some(xb), Some(count as u64))?
+                        });
                     }
                     _ => {}
                 }

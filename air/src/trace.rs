@@ -104,8 +104,8 @@ pub fn build_rows(
             }
             Row::Requant { group, addr } => {
                 let g = &schedule.requants[*group];
-                let p = 1i128 << g.shift;
-                let h = if g.shift == 0 { 0 } else { p / 2 };
+                let p = i128::from(g.d());
+                let h = p / 2;
                 let q = (acc + h).div_euclid(p);
                 let rem = (acc + h).rem_euclid(p);
                 let q64 = i64::try_from(q)
@@ -114,11 +114,14 @@ pub fn build_rows(
                 if !limbs((rem as u128) << g.tshift(), &mut x, T_LANES, g.lr) {
                     return Err(bad(format!("row {r}: remainder does not fit its limbs")));
                 }
-                let (v1, v2) =
-                    if g.relu { (q.max(0), (-q).max(0)) } else { (q + i128::from(g.offset()), 0) };
+                let (v1, v2) = match (g.divisor, g.relu) {
+                    (Some(_), _) => (q + i128::from(g.offset()), p - 1 - rem),
+                    (None, true) => (q.max(0), (-q).max(0)),
+                    (None, false) => (q + i128::from(g.offset()), 0),
+                };
                 if v1 < 0
                     || !limbs(v1 as u128, &mut x, V1_LANES, g.lv)
-                    || !limbs(v2 as u128, &mut x, V2_LANES, g.lv)
+                    || !limbs(v2 as u128, &mut x, V2_LANES, g.v2_limbs())
                 {
                     return Err(bad(format!("row {r}: value {q} does not fit its {} limbs", g.lv)));
                 }
@@ -169,7 +172,7 @@ pub fn lookup_lanes(schedule: &Schedule) -> impl Fn(usize, usize) -> bool + '_ {
             } else if V1_LANES.contains(&i) {
                 i - V1_LANES.start < g.lv
             } else {
-                g.relu && i - V2_LANES.start < g.lv
+                i - V2_LANES.start < g.v2_limbs()
             }
         }
     }

@@ -35,19 +35,24 @@ impl Schedule {
                         } else if V1_LANES.contains(&i) {
                             i - V1_LANES.start < q.lv
                         } else {
-                            q.relu && V2_LANES.contains(&i) && i - V2_LANES.start < q.lv
+                            V2_LANES.contains(&i) && i - V2_LANES.start < q.v2_limbs()
                         };
                         cols[P::A + i][r] = lane_addr(used);
                     }
-                    let s = u32::from(q.shift);
                     let tsh = pow2(q.tshift());
-                    let p = pow2(s);
-                    let h = if s == 0 { Felt::ZERO } else { pow2(s - 1) };
+                    let p = Felt::new(q.d());
+                    let h = Felt::new(q.d() / 2);
                     let off = Felt::new(q.offset());
                     cols[P::QSEL][r] = Felt::ONE;
                     cols[P::TSH][r] = tsh;
                     cols[P::E][r] = tsh * (h + p * off);
                     cols[P::TP][r] = tsh * p;
+                    if let Some(d) = q.divisor {
+                        cols[P::DSEL][r] = Felt::ONE;
+                        cols[P::DM1][r] = Felt::new(d - 1);
+                    } else {
+                        cols[P::TP2][r] = tsh * p;
+                    }
                     cols[P::RELU][r] = if q.relu { Felt::ONE } else { Felt::ZERO };
                     cols[P::OFFW][r] = off;
                     cols[P::AOUT][r] = Felt::new(u64::from(*addr));

@@ -135,24 +135,32 @@ fn unfused_batch_norm() {
 }
 
 #[test]
-fn average_pool_with_non_power_of_two_windows_is_refused() {
+fn average_pools_with_any_window_count() {
+    // 3x3 windows with padding: counts 4, 6 and 9 without count_include_pad; a 6x6 global pool.
     let m = ob::model(
-        vec![node("AveragePool", "avg3", &["x"], &["y"], vec![attr_ints("kernel_shape", &[3, 3])])],
+        vec![
+            node(
+                "AveragePool",
+                "avg3",
+                &["x"],
+                &["a"],
+                vec![attr_ints("kernel_shape", &[3, 3]), attr_ints("pads", &[1, 1, 1, 1])],
+            ),
+            node("GlobalAveragePool", "gap", &["a"], &["g"], vec![]),
+            node("Flatten", "flat", &["g"], &["y"], vec![]),
+            node("Concat", "both", &["y", "z"], &["yz"], vec![attr_int("axis", 1)]),
+            node("Flatten", "flat_a", &["a"], &["z"], vec![]),
+        ],
         vec![],
-        vec![value_info("x", &[1, 1, 3, 3])],
-        vec![value_info("y", &[1, 1, 1, 1])],
+        vec![value_info("x", &[1, 1, 6, 6])],
+        vec![value_info("yz", &[1, 37])],
     );
-    let program = transpiler::transpile(
-        &ob::bytes(&m),
-        &TranspileOptions { input_range: Some((-1.0, 1.0)), ..Default::default() },
-    )
-    .unwrap();
-    match air::prove(&program, &[input(9)], Preset::Fast, HashKind::Blake3) {
-        Err(air::ProveError::Unsupported { ops }) => {
-            assert!(ops[0].reason.contains("power of two"), "{ops:?}")
-        }
-        other => panic!("{:?}", other.map(|_| ())),
+    // Concat reads z before Flatten defines it in list order: ONNX requires topological order.
+    let mut m = m;
+    if let Some(g) = m.graph.as_mut() {
+        g.node.swap(3, 4);
     }
+    prove_and_check(&m, input(36));
 }
 
 #[test]

@@ -181,3 +181,43 @@ fn tampered_range_limb() {
     assert!(report.table.keys().any(|&v| v >= 256), "{report:?}");
     s.assert_unprovable(&rows);
 }
+
+#[test]
+fn tampered_division_remainder() {
+    use starkml_tests::onnx_build::{self as ob, attr_ints, node, value_info};
+    let m = ob::model(
+        vec![node("AveragePool", "avg3", &["x"], &["y"], vec![attr_ints("kernel_shape", &[3, 3])])],
+        vec![],
+        vec![value_info("x", &[1, 1, 3, 3])],
+        vec![value_info("y", &[1, 1, 1, 1])],
+    );
+    let opts = transpiler::TranspileOptions {
+        input_range: Some((-1.0, 1.0)),
+        scale: Some(8),
+        ..Default::default()
+    };
+    let program = transpiler::transpile(&ob::bytes(&m), &opts).unwrap();
+    let schedule = Arc::new(Schedule::new(&program).unwrap());
+    let x: Vec<f64> = (0..9).map(|i| f64::from(i) / 10.0 - 0.3).collect();
+    let (outs, witness) = runtime::run_traced(&program, &[x]).unwrap();
+    let inputs: Vec<Vec<i64>> =
+        program.inputs.iter().map(|t| witness.values[t.0 as usize].clone()).collect();
+    let outputs: Vec<Vec<i64>> = outs.into_iter().map(|t| t.data).collect();
+    let (rows, air_outputs) = build_rows(&schedule, &inputs).unwrap();
+    assert_eq!(air_outputs, outputs);
+    let periodic = schedule.periodic_columns();
+    assert!(check_constraints(&schedule, &periodic, &rows).is_empty());
+    let r = schedule.rows.iter().position(|row| matches!(row, Row::Requant { group, .. } if schedule.requants[*group].divisor == Some(9))).unwrap();
+    // The complement limb no longer adds up with the remainder to d - 1.
+    let mut bad = rows.clone();
+    bad[r][main::X + V2_LANES.start] += 1;
+    let labels: Vec<&str> =
+        check_constraints(&schedule, &periodic, &bad).into_iter().map(|v| v.label).collect();
+    assert_eq!(labels, ["division"]);
+    match prove_rows(schedule.clone(), &bad, inputs, outputs, Preset::Fast, HashKind::Blake3, false)
+    {
+        Err(air::ProveError::Prover(_)) => {}
+        Ok(proof) => assert!(matches!(verify(&program, &proof), Err(air::VerifyError::Stark(_)))),
+        Err(e) => panic!("unexpected error {e}"),
+    }
+}

@@ -298,7 +298,7 @@ fn main() -> Res<()> {
             )),
         ));
     }
-    md.push_str("\nA missed cold-verify target is the cost of deriving the verifying key: interpolating the 43 periodic columns (addresses and weights of every lane, requant constants) over the whole trace. With the key prepared once per model, verification takes a few milliseconds.\n");
+    md.push_str("\nA missed cold-verify target is the cost of deriving the verifying key: interpolating the 46 periodic columns (addresses and weights of every lane, requant constants) over the whole trace. With the key prepared once per model, verification takes a few milliseconds.\n");
     for v in rows.iter().filter(|v| v["model"].as_str().is_some_and(|m| m.starts_with("synthetic")))
     {
         let macs = v["macs"].as_f64().unwrap_or(0.0);
