@@ -267,6 +267,24 @@ impl Builder<'_> {
         Ok(addr)
     }
 
+    /// The maximum of the values at `addrs` (each bounded by `bound`), by
+    /// `max(a, b) = b + relu(a - b)`: two nodes per value after the first.
+    fn max_of(&mut self, addrs: &[u32], bound: u128) -> Result<u32, String> {
+        let (&first, rest) = addrs.split_first().ok_or("a maximum of nothing")?;
+        let mut cur = first;
+        for &v in rest {
+            let y = self.node(
+                Node { lanes: vec![(cur, 1), (v, -1)], bias: 0 },
+                0,
+                true,
+                Some(2 * bound),
+            )?;
+            cur =
+                self.node(Node { lanes: vec![(y, 1), (v, 1)], bias: 0 }, 0, false, Some(bound))?;
+        }
+        Ok(cur)
+    }
+
     fn on_bus(&self, t: TensorId) -> Result<Vec<u32>, String> {
         self.addr[t.0 as usize].clone().ok_or_else(|| {
             "reads a tensor that is not on the bus (a constant or an unproven value)".to_string()
@@ -664,28 +682,12 @@ fn schedule_op(
                         }
                     }
                 }
-                let Some((&first, rest)) = window_addrs.split_first() else {
+                if window_addrs.is_empty() {
                     return Err("a window lies entirely in padding".into());
-                };
+                }
                 match &node.op {
                     Op::MaxPool(_) => {
-                        let mut cur = first;
-                        for &v in rest {
-                            // max(cur, v) = v + relu(cur - v)
-                            let y = b.node(
-                                Node { lanes: vec![(cur, 1), (v, -1)], bias: 0 },
-                                0,
-                                true,
-                                Some(2 * xb),
-                            )?;
-                            cur = b.node(
-                                Node { lanes: vec![(y, 1), (v, 1)], bias: 0 },
-                                0,
-                                false,
-                                Some(xb),
-                            )?;
-                        }
-                        addrs.push(cur);
+                        addrs.push(b.max_of(&window_addrs, xb)?);
                     }
                     Op::AvgPool { count_include_pad, .. } => {
                         let count =
@@ -720,22 +722,7 @@ fn schedule_op(
                     }
                     let vals: Vec<u32> =
                         order.iter().map(|&j| xa[(o * len + j) * inner + i]).collect();
-                    // m = max_j v_j (as in MaxPool)
-                    let mut m = vals[0];
-                    for &v in &vals[1..] {
-                        let y = b.node(
-                            Node { lanes: vec![(m, 1), (v, -1)], bias: 0 },
-                            0,
-                            true,
-                            Some(2 * xb),
-                        )?;
-                        m = b.node(
-                            Node { lanes: vec![(y, 1), (v, 1)], bias: 0 },
-                            0,
-                            false,
-                            Some(xb),
-                        )?;
-                    }
+                    let m = b.max_of(&vals, xb)?;
                     // e_j = [v_j = m] = relu(1 - (m - v_j)); c_j = e_0 + .. + e_(j-1);
                     // f_j = relu(e_j - c_j) marks the first maximum; index = sum_j j f_j.
                     let mut idx_lanes = Vec::new();

@@ -28,6 +28,19 @@ pub struct ModelCase {
 
 pub use runtime::shape::argmax;
 
+/// Deterministic pseudo-random bytes (xorshift64) for malformed-input tests.
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed.max(1);
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect()
+}
+
 impl ModelCase {
     /// Compiles model `name` with its calibration file (automatic scale).
     ///

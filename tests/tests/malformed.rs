@@ -39,16 +39,8 @@ fn truncated_files_are_errors() {
 
 #[test]
 fn random_bytes_are_errors() {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
     for len in [1usize, 7, 64, 1000, 10_000] {
-        let bytes: Vec<u8> = (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect();
+        let bytes = starkml_tests::noise(0x2545_f491_4f6c_dd1d ^ len as u64, len);
         let err = compile(&bytes).err();
         assert!(
             matches!(

@@ -133,16 +133,8 @@ fn options_and_hash_must_match_the_proof() {
 
 #[test]
 fn malformed_proof_files_are_errors() {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
     for len in [0usize, 3, 4, 8, 100, 5000] {
-        let bytes: Vec<u8> = (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state as u8
-            })
-            .collect();
+        let bytes = starkml_tests::noise(0x9e37_79b9_7f4a_7c15 ^ len as u64, len);
         assert!(matches!(RunProof::from_bytes(&bytes), Err(VerifyError::Malformed(_))), "{len}");
         let mut with_magic = b"STKP\x01\x00\x00\x00".to_vec();
         with_magic.extend_from_slice(&bytes);
