@@ -24,8 +24,9 @@ use winterfell::{
     TransitionConstraintDegree,
 };
 
+use crate::cols::{MainCols, PeriodicCols};
 use crate::field::{felt, Felt};
-use crate::layout::{aux, main, periodic as P, ADDR_ZERO, LANES, T_LANES, V1_LANES, V2_LANES};
+use crate::layout::{aux, main, ADDR_ZERO, LANES, T_LANES, V1_LANES, V2_LANES};
 use crate::schedule::Schedule;
 
 /// Public inputs of a proof: the program digest, the quantised input tensors and the output
@@ -142,17 +143,17 @@ pub(crate) fn eval_main<E: FieldElement<BaseField = Felt>>(
     p: &[E],
     result: &mut [E],
 ) {
-    let mut mac = c[main::ACC_OUT] - c[main::ACC_IN] - p[P::BIAS];
-    for i in 0..LANES {
-        mac -= p[P::W + i] * c[main::X + i];
+    let (c, nx, p) = (MainCols::view(c), MainCols::view(nx), PeriodicCols::view(p));
+    let mut mac = c.acc_out - c.acc_in - p.bias;
+    for (w, x) in p.w.iter().zip(&c.x) {
+        mac -= *w * *x;
     }
     result[0] = mac;
-    result[1] = nx[main::ACC_IN] - p[P::CHAIN] * c[main::ACC_OUT];
-    let (t, v1, v2) = limb_sums(&c[main::X..main::X + LANES]);
-    result[2] =
-        p[P::TSH] * c[main::ACC_IN] + p[P::E] - p[P::TP] * v1 + p[P::TP2] * v2 - p[P::QSEL] * t;
-    result[3] = p[P::RELU] * v1 * v2;
-    result[4] = p[P::DSEL] * (t + v2) - p[P::DM1];
+    result[1] = nx.acc_in - p.chain * c.acc_out;
+    let (t, v1, v2) = limb_sums(&c.x);
+    result[2] = p.tsh * c.acc_in + p.e - p.tp * v1 + p.tp2 * v2 - p.qsel * t;
+    result[3] = p.relu * v1 * v2;
+    result[4] = p.dsel * (t + v2) - p.dm1;
 }
 
 /// Limb sums `T`, `V1`, `V2` of a row.
@@ -227,16 +228,17 @@ impl Air for ModelAir {
         let m = main_frame.current();
         let a = aux_frame.current();
         let an = aux_frame.next();
-        let lane = |i: usize| alpha - beta * E::from(p[P::A + i]) - b2 * E::from(m[main::X + i]);
+        let (m, p) = (MainCols::view(m), PeriodicCols::view(p));
+        let lane = |i: usize| alpha - beta * E::from(p.a[i]) - b2 * E::from(m.x[i]);
         for k in 0..LANES / 2 {
             let (d0, d1) = (lane(2 * k), lane(2 * k + 1));
             result[k] = a[k] * d0 * d1 - (d0 + d1);
         }
-        let (_, v1, _) = limb_sums(&m[main::X..main::X + LANES]);
-        let dt = alpha - b2 * E::from(p[P::TAB]);
-        let nt = -E::from(m[main::MULT]);
-        let dw = alpha - beta * E::from(p[P::AOUT]) - b2 * E::from(v1 - p[P::OFFW]);
-        let nw = -E::from(p[P::FO]);
+        let (_, v1, _) = limb_sums(&m.x);
+        let dt = alpha - b2 * E::from(p.tab);
+        let nt = -E::from(m.mult);
+        let dw = alpha - beta * E::from(p.aout) - b2 * E::from(v1 - p.offw);
+        let nw = -E::from(p.fo);
         result[LANES / 2] = a[LANES / 2] * dt * dw - (nt * dw + nw * dt);
         let mut s = an[aux::S] - a[aux::S];
         for h in &a[..aux::HELPERS] {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod air;
+pub mod cols;
 pub mod debug;
 pub mod error;
 pub mod field;
