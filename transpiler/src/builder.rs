@@ -92,6 +92,13 @@ pub struct Ctx {
 impl Ctx {
     /// True when the ONNX value `name` is read by exactly one node and is not a graph output
     /// (so its producer may be rewritten in place, for example to fold a batch norm).
+    pub fn foldable(&self, name: &str, v: usize) -> bool {
+        // The name must be the value's own: an alias (Identity, Dropout, Cast) shares the value
+        // with other names whose readers would see the fold.
+        self.sole_use(name) && self.graph.values.get(v).is_some_and(|x| x.name == name)
+    }
+
+    /// True when the ONNX value `name` is read by exactly one node and is not a graph output.
     pub fn sole_use(&self, name: &str) -> bool {
         self.uses.get(name).copied().unwrap_or(0) == 1 && !self.graph_outputs.contains(name)
     }

@@ -31,11 +31,12 @@ fn binary(
     // MatMul followed by Add of a constant: fold the constant into the MatMul's bias.
     if let (IrOp::Add, Arg::Dyn(v), Arg::Const(c)) = (&op, &a, &b) {
         let v = *v;
-        if ctx.sole_use(&node.input_names[0]) && ctx.graph.values[v].shape == shape {
+        if ctx.foldable(&node.input_names[0], v) && ctx.graph.values[v].shape == shape {
             if let Def::Node { op: IrOp::MatMul { bias: bias @ None }, .. } =
                 &mut ctx.graph.values[v].def
             {
                 *bias = Some(c.clone());
+                ctx.graph.values[v].name = node.out_name(0);
                 return Ok(vec![Arg::Dyn(v)]);
             }
         }

@@ -215,7 +215,8 @@ pub fn batch_norm(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileE
         return Err(node.ctx.shape("the folded scale is not finite (negative variance?)"));
     }
     if let Arg::Dyn(v) = x {
-        if ctx.sole_use(&node.input_names[0]) && fold_into_producer(ctx, v, &a, &b) {
+        if ctx.foldable(&node.input_names[0], v) && fold_into_producer(ctx, v, &a, &b) {
+            ctx.graph.values[v].name = node.out_name(0);
             return Ok(vec![Arg::Dyn(v)]);
         }
     }
