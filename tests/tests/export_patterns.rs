@@ -41,18 +41,9 @@ const MODELS: &[&str] = &[
     "residual_block",
 ];
 
-/// Models the transpiler or runtime currently gets wrong (refused, wrong numbers or a panic).
-/// They stay in the corpus; `known_failures_still_fail` keeps this list honest.
-///
-/// Both are wrong numbers from the same cause: the in-place folds (BatchNormalization into the
-/// producing Conv in `ops::nn::batch_norm`, a constant Add into the producing MatMul's bias in
-/// `ops::elementwise::binary`) check `Ctx::sole_use` on the ONNX *name* they read, but
-/// Identity and Dropout (and Cast to float, one-input Sum) bind a second name to the same IR
-/// value. When the original name has another reader (or is a graph output), the fold rewrites
-/// the value that reader sees: the skip connection reads the normalised conv output, or the
-/// MatMul output with the bias already added.
-const KNOWN_FAILURES: &[&str] = &[];
-
+// The two `alias_*` models fold a batch norm or a bias through an Identity/Dropout alias
+// whose original name has another reader; they caught a transpiler bug (folds now require the
+// value's own name) and must keep matching onnxruntime.
 fn data(file: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/data/export_patterns")).join(file)
 }
@@ -113,24 +104,12 @@ fn check(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Every model outside [`KNOWN_FAILURES`] matches onnxruntime (all failures reported at once).
+/// Every model matches onnxruntime (all failures reported at once).
 #[test]
 fn export_patterns_match_onnxruntime() {
-    let failures: Vec<String> = MODELS
-        .iter()
-        .filter(|n| !KNOWN_FAILURES.contains(n))
-        .filter_map(|n| check(n).err().map(|e| format!("{n}: {e}")))
-        .collect();
+    let failures: Vec<String> =
+        MODELS.iter().filter_map(|n| check(n).err().map(|e| format!("{n}: {e}"))).collect();
     assert!(failures.is_empty(), "{} model(s) failed:\n{}", failures.len(), failures.join("\n"));
-}
-
-/// A model listed as a known failure that now passes must leave the list.
-#[test]
-fn known_failures_still_fail() {
-    for name in KNOWN_FAILURES {
-        assert!(MODELS.contains(name), "{name} is not in the corpus");
-        assert!(check(name).is_err(), "{name} passes now: remove it from KNOWN_FAILURES");
-    }
 }
 
 /// `MODELS` lists exactly the corpus files, each with its four files.
