@@ -5,6 +5,7 @@ mod input;
 mod inspect;
 mod prove;
 mod run;
+mod starknet;
 mod verify;
 
 use std::process::ExitCode;
@@ -31,6 +32,9 @@ enum Command {
     Prove(prove::ProveCmd),
     /// Verify a proof against a program; prints the proven outputs.
     Verify(verify::VerifyCmd),
+    /// Model contracts on Starknet: deploy, predict, submit proven results, write Cairo.
+    #[command(subcommand)]
+    Starknet(starknet::StarknetCmd),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
         Command::Run(c) => c.execute(),
         Command::Prove(c) => c.execute(),
         Command::Verify(c) => c.execute(),
+        Command::Starknet(c) => c.execute(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

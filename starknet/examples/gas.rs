@@ -1,0 +1,74 @@
+//! Gas of model contracts on a local starknet-devnet: builds, declares, deploys and calls the
+//! benchmark models that fit one contract and prints a Markdown table for BENCHMARKS.md.
+//!
+//! `cargo run --release -p starkml-starknet --example gas` (needs the tools of
+//! `scripts/install-starknet-tools.sh`).
+
+use std::time::Instant;
+
+use starkml_starknet::client::Client;
+use starkml_starknet::commitment::{input_hash, proof_hash};
+use starkml_starknet::devnet::Devnet;
+use starkml_starknet::felt::encode_all;
+use starkml_starknet::model;
+use starkml_starknet::registry::Registry;
+use starknet_rust::core::types::Felt;
+use transpiler::{transpile, Calibration, TranspileOptions};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let devnet = Devnet::start()?;
+    let client = Client::connect(&devnet.url())?;
+    let key = client.devnet_account()?;
+    let client = client.with_account(&key)?;
+    let (registry, _, reg_deploy) = Registry::deploy(&client, Felt::ONE)?;
+    println!("| model | params | MACs | compile s | Sierra felts | CASM felts | declare L2 gas | deploy L2 gas | register L2 gas | `predict_and_record` L2 gas | L2 gas / MAC | `record_inference` L2 gas |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (k, name) in ["logreg_iris", "mlp_small", "cnn_small", "mlp_medium"].iter().enumerate() {
+        let fixture = models::Fixture::load(name)?;
+        let calib = Calibration::from_json(&std::fs::read_to_string(&fixture.calib)?)?;
+        let opts = TranspileOptions {
+            calibration: Some(calib),
+            name: Some(name.to_string()),
+            ..Default::default()
+        };
+        let program = transpile(&fixture.onnx_bytes()?, &opts)?;
+        let stats = program.stats();
+        let dir = std::env::temp_dir().join(format!("starkml-gas-{name}"));
+        let t = Instant::now();
+        let built = model::build(&program, &dir)?;
+        let compile_s = t.elapsed().as_secs_f64();
+        let d = model::deploy(&client, &built, Some(registry.address), Felt::from(k as u64 + 2))?;
+        let q = runtime::quantize_inputs(&program, std::slice::from_ref(&fixture.input.data))?;
+        let (outs, _) = runtime::run_quantized(&program, q.clone())?;
+        let want: Vec<i64> = outs.iter().flat_map(|t| t.data.clone()).collect();
+        let got = model::predict(&client, d.model_address, &q.concat())?;
+        if got != want {
+            return Err(format!("{name}: on-chain output {got:?} differs from {want:?}").into());
+        }
+        let tx = model::predict_and_record(&client, d.model_address, &q.concat())?;
+        let ih = input_hash(&encode_all(&q.concat()));
+        let (_, rec) = registry.record_inference(
+            &client,
+            d.model_id,
+            ih,
+            &encode_all(&want),
+            &proof_hash(b"x"),
+        )?;
+        let declare = d.model_class.tx.as_ref().map_or(0, |t| t.l2_gas);
+        println!(
+            "| {name} | {} | {} | {compile_s:.2} | {} | {} | {declare} | {} | {} | {} | {:.0} | {} |",
+            stats.params,
+            stats.macs,
+            d.sierra_felts,
+            d.casm_felts,
+            d.model_deploy.l2_gas,
+            d.register.l2_gas,
+            tx.l2_gas,
+            tx.l2_gas as f64 / stats.macs.max(1) as f64,
+            rec.l2_gas
+        );
+    }
+    println!("\nregistry deploy: {} L2 gas", reg_deploy.tx.l2_gas);
+    drop(devnet);
+    Ok(())
+}
