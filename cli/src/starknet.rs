@@ -99,15 +99,17 @@ impl DeployCmd {
                 std::process::id()
             )),
         };
+        let registry = self.registry.as_deref().map(|r| parse_felt(r, "--registry")).transpose()?;
+        let salt = parse_felt(&self.salt, "--salt")?;
+        // Refuse models beyond the on-chain limits before touching the network.
+        starkml_starknet::generate(&program)?;
+        let client = self.conn.signing()?;
         eprintln!("generating and compiling the model contract in {}", dir.display());
         let built = model::build(&program, &dir)?;
         eprintln!(
             "class: {} Sierra felts, {} CASM felts; declaring and deploying",
             built.class.sierra_felts, built.class.casm_felts
         );
-        let client = self.conn.signing()?;
-        let registry = self.registry.as_deref().map(|r| parse_felt(r, "--registry")).transpose()?;
-        let salt = parse_felt(&self.salt, "--salt")?;
         let d = model::deploy(&client, &built, registry, salt)?;
         println!("{}", serde_json::to_string_pretty(&d)?);
         Ok(())

@@ -198,15 +198,16 @@ pub fn conv(
             for o in 0..out_sp {
                 let mut acc = b0;
                 let row = table.slice(o * k_sp, k_sp);
-                let mut ki: u32 = 0;
-                for off in row {
-                    let off = *off;
-                    if off < PAD_INSIDE {
-                        for c in 0..c_per {
-                            acc += *x[x_base + c * in_sp + off] * *w[w_base + c * k_sp + ki];
+                for c in 0..c_per {
+                    let xs = x.slice(x_base + c * in_sp, in_sp);
+                    let mut ws = w.slice(w_base + c * k_sp, k_sp);
+                    let mut offs = row;
+                    while let Option::Some(off) = offs.pop_front() {
+                        let wv = *ws.pop_front().unwrap();
+                        if *off < PAD_INSIDE {
+                            acc += *xs[*off] * wv;
                         }
                     }
-                    ki += 1;
                 }
                 out.append(acc);
             }

@@ -1,8 +1,11 @@
 //! Gas of model contracts on a local starknet-devnet: builds, declares, deploys and calls the
 //! benchmark models that fit one contract and prints a Markdown table for BENCHMARKS.md.
 //!
-//! `cargo run --release -p starkml-starknet --example gas` (needs the tools of
-//! `scripts/install-starknet-tools.sh`).
+//! `cargo run --release -p starkml-starknet --example gas -- [--out BENCHMARKS.md]` (needs the
+//! tools of `scripts/install-starknet-tools.sh`). With `--out`, the section between
+//! `<!-- starknet:begin -->` and `<!-- starknet:end -->` of that file is replaced (or appended).
+
+use std::fmt::Write as _;
 
 use std::time::Instant;
 
@@ -21,8 +24,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let key = client.devnet_account()?;
     let client = client.with_account(&key)?;
     let (registry, _, reg_deploy) = Registry::deploy(&client, Felt::ONE)?;
-    println!("| model | params | MACs | compile s | Sierra felts | CASM felts | declare L2 gas | deploy L2 gas | register L2 gas | `predict_and_record` L2 gas | L2 gas / MAC | `record_inference` L2 gas |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut md = String::new();
+    writeln!(md, "| model | params | MACs | compile s | Sierra felts | CASM felts | declare L2 gas | deploy L2 gas | register L2 gas | `predict_and_record` L2 gas | L2 gas / MAC | `record_inference` L2 gas |")?;
+    writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|")?;
     for (k, name) in ["logreg_iris", "mlp_small", "cnn_small", "mlp_medium"].iter().enumerate() {
         let fixture = models::Fixture::load(name)?;
         let calib = Calibration::from_json(&std::fs::read_to_string(&fixture.calib)?)?;
@@ -55,7 +59,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &proof_hash(b"x"),
         )?;
         let declare = d.model_class.tx.as_ref().map_or(0, |t| t.l2_gas);
-        println!(
+        writeln!(
+            md,
             "| {name} | {} | {} | {compile_s:.2} | {} | {} | {declare} | {} | {} | {} | {:.0} | {} |",
             stats.params,
             stats.macs,
@@ -66,9 +71,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             tx.l2_gas,
             tx.l2_gas as f64 / stats.macs.max(1) as f64,
             rec.l2_gas
-        );
+        )?;
+        eprintln!("{name}: done");
     }
-    println!("\nregistry deploy: {} L2 gas", reg_deploy.tx.l2_gas);
+    writeln!(md, "\nDeploying the registry: {} L2 gas.", reg_deploy.tx.l2_gas)?;
     drop(devnet);
+    print!("{md}");
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(out) = args.iter().position(|a| a == "--out").and_then(|i| args.get(i + 1)) {
+        let section = format!(
+            "<!-- starknet:begin -->\n## Starknet gas (devnet 0.10.1)\n\nProduced by `cargo run --release -p starkml-starknet --example gas -- --out BENCHMARKS.md` against a local starknet-devnet 0.10.1 (`--seed 0`, gas prices 1e9): each model's contract is generated, compiled (`compile s`: Cairo compiler tool, release build), declared, deployed through the UDC and registered; `predict_and_record` is one invoke of the model on its canonical input (the on-chain output is checked equal to `starkml run` first); `record_inference` stores its output in the registry. Compare gas, not fees: devnet prices are not mainnet's. A transaction may use 1e9 L2 gas.\n\n{md}<!-- starknet:end -->\n"
+        );
+        let old = std::fs::read_to_string(out).unwrap_or_default();
+        let new = match (old.find("<!-- starknet:begin -->"), old.find("<!-- starknet:end -->")) {
+            (Some(a), Some(b)) if b > a => {
+                let end = b + "<!-- starknet:end -->\n".len().min(old.len() - b);
+                format!("{}{section}{}", &old[..a], &old[end..])
+            }
+            _ => format!("{old}\n{section}"),
+        };
+        std::fs::write(out, new)?;
+        eprintln!("wrote the Starknet section of {out}");
+    }
     Ok(())
 }

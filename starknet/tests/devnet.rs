@@ -105,7 +105,15 @@ fn three_models_on_devnet_match_the_runtime_bit_for_bit() {
         data.extend(encode_all(&want));
         assert_eq!(ev.data, data, "{name}: event data");
         assert!(tx.l2_gas > 0);
-        eprintln!("{name}: predict_and_record used {} L2 gas", tx.l2_gas);
+        let estimate = starkml_starknet::codegen::limits::estimated_l2_gas(&case.program);
+        eprintln!("{name}: predict_and_record used {} L2 gas (estimate {estimate})", tx.l2_gas);
+        // The generation-time estimate must not under-estimate (it guards the 1e9 limit) and
+        // stays within 4x of the truth.
+        assert!(
+            tx.l2_gas <= estimate && estimate <= 4 * tx.l2_gas,
+            "{name}: gas {} vs estimate {estimate}",
+            tx.l2_gas
+        );
         let count = client.call(addr, "prediction_count", vec![]).expect("count");
         assert_eq!(count, vec![Felt::ONE]);
 

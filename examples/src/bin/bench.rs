@@ -313,6 +313,13 @@ fn main() -> Res<()> {
             v["peak_rss_mb"].as_f64().unwrap_or(0.0),
         ));
     }
+    // Keep the Starknet gas section written by `cargo run -p starkml-starknet --example gas`.
+    if let Ok(old) = std::fs::read_to_string(out) {
+        if let Some(start) = old.find("<!-- starknet:begin -->") {
+            md.push('\n');
+            md.push_str(&old[start..]);
+        }
+    }
     std::fs::write(out, md)?;
     eprintln!("wrote {out}");
     Ok(())
