@@ -83,9 +83,10 @@ pub struct DeployCmd {
     /// Directory for the generated Cairo project and class (default: a temporary one).
     #[arg(long)]
     workdir: Option<PathBuf>,
-    /// Salt of the deployed addresses.
-    #[arg(long, default_value = "0")]
-    salt: String,
+    /// Salt of the deployed addresses (default: from the clock, so that deploying the same
+    /// model twice gives two contracts).
+    #[arg(long)]
+    salt: Option<String>,
 }
 
 impl DeployCmd {
@@ -100,7 +101,15 @@ impl DeployCmd {
             )),
         };
         let registry = self.registry.as_deref().map(|r| parse_felt(r, "--registry")).transpose()?;
-        let salt = parse_felt(&self.salt, "--salt")?;
+        let salt = match &self.salt {
+            Some(s) => parse_felt(s, "--salt")?,
+            None => {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos());
+                starkml_starknet::Felt::from(nanos)
+            }
+        };
         // Refuse models beyond the on-chain limits before touching the network.
         starkml_starknet::generate(&program)?;
         let client = self.conn.signing()?;

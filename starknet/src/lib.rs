@@ -14,3 +14,5 @@ pub mod spec;
 
 pub use codegen::{generate, CairoProject};
 pub use error::StarknetError;
+/// The Starknet field element used throughout the adapter.
+pub use starknet_rust::core::types::Felt;

@@ -79,13 +79,27 @@ fn hex<S: serde::Serializer>(f: &Felt, s: S) -> Result<S::Ok, S::Error> {
 /// registry first when `None`). `salt` makes the addresses distinct.
 ///
 /// # Errors
-/// As [`Client::declare`], [`Client::deploy`] and [`Registry::register_model`].
+/// [`StarknetError::InvalidArgument`] when the program is registered in `registry` already
+/// (checked before anything is sent); otherwise as [`Client::declare`], [`Client::deploy`]
+/// and [`Registry::register_model`].
 pub fn deploy(
     client: &Client,
     model: &ModelClass,
     registry: Option<Felt>,
     salt: Felt,
 ) -> Result<Deployment, StarknetError> {
+    if let Some(address) = registry {
+        let id = Registry { address }.model_id_by_digest(client, &model.digest)?;
+        if id != 0 {
+            return Err(StarknetError::InvalidArgument {
+                what: "registry".into(),
+                reason: format!(
+                    "program {} is already registered there as model {id}",
+                    runtime::ProgramDigest(model.digest)
+                ),
+            });
+        }
+    }
     let declared = client.declare(&model.class, "model class")?;
     let deployed = client.deploy(declared.class_hash, vec![], salt, "model contract")?;
     let (registry, registry_deploy) = match registry {

@@ -144,6 +144,8 @@ fn registry_records_proven_results_and_rejects_bad_requests() {
     // contradicts, is refused.
     let e = err_text(registry.register_model(&client, &digest, built.commitment, d.model_address));
     assert!(e.contains("registry: already registered"), "{e}");
+    let e = err_text(model::deploy(&client, &built, Some(registry.address), Felt::from(99u8)));
+    assert!(e.contains("already registered there as model 1"), "{e}");
     let mut other = digest;
     other[0] ^= 1;
     let e = err_text(registry.register_model(&client, &other, built.commitment, d.model_address));
