@@ -2,43 +2,12 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn starkml(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_starkml"))
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot start starkml: {e}"))
-}
+use std::path::Path;
+use std::process::Output;
 
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("starkml-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    dir.join(name)
-}
-
-fn data(file: &str) -> String {
-    models::data_dir().join(file).display().to_string()
-}
-
-fn compile(name: &str) -> PathBuf {
-    let out = tmp(&format!("{name}.stkm"));
-    let o = starkml(&[
-        "compile",
-        &data(&format!("{name}.onnx")),
-        "-o",
-        &out.display().to_string(),
-        "--calibrate",
-        &data(&format!("{name}.calib.json")),
-    ]);
-    assert!(o.status.success(), "compile {name}: {}", String::from_utf8_lossy(&o.stderr));
-    out
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{compile, data, starkml, stderr, tmp};
 
 #[test]
 fn compile_and_run_json_on_every_model() {

@@ -4,40 +4,16 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Output;
+
+use common::{data, starkml, tmp};
 
 use serde_json::Value;
 
-fn starkml(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_starkml"))
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot start starkml: {e}"))
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("starkml-sn-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    dir.join(name)
-}
-
-fn data(file: &str) -> String {
-    models::data_dir().join(file).display().to_string()
-}
-
 fn compile(name: &str) -> String {
-    let out = tmp(&format!("{name}.stkm")).display().to_string();
-    let o = starkml(&[
-        "compile",
-        &data(&format!("{name}.onnx")),
-        "-o",
-        &out,
-        "--calibrate",
-        &data(&format!("{name}.calib.json")),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    out
+    common::compile(name).display().to_string()
 }
 
 fn fails(o: &Output, needle: &str) {

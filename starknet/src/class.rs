@@ -37,6 +37,17 @@ fn class_err(what: &str, e: impl std::fmt::Display) -> StarknetError {
     StarknetError::Class(format!("{what}: {e}"))
 }
 
+fn check_size(what: &str, size: usize) -> Result<(), StarknetError> {
+    if size > MAX_PROGRAM_FELTS {
+        return Err(StarknetError::TooLarge {
+            what: what.into(),
+            size: size as u64,
+            limit: MAX_PROGRAM_FELTS as u64,
+        });
+    }
+    Ok(())
+}
+
 impl ClassArtifacts {
     /// Parses a contract class (the Cairo compiler's Sierra JSON), compiles its CASM and
     /// computes both hashes.
@@ -48,26 +59,14 @@ impl ClassArtifacts {
         let class: ContractClass =
             serde_json::from_str(json).map_err(|e| class_err("malformed contract class", e))?;
         let sierra_felts = class.sierra_program.len();
-        if sierra_felts > MAX_PROGRAM_FELTS {
-            return Err(StarknetError::TooLarge {
-                what: "the Sierra program in felts".into(),
-                size: sierra_felts as u64,
-                limit: MAX_PROGRAM_FELTS as u64,
-            });
-        }
+        check_size("the Sierra program in felts", sierra_felts)?;
         let program = class
             .extract_sierra_program(false)
             .map_err(|e| class_err("cannot decode the Sierra program", e))?;
         let casm = CasmContractClass::from_contract_class(class, program, false, usize::MAX)
             .map_err(|e| class_err("Sierra->CASM compilation failed", e))?;
         let casm_felts = casm.bytecode.len();
-        if casm_felts > MAX_PROGRAM_FELTS {
-            return Err(StarknetError::TooLarge {
-                what: "the CASM bytecode in felts".into(),
-                size: casm_felts as u64,
-                limit: MAX_PROGRAM_FELTS as u64,
-            });
-        }
+        check_size("the CASM bytecode in felts", casm_felts)?;
         let casm_json = serde_json::to_string(&casm).map_err(|e| class_err("CASM", e))?;
         let casm: CompiledClass =
             serde_json::from_str(&casm_json).map_err(|e| class_err("CASM", e))?;
