@@ -8,6 +8,10 @@
 // through `signed` (a checked conversion to i64) and `round_div`, the runtime's
 // round-half-up rule, so results are bit-exact with `starkml run`.
 
+// Window tables (`tables.cairo`, computed by the generator) hold, for every (output
+// position, kernel position) pair of a convolution or pooling window, the input offset read,
+// or one of these two markers.
+
 /// Table entry of a window position that falls into the declared padding.
 pub const PAD_INSIDE: u32 = 0xfffffffe;
 /// Table entry of a window position beyond the padded extent (ceil-mode pooling).
@@ -126,59 +130,8 @@ pub fn matmul(
     out
 }
 
-/// Input offset of every (output position, kernel position) pair of a sliding window over
-/// `in_dims`, row-major in both, or `PAD_INSIDE` / `PAD_OUTSIDE` for padding.
-pub fn window_table(
-    in_dims: Span<u32>, k_dims: Span<u32>, out_dims: Span<u32>, strides: Span<u32>,
-    dilations: Span<u32>, pads_begin: Span<u32>, pads_end: Span<u32>,
-) -> Array<u32> {
-    let nd = in_dims.len();
-    let out_sp = product(out_dims);
-    let k_sp = product(k_dims);
-    let mut table: Array<u32> = array![];
-    for o in 0..out_sp {
-        for ki in 0..k_sp {
-            let mut orem = o;
-            let mut krem = ki;
-            let mut off: u32 = 0;
-            let mut mult: u32 = 1;
-            // 0: inside the input, 1: in the declared padding, 2: beyond it.
-            let mut state: u8 = 0;
-            let mut d = nd;
-            while d > 0 {
-                d -= 1;
-                let od = orem % *out_dims[d];
-                orem = orem / *out_dims[d];
-                let kd = krem % *k_dims[d];
-                krem = krem / *k_dims[d];
-                let p = od * *strides[d] + kd * *dilations[d];
-                let pb = *pads_begin[d];
-                let dim = *in_dims[d];
-                if p < pb || p >= pb + dim {
-                    if p >= pb + dim + *pads_end[d] {
-                        state = 2;
-                    } else if state == 0 {
-                        state = 1;
-                    }
-                } else {
-                    off += (p - pb) * mult;
-                }
-                mult *= dim;
-            }
-            if state == 0 {
-                table.append(off);
-            } else if state == 1 {
-                table.append(PAD_INSIDE);
-            } else {
-                table.append(PAD_OUTSIDE);
-            }
-        }
-    }
-    table
-}
-
 /// Grouped convolution of `x: [batch, c_in, in_sp]` with `w: [m, c_per, k_sp]` over the
-/// window `table` (see `window_table`), plus `bias: [m]` when not empty.
+/// window `table`, plus `bias: [m]` when not empty.
 pub fn conv(
     x: Span<felt252>, w: Span<felt252>, bias: Span<felt252>, table: Span<u32>, batch: u32,
     c_in: u32, in_sp: u32, m: u32, c_per: u32, k_sp: u32, out_sp: u32, group: u32,
@@ -400,6 +353,13 @@ pub fn top_class(x: Span<felt252>) -> u32 {
 
 /// Appends all values of `src` to `dst`.
 pub fn extend(ref dst: Array<felt252>, src: Span<felt252>) {
+    for v in src {
+        dst.append(*v);
+    }
+}
+
+/// Appends all values of `src` to `dst`.
+pub fn extend_u32(ref dst: Array<u32>, src: Span<u32>) {
     for v in src {
         dst.append(*v);
     }

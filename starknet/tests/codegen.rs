@@ -18,6 +18,7 @@ fn mlp_small_contract_snapshot() {
             "src/ops.cairo",
             "src/weights.cairo",
             "src/inference.cairo",
+            "src/tables.cairo",
             "src/model.cairo"
         ]
     );

@@ -47,22 +47,27 @@ fn pow2(bits: u8) -> String {
     format!("0x{:x}_u128", 1u128 << bits)
 }
 
-fn window_table(p: &PoolParams, in_dims: &[usize], out_dims: &[usize]) -> String {
-    let nd = in_dims.len();
-    format!(
-        "ops::window_table({}, {}, {}, {}, {}, {}, {}).span()",
-        span_u32(in_dims),
-        span_u32(&p.kernel),
-        span_u32(out_dims),
-        span_u32(&p.strides),
-        span_u32(&p.dilations),
-        span_u32(&p.pads[..nd]),
-        span_u32(&p.pads[nd..]),
-    )
+/// Registers the window table of op `k` and returns the Cairo expression reading it.
+fn window_table(
+    tables: &mut Vec<(usize, Vec<u32>)>,
+    k: usize,
+    p: &PoolParams,
+    in_dims: &[usize],
+    out_dims: &[usize],
+) -> Option<String> {
+    tables.push((k, super::window::table(p, in_dims, out_dims)?));
+    Some(format!("tables::w{k}()"))
 }
 
 /// The Cairo statement computing `node`'s output `t{id}` (a `Span<felt252>`).
-pub(crate) fn op(program: &Program, k: usize, node: &OpNode) -> Result<String, StarknetError> {
+/// Window tables of convolutions and pooling ops are added to `tables` as `(op index,
+/// entries)`.
+pub(crate) fn op(
+    program: &Program,
+    k: usize,
+    node: &OpNode,
+    tables: &mut Vec<(usize, Vec<u32>)>,
+) -> Result<String, StarknetError> {
     let unsupported = |reason: &str| StarknetError::Unsupported {
         op: k,
         name: node.op.name(),
@@ -120,6 +125,8 @@ pub(crate) fn op(program: &Program, k: usize, node: &OpNode) -> Result<String, S
                 return Err(unsupported("convolution operands of unexpected rank"));
             }
             let table = window_table(
+                tables,
+                k,
                 &PoolParams {
                     kernel: w_shape[2..].to_vec(),
                     strides: p.strides.clone(),
@@ -129,7 +136,8 @@ pub(crate) fn op(program: &Program, k: usize, node: &OpNode) -> Result<String, S
                 },
                 &x_shape[2..],
                 &out_shape[2..],
-            );
+            )
+            .ok_or_else(|| unsupported("window offsets beyond 32 bits"))?;
             let bias = match node.inputs.get(2) {
                 Some(&b) => arg(program, b),
                 None => "array![].span()".to_string(),
@@ -182,7 +190,8 @@ pub(crate) fn op(program: &Program, k: usize, node: &OpNode) -> Result<String, S
             if x_shape.len() < 3 {
                 return Err(unsupported("pooling input of rank below 3"));
             }
-            let table = window_table(p, &x_shape[2..], &out_shape[2..]);
+            let table = window_table(tables, k, p, &x_shape[2..], &out_shape[2..])
+                .ok_or_else(|| unsupported("window offsets beyond 32 bits"))?;
             let dims = format!(
                 "{}, {}, {}, {}",
                 x_shape[0] * x_shape[1],
