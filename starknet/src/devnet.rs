@@ -56,6 +56,22 @@ impl Devnet {
     /// [`StarknetError::Devnet`] when the binary is missing (saying how to install it),
     /// exits early or does not answer.
     pub fn start() -> Result<Devnet, StarknetError> {
+        // The free port may be taken by someone else between our probe and devnet's bind:
+        // try a few ports before giving up.
+        let mut last = None;
+        for _ in 0..3 {
+            match Self::start_once() {
+                Ok(d) => return Ok(d),
+                Err(e @ StarknetError::Devnet(_)) if e.to_string().contains("exited") => {
+                    last = Some(e)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| StarknetError::Devnet("could not start".into())))
+    }
+
+    fn start_once() -> Result<Devnet, StarknetError> {
         let bin = devnet_binary();
         let port = free_port()?;
         let child = Command::new(&bin)
