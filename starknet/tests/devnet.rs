@@ -254,3 +254,28 @@ fn exporter_corpus_on_devnet_matches_the_runtime() {
         failures.join("\n")
     );
 }
+
+/// A scikit-learn classifier compiled for its `label` output (an ArgMax of scale 0): the
+/// contract's `predict` returns the label and `predict_class` the same value, equal to the
+/// runtime and to the float model.
+#[test]
+#[ignore = "needs starknet-devnet and the Cairo compiler tool: bash scripts/test.sh"]
+fn sklearn_label_output_on_devnet() {
+    use starkml_tests::sklearn::{float_label, label_only, logistic_regression};
+    let bytes = starkml_tests::onnx_build::bytes(&logistic_regression());
+    let program = transpiler::transpile(&bytes, &label_only()).expect("transpiles");
+    let devnet = Devnet::start().expect("devnet starts");
+    let client = connect(&devnet);
+    let dir = std::env::temp_dir().join(format!("starkml-devnet-sklearn-{}", std::process::id()));
+    let built = model::build(&program, &dir).expect("builds");
+    let d = model::deploy(&client, &built, None, Felt::from(5u8)).expect("deploys");
+    for x in [[1.0, 2.0, -1.0, 0.5], [-2.0, 0.5, 3.0, -1.0], [3.5, -3.5, 1.25, 2.0]] {
+        let q = runtime::quantize_inputs(&program, &[x.to_vec()]).expect("quantises").concat();
+        let got = model::predict(&client, d.model_address, &q).expect("predict");
+        assert_eq!(got, vec![float_label(&x) as i64], "{x:?}");
+        let class = client
+            .call(d.model_address, "predict_class", model::array_calldata(&q))
+            .expect("predict_class");
+        assert_eq!(class, vec![Felt::from(float_label(&x) as u64)]);
+    }
+}

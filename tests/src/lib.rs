@@ -3,6 +3,7 @@
 
 pub mod conformance;
 pub mod onnx_build;
+pub mod sklearn;
 
 use runtime::Program;
 use transpiler::{transpile, Calibration, TranspileOptions};
