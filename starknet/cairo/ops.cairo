@@ -130,6 +130,32 @@ pub fn matmul(
     out
 }
 
+/// Batched `a[M, K] x b[K, N]` with `b` stored transposed (`bt[N, K]`, one row per output
+/// column): batch `i` reads `a` from `a_offs[i]`; each output is a contiguous dot product.
+pub fn matmul_bt(
+    a: Span<felt252>, bt: Span<felt252>, a_offs: Span<u32>, m: u32, k: u32, n: u32,
+) -> Array<felt252> {
+    let mut out: Array<felt252> = array![];
+    for bi in 0..a_offs.len() {
+        let pa = *a_offs[bi];
+        for i in 0..m {
+            let row = a.slice(pa + i * k, k);
+            let mut cols = bt;
+            for _j in 0..n {
+                let mut ws = cols.slice(0, k);
+                cols = cols.slice(k, cols.len() - k);
+                let mut xs = row;
+                let mut acc: felt252 = 0;
+                while let Option::Some(x) = xs.pop_front() {
+                    acc += *x * *ws.pop_front().unwrap();
+                }
+                out.append(acc);
+            }
+        }
+    }
+    out
+}
+
 /// Grouped convolution of `x: [batch, c_in, in_sp]` with `w: [m, c_per, k_sp]` over the
 /// window `table`, plus `bias: [m]` when not empty.
 pub fn conv(
@@ -355,6 +381,16 @@ pub fn top_class(x: Span<felt252>) -> u32 {
 pub fn extend(ref dst: Array<felt252>, src: Span<felt252>) {
     for v in src {
         dst.append(*v);
+    }
+}
+
+/// Appends `src`, a `[rows, cols]` matrix stored row-major, in column-major order (the
+/// program order of a weight stored transposed).
+pub fn extend_transposed(ref dst: Array<felt252>, src: Span<felt252>, rows: u32, cols: u32) {
+    for i in 0..cols {
+        for j in 0..rows {
+            dst.append(*src[j * cols + i]);
+        }
     }
 }
 

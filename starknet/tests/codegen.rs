@@ -35,9 +35,12 @@ fn mlp_small_contract_snapshot() {
     let params = program.stats().params;
     let listed = weights
         .lines()
-        .filter(|l| l.starts_with("    "))
+        .filter(|l| {
+            l.starts_with("    ")
+                && l.split(',').all(|x| x.trim().is_empty() || x.trim().parse::<i64>().is_ok())
+        })
         .flat_map(|l| l.split(','))
-        .filter(|x| x.trim().parse::<i64>().is_ok())
+        .filter(|x| !x.trim().is_empty())
         .count();
     assert_eq!(listed, params, "weights.cairo lists every parameter");
     // Generation is deterministic.

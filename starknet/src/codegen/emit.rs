@@ -99,12 +99,20 @@ pub(crate) fn op(
                 broadcast_index_map(batch_a, &batch).iter().map(|i| i * m * kk).collect();
             let b_offs: Vec<usize> =
                 broadcast_index_map(batch_b, &batch).iter().map(|i| i * kk * n).collect();
-            let mm = format!(
-                "ops::matmul({x}, {}, {}, {}, {m}, {kk}, {n}).span()",
-                arg(program, b),
-                span_u32(&a_offs),
-                span_u32(&b_offs)
-            );
+            let mm = if super::transposed_weights(program).contains(&b.0) {
+                format!(
+                    "ops::matmul_bt({x}, {}, {}, {m}, {kk}, {n}).span()",
+                    arg(program, b),
+                    span_u32(&a_offs)
+                )
+            } else {
+                format!(
+                    "ops::matmul({x}, {}, {}, {}, {m}, {kk}, {n}).span()",
+                    arg(program, b),
+                    span_u32(&a_offs),
+                    span_u32(&b_offs)
+                )
+            };
             match node.inputs.get(2) {
                 None => mm,
                 Some(&bias) => {

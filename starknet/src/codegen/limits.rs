@@ -33,8 +33,12 @@ pub const MAX_L2_GAS: u64 = 1_000_000_000;
 pub mod gas {
     /// Fixed cost of a prediction transaction.
     pub const BASE: u64 = 2_500_000;
-    /// Per multiply-accumulate of `MatMul` / `Mul`.
+    /// Per multiply-accumulate of a `MatMul` whose right operand is not a stored-transposed
+    /// weight (about 5.5k measured).
     pub const MATMUL_MAC: u64 = 7_000;
+    /// Per multiply-accumulate of a `MatMul` with constant 2-D weights (stored transposed,
+    /// contiguous dot products: about 2.2k measured on mlp_small).
+    pub const MATMUL_BT_MAC: u64 = 3_500;
     /// Per multiply-accumulate of `Conv` (about 9.5k measured on cnn_small with the window
     /// tables precomputed; the kernel walks the table for every input channel).
     pub const CONV_MAC: u64 = 12_000;
@@ -46,6 +50,7 @@ pub mod gas {
 /// Estimated L2 gas of one `predict_and_record` call (see [`gas`]).
 pub fn estimated_l2_gas(program: &Program) -> u64 {
     let mut total = gas::BASE;
+    let transposed = super::transposed_weights(program);
     let numel = |id: runtime::TensorId| -> u64 {
         program.tensor(id).map_or(0, |t| t.shape.iter().product::<usize>() as u64)
     };
@@ -60,7 +65,9 @@ pub fn estimated_l2_gas(program: &Program) -> u64 {
         let out = numel(node.output);
         let cost = match &node.op {
             runtime::Op::MatMul => {
-                node.op.macs(&operands, out_shape) * gas::MATMUL_MAC + out * gas::ELEMENT
+                let bt = node.inputs.get(1).is_some_and(|b| transposed.contains(&b.0));
+                let per_mac = if bt { gas::MATMUL_BT_MAC } else { gas::MATMUL_MAC };
+                node.op.macs(&operands, out_shape) * per_mac + out * gas::ELEMENT
             }
             runtime::Op::Conv(_) => {
                 node.op.macs(&operands, out_shape) * gas::CONV_MAC + out * gas::ELEMENT
