@@ -94,6 +94,43 @@ pub fn window_offset(
     Some(off)
 }
 
+/// Whether kernel position `kpos` of the window at `opos` lies inside the padded extent of
+/// the input (`begin pads + in_dims + end pads` on every axis); `pads` holds the `n` begin
+/// then the `n` end paddings. Padded positions inside it count for average pooling with
+/// `count_include_pad`; those beyond it (ceil mode) never do.
+pub fn in_padded_extent(
+    opos: &[usize],
+    kpos: &[usize],
+    strides_: &[usize],
+    dilations: &[usize],
+    pads: &[usize],
+    in_dims: &[usize],
+) -> bool {
+    let nd = in_dims.len();
+    (0..nd).all(|d| {
+        let p0 = opos[d] * strides_[d] + kpos[d] * dilations[d];
+        p0 < pads[d] + in_dims[d] + pads[d + nd]
+    })
+}
+
+/// All positions of `dims` in row-major order (an odometer).
+pub fn positions(dims: &[usize]) -> Vec<Vec<usize>> {
+    let total: usize = dims.iter().product();
+    let mut out = Vec::with_capacity(total);
+    let mut idx = vec![0usize; dims.len()];
+    for _ in 0..total {
+        out.push(idx.clone());
+        for ax in (0..dims.len()).rev() {
+            idx[ax] += 1;
+            if idx[ax] < dims[ax] {
+                break;
+            }
+            idx[ax] = 0;
+        }
+    }
+    out
+}
+
 /// Index of the largest value, the first one on ties (0 for an empty slice).
 pub fn argmax(values: &[f64]) -> usize {
     let mut best = 0;

@@ -2,7 +2,7 @@
 
 use crate::fixed_point::{rescale, round_div};
 use crate::op::{ConvParams, PoolParams};
-use crate::shape::{broadcast_index_map, strides, window_offset};
+use crate::shape::{broadcast_index_map, in_padded_extent, positions, strides, window_offset};
 
 /// A tensor view for the kernels.
 pub(crate) struct View<'a> {
@@ -67,24 +67,6 @@ pub(crate) fn matmul(
     Some(out)
 }
 
-/// Odometer over all positions of `dims`.
-fn positions(dims: &[usize]) -> Vec<Vec<usize>> {
-    let total: usize = dims.iter().product();
-    let mut out = Vec::with_capacity(total);
-    let mut idx = vec![0usize; dims.len()];
-    for _ in 0..total {
-        out.push(idx.clone());
-        for ax in (0..dims.len()).rev() {
-            idx[ax] += 1;
-            if idx[ax] < dims[ax] {
-                break;
-            }
-            idx[ax] = 0;
-        }
-    }
-    out
-}
-
 pub(crate) fn conv(
     x: &View<'_>,
     w: &View<'_>,
@@ -147,7 +129,6 @@ pub(crate) fn pool(
     let planes = x.shape[0] * x.shape[1];
     let in_dims = &x.shape[2..];
     let o_dims = &out_shape[2..];
-    let nd = in_dims.len();
     let in_sp: usize = in_dims.iter().product();
     let in_strides = strides(in_dims);
     let kpos = positions(&p.kernel);
@@ -178,10 +159,8 @@ pub(crate) fn pool(
                     }
                     None => {
                         // Padding: counted only inside the declared padded extent.
-                        let inside = (0..nd).all(|d| {
-                            let p0 = opos[d] * p.strides[d] + kp[d] * p.dilations[d];
-                            p0 < p.pads[d] + in_dims[d] + p.pads[d + nd]
-                        });
+                        let inside =
+                            in_padded_extent(opos, kp, &p.strides, &p.dilations, &p.pads, in_dims);
                         if avg == Some(true) && inside {
                             count += 1;
                         }

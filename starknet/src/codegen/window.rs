@@ -3,7 +3,7 @@
 //! marker. Embedding them as constants saves the contract the index arithmetic (about half of
 //! a small convolution's gas when computed on chain).
 
-use runtime::shape::{strides, window_offset};
+use runtime::shape::{in_padded_extent, positions, strides, window_offset};
 use runtime::PoolParams;
 
 /// Entry of a window position inside the declared padding (counted by average pooling with
@@ -13,29 +13,10 @@ pub const PAD_INSIDE: u32 = 0xffff_fffe;
 /// `ops::PAD_OUTSIDE` in Cairo.
 pub const PAD_OUTSIDE: u32 = 0xffff_ffff;
 
-/// Row-major positions of `dims`.
-fn positions(dims: &[usize]) -> Vec<Vec<usize>> {
-    let total: usize = dims.iter().product();
-    let mut out = Vec::with_capacity(total);
-    let mut idx = vec![0usize; dims.len()];
-    for _ in 0..total {
-        out.push(idx.clone());
-        for ax in (0..dims.len()).rev() {
-            idx[ax] += 1;
-            if idx[ax] < dims[ax] {
-                break;
-            }
-            idx[ax] = 0;
-        }
-    }
-    out
-}
-
 /// The window table over spatial `in_dims` for output spatial `out_dims`: `out * kernel`
 /// entries, output position major. Offsets follow the runtime's `window_offset`; padding is
 /// classified exactly as the runtime's pooling kernel does.
 pub fn table(p: &PoolParams, in_dims: &[usize], out_dims: &[usize]) -> Option<Vec<u32>> {
-    let nd = in_dims.len();
     let in_strides = strides(in_dims);
     let kpos = positions(&p.kernel);
     let mut out = Vec::with_capacity(out_dims.iter().product::<usize>() * kpos.len());
@@ -52,10 +33,8 @@ pub fn table(p: &PoolParams, in_dims: &[usize], out_dims: &[usize]) -> Option<Ve
             ) {
                 Some(off) => u32::try_from(off).ok().filter(|&o| o < PAD_INSIDE)?,
                 None => {
-                    let inside = (0..nd).all(|d| {
-                        let p0 = opos[d] * p.strides[d] + kp[d] * p.dilations[d];
-                        p0 < p.pads[d] + in_dims[d] + p.pads[d + nd]
-                    });
+                    let inside =
+                        in_padded_extent(&opos, kp, &p.strides, &p.dilations, &p.pads, in_dims);
                     if inside {
                         PAD_INSIDE
                     } else {
