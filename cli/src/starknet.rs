@@ -111,10 +111,10 @@ impl DeployCmd {
             }
         };
         // Refuse models beyond the on-chain limits before touching the network.
-        starkml_starknet::generate(&program)?;
+        let project = starkml_starknet::generate(&program)?;
         let client = self.conn.signing()?;
-        eprintln!("generating and compiling the model contract in {}", dir.display());
-        let built = model::build(&program, &dir)?;
+        eprintln!("compiling the model contract in {}", dir.display());
+        let built = model::compile(&program, &project, &dir)?;
         eprintln!(
             "class: {} Sierra felts, {} CASM felts; declaring and deploying",
             built.class.sierra_felts, built.class.casm_felts
@@ -147,8 +147,7 @@ impl PredictCmd {
         let address = parse_felt(&self.address, "--address")?;
         let client = Client::connect(&self.rpc)?;
         let raw = client.call(address, "io_spec", vec![])?;
-        let spec_felts = raw.get(1..).context("io_spec returned nothing")?;
-        let spec = IoSpec::from_felts(spec_felts)?;
+        let spec = IoSpec::from_felts(model::array_result(&raw, "io_spec")?)?;
         let io = spec.io_program();
         let inputs = read_inputs(&self.input, &io)?;
         let quantised: Vec<i64> = runtime::quantize_inputs(&io, &inputs)

@@ -160,17 +160,20 @@ fn deploy_predict_and_submit_on_devnet() {
     let proof = tmp("cnn.proof").display().to_string();
     let o = starkml(&["prove", &prog, "--input", &input, "-o", &proof, "--security", "fast"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let s = stdout_json(&starkml(&[
-        "starknet",
-        "submit",
-        &proof,
-        "--program",
-        &prog,
-        "--registry",
-        &registry,
-        "--rpc",
-        &rpc,
-    ]));
+    let submit = |proof: &str| {
+        starkml(&[
+            "starknet",
+            "submit",
+            proof,
+            "--program",
+            &prog,
+            "--registry",
+            &registry,
+            "--rpc",
+            &rpc,
+        ])
+    };
+    let s = stdout_json(&submit(&proof));
     assert_eq!(s["inference_id"], 1);
     assert_eq!(s["model_id"], 1);
 
@@ -180,18 +183,9 @@ fn deploy_predict_and_submit_on_devnet() {
     bytes[n - 40] ^= 1;
     let bad = tmp("bad.proof");
     std::fs::write(&bad, &bytes).unwrap_or_else(|e| panic!("{e}"));
-    fails(
-        &starkml(&[
-            "starknet",
-            "submit",
-            &bad.display().to_string(),
-            "--program",
-            &prog,
-            "--registry",
-            &registry,
-            "--rpc",
-            &rpc,
-        ]),
-        "does not verify",
-    );
+    fails(&submit(&bad.display().to_string()), "does not verify");
+    let client = starkml_starknet::client::Client::connect(&rpc).expect("connects");
+    let registry = starkml_starknet::client::parse_felt(&registry, "registry").expect("address");
+    let count = client.call(registry, "inference_count", vec![]).expect("inference_count");
+    assert_eq!(count, vec![starkml_starknet::Felt::ONE], "the tampered proof recorded nothing");
 }

@@ -15,8 +15,8 @@ use starkml_starknet::devnet::Devnet;
 use starkml_starknet::felt::encode_all;
 use starkml_starknet::model;
 use starkml_starknet::registry::Registry;
+use starkml_tests::ModelCase;
 use starknet_rust::core::types::Felt;
-use transpiler::{transpile, Calibration, TranspileOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let devnet = Devnet::start()?;
@@ -28,14 +28,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     writeln!(md, "| model | params | MACs | compile s | Sierra felts | CASM felts | declare L2 gas | deploy L2 gas | register L2 gas | `predict_and_record` L2 gas | L2 gas / MAC | `record_inference` L2 gas |")?;
     writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|")?;
     for (k, name) in ["logreg_iris", "mlp_small", "cnn_small", "mlp_medium"].iter().enumerate() {
-        let fixture = models::Fixture::load(name)?;
-        let calib = Calibration::from_json(&std::fs::read_to_string(&fixture.calib)?)?;
-        let opts = TranspileOptions {
-            calibration: Some(calib),
-            name: Some(name.to_string()),
-            ..Default::default()
-        };
-        let program = transpile(&fixture.onnx_bytes()?, &opts)?;
+        // Compiled with its calibration file, as `starkml compile --calibrate` does.
+        let ModelCase { fixture, program } = ModelCase::new(name);
         let stats = program.stats();
         let dir = std::env::temp_dir().join(format!("starkml-gas-{name}"));
         let t = Instant::now();

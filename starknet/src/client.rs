@@ -80,7 +80,7 @@ pub fn parse_felt(s: &str, what: &str) -> Result<Felt, StarknetError> {
 #[derive(Debug, Clone, Serialize)]
 pub struct TxReport {
     /// Transaction hash.
-    #[serde(serialize_with = "hex")]
+    #[serde(serialize_with = "crate::felt::serialize_hex")]
     pub tx_hash: Felt,
     /// Fee actually charged, in the smallest unit of `fee_unit`.
     pub fee: String,
@@ -97,15 +97,11 @@ pub struct TxReport {
     pub events: Vec<Event>,
 }
 
-fn hex<S: serde::Serializer>(f: &Felt, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format!("{f:#x}"))
-}
-
 /// Result of a declare.
 #[derive(Debug, Clone, Serialize)]
 pub struct Declared {
     /// Class hash.
-    #[serde(serialize_with = "hex")]
+    #[serde(serialize_with = "crate::felt::serialize_hex")]
     pub class_hash: Felt,
     /// The declare transaction, or `None` when the class was declared already.
     pub tx: Option<TxReport>,
@@ -115,7 +111,7 @@ pub struct Declared {
 #[derive(Debug, Clone, Serialize)]
 pub struct Deployed {
     /// Address of the new contract.
-    #[serde(serialize_with = "hex")]
+    #[serde(serialize_with = "crate::felt::serialize_hex")]
     pub address: Felt,
     /// The deploy transaction (through the Universal Deployer).
     pub tx: TxReport,

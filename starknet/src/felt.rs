@@ -48,6 +48,11 @@ pub fn decode_all(fs: &[Felt], what: &str) -> Result<Vec<i64>, StarknetError> {
     fs.iter().enumerate().map(|(i, &f)| decode_i64(f, &format!("{what}[{i}]"))).collect()
 }
 
+/// Serializes a felt as `0x`-prefixed hex (for `#[serde(serialize_with = ...)]`).
+pub(crate) fn serialize_hex<S: serde::Serializer>(f: &Felt, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{f:#x}"))
+}
+
 /// A 32-byte digest as the two felts of a Cairo `u256` (`low`, `high`), reading the bytes as
 /// one big-endian number.
 pub fn digest_to_u256(d: &[u8; 32]) -> [Felt; 2] {

@@ -28,10 +28,21 @@ pub struct ModelClass {
 /// compiler tool (the class JSON lands in `dir/model.contract_class.json`).
 ///
 /// # Errors
-/// Generation errors ([`crate::generate`]), [`StarknetError::Compile`],
-/// [`StarknetError::Class`], [`StarknetError::TooLarge`] for classes beyond Starknet's limits.
+/// Generation errors ([`crate::generate`]), then as [`compile`].
 pub fn build(program: &Program, dir: &Path) -> Result<ModelClass, StarknetError> {
-    let project = crate::generate(program)?;
+    compile(program, &crate::generate(program)?, dir)
+}
+
+/// Writes an already generated `project` of `program` under `dir` and compiles it.
+///
+/// # Errors
+/// [`StarknetError::Io`], [`StarknetError::Compile`], [`StarknetError::Class`],
+/// [`StarknetError::TooLarge`] for classes beyond Starknet's limits.
+pub fn compile(
+    program: &Program,
+    project: &crate::CairoProject,
+    dir: &Path,
+) -> Result<ModelClass, StarknetError> {
     project.write_to(dir)?;
     let json = crate::compiler::compile_project(dir, &dir.join("model.contract_class.json"))?;
     Ok(ModelClass {
@@ -45,14 +56,14 @@ pub fn build(program: &Program, dir: &Path) -> Result<ModelClass, StarknetError>
 #[derive(Debug, Clone, Serialize)]
 pub struct Deployment {
     /// The model contract.
-    #[serde(serialize_with = "hex")]
+    #[serde(serialize_with = "crate::felt::serialize_hex")]
     pub model_address: Felt,
     /// Its class.
     pub model_class: Declared,
     /// The deploy transaction.
     pub model_deploy: TxReport,
     /// Registry used.
-    #[serde(serialize_with = "hex")]
+    #[serde(serialize_with = "crate::felt::serialize_hex")]
     pub registry_address: Felt,
     /// The registry deployment, when `deploy` created the registry.
     pub registry_deploy: Option<Deployed>,
@@ -61,7 +72,7 @@ pub struct Deployment {
     /// The registration transaction.
     pub register: TxReport,
     /// Poseidon weights commitment.
-    #[serde(serialize_with = "hex")]
+    #[serde(serialize_with = "crate::felt::serialize_hex")]
     pub weights_commitment: Felt,
     /// Program digest, hex.
     pub program_digest: String,
@@ -69,10 +80,6 @@ pub struct Deployment {
     pub sierra_felts: usize,
     /// CASM bytecode size in felts.
     pub casm_felts: usize,
-}
-
-fn hex<S: serde::Serializer>(f: &Felt, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format!("{f:#x}"))
 }
 
 /// Declares and deploys a built model, then registers it in `registry` (deploying a new
@@ -157,19 +164,27 @@ pub fn array_calldata(values: &[i64]) -> Vec<Felt> {
     c
 }
 
-/// Decodes a returned `Array<felt252>` of signed integers.
+/// The elements of a returned `Array<felt252>` (its length prefix checked).
 ///
 /// # Errors
-/// [`StarknetError::BadResult`] when the length prefix is wrong,
-/// [`StarknetError::FeltOutOfRange`] for a value outside `i64`.
-pub fn decode_array(r: &[Felt], entry_point: &str) -> Result<Vec<i64>, StarknetError> {
+/// [`StarknetError::BadResult`] naming `entry_point` when the prefix is wrong.
+pub fn array_result<'a>(r: &'a [Felt], entry_point: &str) -> Result<&'a [Felt], StarknetError> {
     let bad = |reason: String| StarknetError::BadResult { entry_point: entry_point.into(), reason };
     let (len, rest) = r.split_first().ok_or_else(|| bad("empty result".into()))?;
     let n = u64::try_from(*len).map_err(|_| bad(format!("length {len:#x}")))?;
     if n != rest.len() as u64 {
         return Err(bad(format!("length prefix {n} but {} values", rest.len())));
     }
-    decode_all(rest, "output")
+    Ok(rest)
+}
+
+/// Decodes a returned `Array<felt252>` of signed integers.
+///
+/// # Errors
+/// [`StarknetError::BadResult`] when the length prefix is wrong,
+/// [`StarknetError::FeltOutOfRange`] for a value outside `i64`.
+pub fn decode_array(r: &[Felt], entry_point: &str) -> Result<Vec<i64>, StarknetError> {
+    decode_all(array_result(r, entry_point)?, "output")
 }
 
 #[cfg(test)]

@@ -51,11 +51,7 @@ fn small(f: Felt, entry_point: &str, what: &str) -> Result<u64, StarknetError> {
 }
 
 fn hex32(d: &[u8; 32]) -> String {
-    let mut s = String::from("0x");
-    for b in d {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
+    format!("0x{}", runtime::ProgramDigest(*d))
 }
 
 /// Key `index` (0 is the selector) of the first event named `event` emitted by `from`.

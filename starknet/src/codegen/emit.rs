@@ -47,6 +47,15 @@ fn pow2(bits: u8) -> String {
     format!("0x{:x}_u128", 1u128 << bits)
 }
 
+/// What the op emitter shares across ops: the constants stored transposed (computed once
+/// per program) and the window tables it has registered.
+pub(crate) struct EmitCtx {
+    /// Tensor ids of weights stored transposed ([`super::transposed_weights`]).
+    pub transposed: std::collections::BTreeSet<u32>,
+    /// `(op index, entries)` of every convolution or pooling window table.
+    pub tables: Vec<(usize, Vec<u32>)>,
+}
+
 /// Registers the window table of op `k` and returns the Cairo expression reading it.
 fn window_table(
     tables: &mut Vec<(usize, Vec<u32>)>,
@@ -60,14 +69,14 @@ fn window_table(
 }
 
 /// The Cairo statement computing `node`'s output `t{id}` (a `Span<felt252>`).
-/// Window tables of convolutions and pooling ops are added to `tables` as `(op index,
-/// entries)`.
+/// Window tables of convolutions and pooling ops are added to `ctx.tables`.
 pub(crate) fn op(
     program: &Program,
     k: usize,
     node: &OpNode,
-    tables: &mut Vec<(usize, Vec<u32>)>,
+    ctx: &mut EmitCtx,
 ) -> Result<String, StarknetError> {
+    let tables = &mut ctx.tables;
     let unsupported = |reason: &str| StarknetError::Unsupported {
         op: k,
         name: node.op.name(),
@@ -99,7 +108,7 @@ pub(crate) fn op(
                 broadcast_index_map(batch_a, &batch).iter().map(|i| i * m * kk).collect();
             let b_offs: Vec<usize> =
                 broadcast_index_map(batch_b, &batch).iter().map(|i| i * kk * n).collect();
-            let mm = if super::transposed_weights(program).contains(&b.0) {
+            let mm = if ctx.transposed.contains(&b.0) {
                 format!(
                     "ops::matmul_bt({x}, {}, {}, {m}, {kk}, {n}).span()",
                     arg(program, b),

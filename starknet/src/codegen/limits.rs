@@ -3,7 +3,7 @@
 //! Checked at generation time so that a model that cannot work on chain fails here, with the
 //! size and the limit, and not later in the compiler or the sequencer.
 
-use runtime::{Program, TensorKind};
+use runtime::Program;
 
 use crate::error::StarknetError;
 
@@ -22,6 +22,9 @@ pub const MAX_INPUT_FELTS: u64 = 4_900;
 /// Largest output, in felts: the `Prediction` event carries the output and event data is
 /// limited to 300 felts (3 of which hold the index, the input hash and the length).
 pub const MAX_OUTPUT_FELTS: u64 = 256;
+
+/// Largest static bound of any tensor (see [`check`]).
+pub const MAX_BOUND: u64 = (1 << 61) - 1;
 
 /// L2 gas a transaction may spend (Starknet's `execute_max_sierra_gas`).
 pub const MAX_L2_GAS: u64 = 1_000_000_000;
@@ -110,16 +113,10 @@ pub fn check(program: &Program) -> Result<(), StarknetError> {
     too_large("the input length in felts", numel(&program.inputs), MAX_INPUT_FELTS)?;
     too_large("the output length in felts", numel(&program.outputs), MAX_OUTPUT_FELTS)?;
     too_large("the estimated L2 gas of one prediction", estimated_l2_gas(program), MAX_L2_GAS)?;
+    // Kernels compute in felt252 and divide with an offset of 2^62 * divisor: exact while
+    // every value stays below 2^61, which the static bounds guarantee once inputs are checked.
     for t in &program.tensors {
-        if let TensorKind::Input { .. } = t.kind {
-            if t.bound > i64::MAX as u64 {
-                return Err(StarknetError::TooLarge {
-                    what: format!("the static bound of input '{}'", t.name),
-                    size: t.bound,
-                    limit: i64::MAX as u64,
-                });
-            }
-        }
+        too_large(&format!("the static bound of tensor '{}'", t.name), t.bound, MAX_BOUND)?;
     }
     Ok(())
 }
