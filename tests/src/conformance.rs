@@ -37,6 +37,8 @@ pub struct CaseResult {
     pub op_type: String,
     /// The graph is the op's function body in simpler ops.
     pub expanded: bool,
+    /// Why the case is out of scope by design (left out of the claimed pass rate), if it is.
+    pub out_of_scope: Option<String>,
     /// Outcome.
     pub outcome: Outcome,
 }
@@ -157,33 +159,106 @@ fn run_case_inner(dir: &Path, input_names: &[String]) -> Outcome {
     Outcome::Passed
 }
 
-/// Runs every case listed in `root/index.json`.
+/// The conformance cases this suite is pinned to (`scripts/conformance/expected.json`): which
+/// onnx release generated them, how many there are and the SHA-256 of their models and inputs.
+const EXPECTED: &str = include_str!("../../scripts/conformance/expected.json");
+
+/// The command that fetches (generates) the cases, named by every "not found" error.
+pub const FETCH_COMMAND: &str = "bash scripts/get-conformance.sh";
+
+fn expected() -> Result<serde_json::Value, String> {
+    serde_json::from_str(EXPECTED).map_err(|e| format!("scripts/conformance/expected.json: {e}"))
+}
+
+/// Checks that `index` describes the pinned case set (same onnx release, case count and
+/// models-and-inputs digest as `scripts/conformance/expected.json`).
 ///
 /// # Errors
-/// When the index is missing or malformed.
+/// A one-line message naming the field that differs and the command that regenerates the cases.
+pub fn check_index(index: &serde_json::Value, root: &Path) -> Result<(), String> {
+    let want = expected()?;
+    for field in ["onnx_version", "generator_version", "total_cases", "inputs_digest"] {
+        if index.get(field) != want.get(field) {
+            return Err(format!(
+                "{}: {field} is {}, expected {} (stale or foreign cases; regenerate with `{FETCH_COMMAND}`)",
+                root.join("index.json").display(),
+                index.get(field).map_or("missing".to_string(), |v| v.to_string()),
+                want.get(field).map_or("missing".to_string(), |v| v.to_string()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Dtypes a case's inputs and outputs may have to count toward an op's claimed pass rate:
+/// a program takes real-valued (float32) run-time tensors, and integer (int64) tensors as
+/// compile-time shapes, axes and indices.
+pub const IN_SCOPE_DTYPES: &[&str] = &["float32", "int64"];
+
+/// Names of the entries of a case's `inputs` or `outputs` list.
+fn io_names(case: &serde_json::Value, key: &str) -> Vec<String> {
+    let list = case.get(key).and_then(|v| v.as_array()).cloned().unwrap_or_default();
+    list.iter().filter_map(|i| i.get("name").and_then(|n| n.as_str()).map(String::from)).collect()
+}
+
+/// The first input or output of a case that is not a tensor (a sequence, map or optional).
+fn non_tensor(case: &serde_json::Value) -> Option<String> {
+    ["inputs", "outputs"].iter().find_map(|key| {
+        let list = case.get(*key).and_then(|v| v.as_array())?;
+        list.iter().find_map(|i| {
+            let kind = i.get("kind").and_then(|k| k.as_str()).unwrap_or("tensor");
+            let name = i.get("name").and_then(|n| n.as_str()).unwrap_or("?");
+            (kind != "tensor").then(|| format!("'{name}' is a {kind}: only tensors are supported"))
+        })
+    })
+}
+
+/// Why a case is out of scope by design: a non-tensor value, a dtype outside
+/// [`IN_SCOPE_DTYPES`], or a case of [`OUT_OF_SCOPE`].
+fn scope(case: &serde_json::Value, name: &str) -> Option<String> {
+    if let Some(why) = non_tensor(case) {
+        return Some(why);
+    }
+    for key in ["inputs", "outputs"] {
+        for i in case.get(key).and_then(|v| v.as_array()).into_iter().flatten() {
+            let dtype = i.get("dtype").and_then(|d| d.as_str()).unwrap_or("unknown");
+            if !IN_SCOPE_DTYPES.contains(&dtype) {
+                let n = i.get("name").and_then(|n| n.as_str()).unwrap_or("?");
+                return Some(format!("'{n}' is {dtype}"));
+            }
+        }
+    }
+    OUT_OF_SCOPE.iter().find(|(n, _)| *n == name).map(|(_, r)| (*r).to_string())
+}
+
+/// Runs every case listed in `root/index.json`, after checking that the index is the pinned
+/// case set (see [`check_index`]).
+///
+/// # Errors
+/// One line naming what is missing, malformed or stale, and the command that fetches the cases.
 pub fn run_all(root: &Path) -> Result<Vec<CaseResult>, String> {
     let index_path = root.join("index.json");
-    let text = std::fs::read_to_string(&index_path)
-        .map_err(|e| format!("{}: {e}", index_path.display()))?;
+    let text = std::fs::read_to_string(&index_path).map_err(|e| {
+        format!(
+            "conformance cases not found ({}: {e}); fetch them with `{FETCH_COMMAND}`",
+            index_path.display()
+        )
+    })?;
     let index: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", index_path.display()))?;
+    check_index(&index, root)?;
     let cases =
         index.get("cases").and_then(|c| c.as_array()).ok_or("index.json has no 'cases' list")?;
     let mut out = Vec::new();
     for c in cases {
         let s = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-        let names: Vec<String> = c
-            .get("inputs")
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|i| i.get("name").and_then(|n| n.as_str()).map(String::from))
-                    .collect()
-            })
-            .unwrap_or_default();
         let name = s("name");
-        let outcome = run_case(&root.join(&name), &names);
+        let outcome = match non_tensor(c) {
+            Some(why) => Outcome::Unsupported(why),
+            None => run_case(&root.join(&name), &io_names(c, "inputs")),
+        };
         out.push(CaseResult {
+            out_of_scope: scope(c, &name),
             name,
             op_type: s("op_type"),
             expanded: c.get("expanded").and_then(|v| v.as_bool()).unwrap_or(false),
@@ -210,8 +285,8 @@ pub fn tally(results: &[CaseResult]) -> BTreeMap<String, ([usize; 4], [usize; 4]
     t
 }
 
-/// Cases refused by design, with the reason: they are reported as unsupported and left out
-/// of the claimed ops' pass rates.
+/// Cases of in-scope dtypes refused by design, with the reason: they are reported as
+/// unsupported and left out of the claimed ops' pass rates.
 pub const OUT_OF_SCOPE: &[(&str, &str)] = &[
     (
         "test_batchnorm_epsilon_training_mode",
@@ -231,16 +306,11 @@ pub const OUT_OF_SCOPE: &[(&str, &str)] = &[
     ),
 ];
 
-/// The out-of-scope reason of a case, if any.
-pub fn out_of_scope(case: &str) -> Option<&'static str> {
-    OUT_OF_SCOPE.iter().find(|(n, _)| *n == case).map(|(_, r)| *r)
-}
-
 /// Pass rate of a claimed op over its plain, in-scope cases (`None` without such cases).
 pub fn claim_rate(results: &[CaseResult], op: &str) -> Option<f64> {
     let cases: Vec<&CaseResult> = results
         .iter()
-        .filter(|r| r.op_type == op && !r.expanded && out_of_scope(&r.name).is_none())
+        .filter(|r| r.op_type == op && !r.expanded && r.out_of_scope.is_none())
         .collect();
     let passed = cases.iter().filter(|r| r.outcome == Outcome::Passed).count();
     (!cases.is_empty()).then(|| passed as f64 / cases.len() as f64)
@@ -256,8 +326,10 @@ pub fn report(results: &[CaseResult]) -> String {
     let t = tally(results);
     let mut s = String::new();
     s.push_str("# ONNX operator conformance\n\n");
-    s.push_str("Generated by `cargo run --release -p starkml-tests --bin conformance -- ../shared/conformance CONFORMANCE.md`\n");
-    s.push_str("over the ONNX backend node-test cases in `../shared/conformance` (onnx 1.23.2). Each case is\n");
+    s.push_str("Generated by `bash scripts/get-conformance.sh && cargo run --release -p starkml-tests --bin conformance`\n");
+    s.push_str("over every ONNX backend node-test case of onnx 1.23.2, written out by\n");
+    s.push_str("`scripts/conformance/generate.py` (non-tensor values and dtypes other than float and int64\n");
+    s.push_str("are refused as unsupported). Each case is\n");
     s.push_str(
         "transpiled with its own inputs as calibration samples (automatic scale, at most 16\n",
     );
@@ -287,21 +359,30 @@ pub fn report(results: &[CaseResult]) -> String {
         all[2],
         all[3]
     ));
-    s.push_str(
-        "Out of scope by design (reported as unsupported, left out of the claimed pass rate):\n\n",
-    );
+    let out = results.iter().filter(|r| r.out_of_scope.is_some()).count();
+    s.push_str(&format!(
+        "Out of scope by design ({out} cases; reported, but left out of the claimed pass rate): cases\n\
+         with a sequence, map or optional value, cases with a tensor of a dtype other than {} (a\n\
+         program takes float32 tensors at run time and int64 tensors as compile-time shapes, axes\n\
+         and indices), and these:\n\n",
+        IN_SCOPE_DTYPES.join(" or ")
+    ));
     for (case, why) in OUT_OF_SCOPE {
         s.push_str(&format!("- `{case}`: {why}\n"));
     }
-    s.push_str("\n| op | claimed | plain: passed / wrong / unsupported / crashed | claimed pass rate (plain, in scope) | expanded: passed / wrong / unsupported / crashed |\n");
-    s.push_str("|---|---|---|---|---|\n");
+    s.push_str("\n| op | claimed | plain: passed / wrong / unsupported / crashed | plain in scope | claimed pass rate (plain, in scope) | expanded: passed / wrong / unsupported / crashed |\n");
+    s.push_str("|---|---|---|---|---|---|\n");
     for (op, (p, e)) in &t {
         let rate = match claim_rate(results, op) {
             Some(r) if claimed(op) => format!("{:.0}%", 100.0 * r),
             _ => "-".to_string(),
         };
+        let in_scope = results
+            .iter()
+            .filter(|r| r.op_type == *op && !r.expanded && r.out_of_scope.is_none())
+            .count();
         s.push_str(&format!(
-            "| {op} | {} | {} / {} / {} / {} | {rate} | {} / {} / {} / {} |\n",
+            "| {op} | {} | {} / {} / {} / {} | {in_scope} | {rate} | {} / {} / {} / {} |\n",
             if claimed(op) { "yes" } else { "no" },
             p[0],
             p[1],
@@ -323,15 +404,24 @@ pub fn report(results: &[CaseResult]) -> String {
         };
         let why = why.replace('\n', " ").replace('|', "\\|");
         let why: String = why.chars().take(160).collect();
-        s.push_str(&format!("- `{}` ({}): {kind}: {why}\n", r.name, r.op_type));
+        let scope =
+            r.out_of_scope.as_ref().map(|w| format!(" [out of scope: {w}]")).unwrap_or_default();
+        s.push_str(&format!("- `{}` ({}){scope}: {kind}: {why}\n", r.name, r.op_type));
     }
     s
 }
 
-/// The conformance directory: `$STARKML_CONFORMANCE_DIR` or `../shared/conformance` beside the
-/// repository.
+/// The conformance directory: `$STARKML_CONFORMANCE_DIR`, else
+/// `$HOME/.cache/starkml-conformance/<cache_name>` where `scripts/get-conformance.sh` writes the
+/// cases (`cache_name` from `scripts/conformance/expected.json`).
 pub fn default_dir() -> PathBuf {
-    std::env::var_os("STARKML_CONFORMANCE_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/conformance"))
-    })
+    if let Some(dir) = std::env::var_os("STARKML_CONFORMANCE_DIR") {
+        return PathBuf::from(dir);
+    }
+    let name = expected()
+        .ok()
+        .and_then(|e| e.get("cache_name").and_then(|n| n.as_str()).map(String::from))
+        .unwrap_or_default();
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    home.join(".cache").join("starkml-conformance").join(name)
 }

@@ -195,3 +195,16 @@ fn a_scale_beyond_the_bound_budget_is_refused() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_node_of_a_domain_without_opset_import_is_named() {
+    let mut m = ob::linear_relu();
+    m.opset_import.clear();
+    match compile(&ob::bytes(&m)) {
+        Err(TranspileError::InvalidModel { reason }) => {
+            assert!(reason.contains("the default ONNX domain"), "{reason}");
+            assert!(reason.contains("imports no opset"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -131,9 +131,6 @@ pub fn build_graph(
         let d = if o.domain == "ai.onnx" { "" } else { o.domain.as_str() };
         opsets.insert(d, o.version);
     }
-    if !opsets.contains_key("") {
-        return Err(invalid("no opset is imported for the default ONNX domain"));
-    }
     // 0 ----- the outputs asked for, and the nodes they need
     let outputs: Vec<&onnx_protobuf::ValueInfoProto> = match select {
         None => g.output.iter().collect(),
@@ -153,6 +150,19 @@ pub fn build_graph(
         }
     };
     let needed = needed_nodes(g, &outputs);
+    // Every known domain a needed node uses is imported (a model of `ai.onnx.ml` ops only
+    // need not import the default domain); nodes of other domains are listed as unsupported.
+    for (i, n) in g.node.iter().enumerate().filter(|(i, _)| needed[*i]) {
+        let d = if n.domain == "ai.onnx" { "" } else { n.domain.as_str() };
+        if (d.is_empty() || d == "ai.onnx.ml") && !opsets.contains_key(d) {
+            let domain = if d.is_empty() { "the default ONNX domain" } else { d };
+            return Err(invalid(&format!(
+                "node {} ({}) uses {domain}, for which the model imports no opset",
+                node_name(n, i),
+                n.op_type
+            )));
+        }
+    }
     // 1 ----- every unsupported node, all at once
     let unsupported: Vec<UnsupportedNode> = g
         .node

@@ -1,7 +1,7 @@
 //! Runs the ONNX conformance cases and writes CONFORMANCE.md.
 //!
-//! Usage: `conformance [CASES_DIR] [OUT.md]` (defaults: `../shared/conformance`,
-//! `CONFORMANCE.md`).
+//! Usage: `conformance [CASES_DIR] [OUT.md]` (defaults: the cases that
+//! `scripts/get-conformance.sh` fetches, and `CONFORMANCE.md`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
