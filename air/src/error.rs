@@ -101,7 +101,32 @@ pub enum VerifyError {
     /// The proof's options are not the preset it claims.
     #[error("proof options are not an accepted preset: {0}")]
     Options(String),
+    /// A count or shape field inside the Winterfell proof (queries, Merkle openings, FRI
+    /// layers, out-of-domain frame, random elements) is not one this AIR's proofs have.
+    #[error("malformed proof: {0}")]
+    ProofShape(String),
+    /// The proof's conjectured security is below what the verifier demands.
+    #[error("the proof has {bits} bits of conjectured security, below the {min} required")]
+    Security {
+        /// Conjectured bits of the proof.
+        bits: u32,
+        /// Minimum demanded.
+        min: u32,
+    },
+    /// The verifying key was prepared for another program than the one given.
+    #[error("the verifying key is for program {key}, not {program}")]
+    KeyMismatch {
+        /// Digest the key was prepared for.
+        key: String,
+        /// Digest of the program given.
+        program: String,
+    },
     /// The STARK verifier rejected the proof.
     #[error("STARK verification failed: {0}")]
     Stark(String),
+    /// Winterfell panicked on the proof and the panic was caught: the proof is refused, but
+    /// a shape check that should have refused it first is missing (a starkml bug; please
+    /// report it with the proof file).
+    #[error("the proof was refused by an internal check (a starkml bug, please report): {0}")]
+    VerifierBug(String),
 }

@@ -9,7 +9,9 @@ mod hash;
 pub mod layout;
 pub mod options;
 pub mod proof_file;
+mod proof_shape;
 pub mod prover;
+mod quiet;
 mod reader;
 pub mod schedule;
 pub mod trace;
@@ -23,7 +25,9 @@ pub use options::{HashKind, Preset};
 pub use proof_file::RunProof;
 pub use prover::{prove, prove_rows};
 pub use schedule::Schedule;
-pub use verifier::{prepare, verify, verify_with_key, VerifyReport};
+pub use verifier::{
+    prepare, verify, verify_min_bits, verify_with_key, verify_with_key_min_bits, VerifyReport,
+};
 
 /// Winterfell's hash functions, for callers that report security per hash.
 pub mod winterfell_hashers {

@@ -104,10 +104,14 @@ impl RunProof {
         out
     }
 
-    /// Parses a proof file.
+    /// Parses a proof file. Counts are checked against the bytes left before anything is
+    /// allocated.
     ///
     /// # Errors
-    /// [`VerifyError::Malformed`] naming the field that does not parse.
+    /// [`VerifyError::Malformed`] naming the field that does not parse;
+    /// [`VerifyError::ProofShape`] when the proof's context (trace widths, random elements,
+    /// length, options) is not one of this AIR's under the file's preset;
+    /// [`VerifyError::VerifierBug`] if Winterfell's deserializer panicked (caught silently).
     pub fn from_bytes(bytes: &[u8]) -> Result<RunProof, VerifyError> {
         let mut r = Reader { b: bytes, pos: 0 };
         if r.take(4, "magic")? != PROOF_MAGIC {
@@ -133,8 +137,7 @@ impl RunProof {
         if r.pos != bytes.len() {
             return Err(VerifyError::Malformed(format!("{} trailing bytes", bytes.len() - r.pos)));
         }
-        let proof = crate::reader::read_proof(proof_bytes)
-            .map_err(|e| VerifyError::Malformed(format!("STARK proof: {e}")))?;
+        let proof = crate::reader::read_proof(proof_bytes, &preset.options())?;
         Ok(RunProof { hash, preset, digest, inputs, outputs, proof })
     }
 }

@@ -2,10 +2,10 @@
 //! count the bytes announce, so a corrupted count can ask for terabytes. This one refuses
 //! counts larger than the bytes left.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-
 use winter_utils::{ByteReader, Deserializable, DeserializationError};
-use winterfell::Proof;
+use winterfell::{Proof, ProofOptions};
+
+use crate::error::VerifyError;
 
 struct CappedReader<'a> {
     bytes: &'a [u8],
@@ -76,22 +76,25 @@ impl ByteReader for CappedReader<'_> {
     }
 }
 
-/// Deserialises a Winterfell proof from untrusted bytes.
+/// Deserialises a Winterfell proof of this AIR made with `options` from untrusted bytes.
 ///
 /// # Errors
-/// A message when the bytes are not a proof (including the deserializer panicking).
-pub fn read_proof(bytes: &[u8]) -> Result<Proof, String> {
-    let parsed = catch_unwind(AssertUnwindSafe(|| {
+/// [`VerifyError::ProofShape`] when its context is not this AIR's with `options`;
+/// [`VerifyError::Malformed`] when the bytes are not a proof; [`VerifyError::VerifierBug`]
+/// when the deserializer panicked (caught, printed nowhere).
+pub fn read_proof(bytes: &[u8], options: &ProofOptions) -> Result<Proof, VerifyError> {
+    crate::proof_shape::check_header(bytes, options).map_err(VerifyError::ProofShape)?;
+    let parsed = crate::quiet::catch_quietly(|| {
         let mut r = CappedReader { bytes, pos: 0 };
         let proof = Proof::read_from(&mut r)?;
         if r.has_more_bytes() {
             return Err(DeserializationError::UnconsumedBytes);
         }
         Ok(proof)
-    }));
+    });
     match parsed {
         Ok(Ok(p)) => Ok(p),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("the proof does not deserialize".into()),
+        Ok(Err(e)) => Err(VerifyError::Malformed(format!("the STARK proof: {e}"))),
+        Err(panic) => Err(VerifyError::VerifierBug(format!("deserializing the proof: {panic}"))),
     }
 }

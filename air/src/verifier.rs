@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use runtime::fixed_point::quantize;
 use runtime::{Program, TensorKind};
 use winterfell::crypto::{DefaultRandomCoin, ElementHasher, MerkleTree};
 use winterfell::AcceptableOptions;
@@ -31,14 +32,37 @@ fn hex(d: &[u8]) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Verifies `proof` against `program`.
+/// Verifies `proof` against `program`, accepting any preset's security.
 ///
 /// # Errors
 /// The [`VerifyError`] naming the failed check: program digest, public data (counts,
-/// lengths, input ranges), trace shape, options, or the STARK itself.
+/// lengths, input ranges), trace shape, proof shape, options, or the STARK itself.
 pub fn verify(program: &Program, proof: &RunProof) -> Result<VerifyReport, VerifyError> {
+    verify_min_bits(program, proof, 0)
+}
+
+/// Verifies `proof` against `program` and requires at least `min_bits` of conjectured
+/// security (the figure Winterfell computes from the proof's options and trace length; the
+/// presets give 95 to 128).
+///
+/// # Errors
+/// As [`verify`], and [`VerifyError::Security`] below `min_bits` (checked before the STARK).
+pub fn verify_min_bits(
+    program: &Program,
+    proof: &RunProof,
+    min_bits: u32,
+) -> Result<VerifyReport, VerifyError> {
+    // The cheap digest comparison first: a proof for another program costs no key.
+    check_digest(&program.digest().0, proof)?;
     let key = prepare(program)?;
-    verify_with_key(program, &key, proof)
+    verify_with_key_min_bits(program, &key, proof, min_bits)
+}
+
+fn check_digest(digest: &[u8; 32], proof: &RunProof) -> Result<(), VerifyError> {
+    if *digest != proof.digest {
+        return Err(VerifyError::WrongProgram { proof: hex(&proof.digest), program: hex(digest) });
+    }
+    Ok(())
 }
 
 /// Derives the verifying key of `program` (schedule and periodic polynomials).
@@ -54,19 +78,34 @@ pub fn prepare(program: &Program) -> Result<VerifyingKey, VerifyError> {
 /// Verifies `proof` with a key prepared by [`prepare`] for the same `program`.
 ///
 /// # Errors
-/// As [`verify`].
+/// As [`verify`]; [`VerifyError::KeyMismatch`] when `key` was prepared for another program.
 pub fn verify_with_key(
     program: &Program,
     key: &VerifyingKey,
     proof: &RunProof,
 ) -> Result<VerifyReport, VerifyError> {
+    verify_with_key_min_bits(program, key, proof, 0)
+}
+
+/// [`verify_with_key`] that requires at least `min_bits` of conjectured security.
+///
+/// # Errors
+/// As [`verify_with_key`], and [`VerifyError::Security`] below `min_bits`.
+pub fn verify_with_key_min_bits(
+    program: &Program,
+    key: &VerifyingKey,
+    proof: &RunProof,
+    min_bits: u32,
+) -> Result<VerifyReport, VerifyError> {
     let digest = key.schedule.digest;
-    if digest.0 != proof.digest {
-        return Err(VerifyError::WrongProgram {
-            proof: hex(&proof.digest),
-            program: digest.to_string(),
+    let program_digest = program.digest();
+    if program_digest != digest {
+        return Err(VerifyError::KeyMismatch {
+            key: digest.to_string(),
+            program: program_digest.to_string(),
         });
     }
+    check_digest(&digest.0, proof)?;
     let schedule = key.schedule.clone();
     check_public(program, &schedule, proof)?;
     let info = proof.proof.trace_info();
@@ -83,6 +122,11 @@ pub fn verify_with_key(
             "the file claims preset '{}' but the proof's options differ",
             proof.preset.name()
         )));
+    }
+    crate::proof_shape::check(&proof.proof, &options).map_err(VerifyError::ProofShape)?;
+    let (conjectured, _) = crate::security(proof);
+    if conjectured < min_bits {
+        return Err(VerifyError::Security { bits: conjectured, min: min_bits });
     }
     let public = PublicInputs::with_key(key, proof.inputs.clone(), proof.outputs.clone());
     let acceptable = AcceptableOptions::OptionSet(vec![options]);
@@ -102,11 +146,14 @@ fn stark<H: ElementHasher<BaseField = Felt> + Sync>(
 ) -> Result<(u32, u32), VerifyError> {
     let conjectured = proof.proof.conjectured_security::<H>().bits();
     let proven = proof.proof.proven_security::<H>().ldr_bits();
-    winterfell::verify::<ModelAir, H, DefaultRandomCoin<H>, MerkleTree<H>>(
-        proof.proof.clone(),
-        public,
-        acceptable,
-    )
+    crate::quiet::catch_quietly(|| {
+        winterfell::verify::<ModelAir, H, DefaultRandomCoin<H>, MerkleTree<H>>(
+            proof.proof.clone(),
+            public,
+            acceptable,
+        )
+    })
+    .map_err(VerifyError::VerifierBug)?
     .map_err(|e| VerifyError::Stark(e.to_string()))?;
     Ok((conjectured, proven))
 }
@@ -137,16 +184,28 @@ fn check_public(
                 ),
             ));
         }
-        if let Some((i, v)) = vals.iter().enumerate().find(|(_, v)| v.unsigned_abs() > t.bound) {
+        // The declared real range [lo, hi], quantised as the runtime quantises real inputs:
+        // `quantize` is monotonic, so a real input in range lands in [q(lo), q(hi)].
+        let TensorKind::Input { lo, hi } = t.kind else {
+            return Err(bad("inputs", format!("tensor '{}' is not an input", t.name)));
+        };
+        let (Some(qlo), Some(qhi)) = (quantize(lo, t.scale), quantize(hi, t.scale)) else {
+            return Err(bad("inputs", format!("input '{}' has no quantised range", t.name)));
+        };
+        if let Some((i, v)) = vals
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !(qlo..=qhi).contains(*v) || v.unsigned_abs() > t.bound)
+        {
             return Err(bad(
                 "inputs",
                 format!(
-                    "input '{}' value #{i} = {v} is beyond its declared range (|x| <= {})",
-                    t.name, t.bound
+                    "input '{}' value #{i} = {v} is outside its declared range [{lo}, {hi}] \
+                     (quantised [{qlo}, {qhi}] at scale {})",
+                    t.name, t.scale
                 ),
             ));
         }
-        debug_assert!(matches!(t.kind, TensorKind::Input { .. }));
     }
     if proof.outputs.len() != program.outputs.len() {
         return Err(bad(

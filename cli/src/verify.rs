@@ -20,6 +20,10 @@ pub struct VerifyCmd {
     /// Print JSON: {"valid", "outputs", "argmax", "security", "verify_ms"}.
     #[arg(long)]
     json: bool,
+    /// Refuse proofs with fewer bits of conjectured security than this (the presets give
+    /// 95 for `fast`, 96 for `96`, 128 for `128`). Default: any preset.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    min_bits: u32,
 }
 
 impl VerifyCmd {
@@ -29,8 +33,9 @@ impl VerifyCmd {
         let bytes = std::fs::read(&self.proof)
             .with_context(|| format!("cannot read {}", self.proof.display()))?;
         let start = Instant::now();
-        let verdict = air::RunProof::from_bytes(&bytes)
-            .and_then(|proof| air::verify(&program, &proof).map(|r| (proof, r)));
+        let verdict = air::RunProof::from_bytes(&bytes).and_then(|proof| {
+            air::verify_min_bits(&program, &proof, self.min_bits).map(|r| (proof, r))
+        });
         let ms = start.elapsed().as_secs_f64() * 1e3;
         let (proof, report) = match verdict {
             Ok(v) => v,

@@ -217,6 +217,15 @@ fn prove_and_verify_json() {
     assert_eq!(v["outputs"], r["outputs"], "verified outputs equal the run's");
     assert_eq!(v["argmax"], r["argmax"]);
 
+    // A verifier demanding more security than the `fast` preset's 95 bits refuses the proof;
+    // one demanding what it has accepts it.
+    assert!(starkml(&["verify", &p, &proof, "--min-bits", "95"]).status.success());
+    assert_fails(
+        &starkml(&["verify", &p, &proof, "--min-bits", "96"]),
+        1,
+        "bits of conjectured security, below the 96 required",
+    );
+
     // Negative twins: a flipped byte, another model's program, garbage.
     let mut bytes = std::fs::read(&proof).unwrap();
     let mid = bytes.len() / 2;
