@@ -1,0 +1,31 @@
+//! Any bytes as a proof file of the bundled logreg_iris model: parsing and verification
+//! return an error (or, for the untouched seed, success), never panic, abort or report a
+//! caught panic (`VerifyError::VerifierBug`).
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use starkml_air::VerifyError;
+use starkml_runtime::Program;
+
+static MODEL: &[u8] = include_bytes!("../../models/data/logreg_iris.onnx");
+
+fn program() -> &'static (Program, starkml_air::VerifyingKey) {
+    static P: OnceLock<(Program, starkml_air::VerifyingKey)> = OnceLock::new();
+    P.get_or_init(|| {
+        let opts = starkml_transpiler::TranspileOptions::default();
+        let p = starkml_transpiler::transpile(MODEL, &opts).expect("the bundled model compiles");
+        let key = starkml_air::prepare(&p).expect("the bundled model has a schedule");
+        (p, key)
+    })
+}
+
+fuzz_target!(|bytes: &[u8]| {
+    let (p, key) = program();
+    let verdict = starkml_air::RunProof::from_bytes(bytes)
+        .and_then(|proof| starkml_air::verify_with_key(p, key, &proof));
+    if let Err(VerifyError::VerifierBug(e)) = verdict {
+        panic!("caught panic inside the verifier: {e}");
+    }
+});
