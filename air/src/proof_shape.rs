@@ -9,10 +9,11 @@
 //! and refuses, with an error naming it, any count that the bytes left cannot back and any
 //! shape field other than the one this AIR produces.
 
-use winter_utils::Serializable;
+use winter_utils::{ByteReader, Serializable};
 use winterfell::{Proof, ProofOptions};
 
 use crate::layout::{aux, main, MIN_TRACE_LEN};
+use crate::reader::CappedReader;
 use crate::schedule::MAX_TRACE_LEN;
 
 /// Bytes of one Merkle node (Blake3-256 and BLAKE2s-256 digests alike).
@@ -95,69 +96,44 @@ pub(crate) fn check_header(bytes: &[u8], options: &ProofOptions) -> Result<(), S
     Ok(())
 }
 
-/// A cursor over untrusted bytes that never reads past the end.
-struct Cursor<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
+/// [`CappedReader`] with errors that name the field read.
+struct Cursor<'a>(CappedReader<'a>);
 
 impl<'a> Cursor<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        Cursor { bytes, pos: 0 }
-    }
-
-    fn left(&self) -> usize {
-        self.bytes.len() - self.pos
+        Cursor(CappedReader::new(bytes))
     }
 
     /// Requires `count` items of at least `item_bytes` bytes each to fit in the bytes left.
     fn backed(&self, count: usize, item_bytes: usize, what: &str) -> Result<(), String> {
+        let left = self.0.remaining();
         match count.checked_mul(item_bytes) {
-            Some(need) if need <= self.left() => Ok(()),
-            _ => Err(format!("{what}: {count} items announced, {} bytes left", self.left())),
+            Some(need) if need <= left => Ok(()),
+            _ => Err(format!("{what}: {count} items announced, {left} bytes left")),
         }
     }
 
     fn slice(&mut self, len: usize, what: &str) -> Result<&'a [u8], String> {
         self.backed(len, 1, what)?;
-        let s = &self.bytes[self.pos..self.pos + len];
-        self.pos += len;
-        Ok(s)
+        self.0.take(len).map_err(|e| format!("{what}: {e}"))
     }
 
     fn u8(&mut self, what: &str) -> Result<u8, String> {
-        Ok(self.slice(1, what)?[0])
+        self.0.read_u8().map_err(|e| format!("{what}: {e}"))
     }
 
     fn u16_len(&mut self, what: &str) -> Result<usize, String> {
-        let b = self.slice(2, what)?;
-        Ok(usize::from(u16::from_le_bytes([b[0], b[1]])))
+        self.0.read_u16().map(usize::from).map_err(|e| format!("{what}: {e}"))
     }
 
     fn u32_len(&mut self, what: &str) -> Result<usize, String> {
-        let b = self.slice(4, what)?;
-        let n = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        let n = self.0.read_u32().map_err(|e| format!("{what}: {e}"))?;
         usize::try_from(n).map_err(|_| format!("{what}: length {n}"))
     }
 
-    /// Winterfell's variable-length `usize`: the first byte's trailing zeros give the length
-    /// (1 to 8 bytes, the value shifted left by the length; 9 = a marker byte and 8 bytes).
+    /// Winterfell's variable-length `usize`.
     fn usize(&mut self, what: &str) -> Result<usize, String> {
-        let first = *self.bytes.get(self.pos).ok_or_else(|| format!("{what}: truncated"))?;
-        let len = first.trailing_zeros() as usize + 1;
-        let value = if len == 9 {
-            self.slice(1, what)?;
-            let b = self.slice(8, what)?;
-            let mut a = [0u8; 8];
-            a.copy_from_slice(b);
-            u64::from_le_bytes(a)
-        } else {
-            let b = self.slice(len, what)?;
-            let mut a = [0u8; 8];
-            a[..len].copy_from_slice(b);
-            u64::from_le_bytes(a) >> len
-        };
-        usize::try_from(value).map_err(|_| format!("{what}: {value} does not fit a usize"))
+        self.0.read_usize().map_err(|e| format!("{what}: {e}"))
     }
 }
 

@@ -7,14 +7,30 @@ use winterfell::{Proof, ProofOptions};
 
 use crate::error::VerifyError;
 
-struct CappedReader<'a> {
+/// A [`ByteReader`] over untrusted bytes that never reads past the end and refuses element
+/// counts larger than the bytes left.
+pub(crate) struct CappedReader<'a> {
     bytes: &'a [u8],
     pos: usize,
 }
 
-impl CappedReader<'_> {
-    fn remaining(&self) -> usize {
+impl<'a> CappedReader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        CappedReader { bytes, pos: 0 }
+    }
+
+    pub(crate) fn remaining(&self) -> usize {
         self.bytes.len() - self.pos
+    }
+
+    /// The next `len` bytes, borrowed for the reader's whole lifetime.
+    pub(crate) fn take(&mut self, len: usize) -> Result<&'a [u8], DeserializationError> {
+        if len > self.remaining() {
+            return Err(DeserializationError::UnexpectedEOF);
+        }
+        let s = &self.bytes[self.pos..self.pos + len];
+        self.pos += len;
+        Ok(s)
     }
 }
 
@@ -30,12 +46,7 @@ impl ByteReader for CappedReader<'_> {
     }
 
     fn read_slice(&mut self, len: usize) -> Result<&[u8], DeserializationError> {
-        if len > self.remaining() {
-            return Err(DeserializationError::UnexpectedEOF);
-        }
-        let s = &self.bytes[self.pos..self.pos + len];
-        self.pos += len;
-        Ok(s)
+        self.take(len)
     }
 
     fn read_array<const N: usize>(&mut self) -> Result<[u8; N], DeserializationError> {
@@ -85,7 +96,7 @@ impl ByteReader for CappedReader<'_> {
 pub fn read_proof(bytes: &[u8], options: &ProofOptions) -> Result<Proof, VerifyError> {
     crate::proof_shape::check_header(bytes, options).map_err(VerifyError::ProofShape)?;
     let parsed = crate::quiet::catch_quietly(|| {
-        let mut r = CappedReader { bytes, pos: 0 };
+        let mut r = CappedReader::new(bytes);
         let proof = Proof::read_from(&mut r)?;
         if r.has_more_bytes() {
             return Err(DeserializationError::UnconsumedBytes);

@@ -53,9 +53,10 @@ pub fn verify_min_bits(
     min_bits: u32,
 ) -> Result<VerifyReport, VerifyError> {
     // The cheap digest comparison first: a proof for another program costs no key.
-    check_digest(&program.digest().0, proof)?;
+    let digest = program.digest();
+    check_digest(&digest.0, proof)?;
     let key = prepare(program)?;
-    verify_with_key_min_bits(program, &key, proof, min_bits)
+    verify_keyed(program, digest, &key, proof, min_bits)
 }
 
 fn check_digest(digest: &[u8; 32], proof: &RunProof) -> Result<(), VerifyError> {
@@ -97,8 +98,19 @@ pub fn verify_with_key_min_bits(
     proof: &RunProof,
     min_bits: u32,
 ) -> Result<VerifyReport, VerifyError> {
+    verify_keyed(program, program.digest(), key, proof, min_bits)
+}
+
+/// The checks after the key: `program_digest` is `program.digest()`, computed once by the
+/// caller.
+fn verify_keyed(
+    program: &Program,
+    program_digest: runtime::ProgramDigest,
+    key: &VerifyingKey,
+    proof: &RunProof,
+    min_bits: u32,
+) -> Result<VerifyReport, VerifyError> {
     let digest = key.schedule.digest;
-    let program_digest = program.digest();
     if program_digest != digest {
         return Err(VerifyError::KeyMismatch {
             key: digest.to_string(),
@@ -124,18 +136,18 @@ pub fn verify_with_key_min_bits(
         )));
     }
     crate::proof_shape::check(&proof.proof, &options).map_err(VerifyError::ProofShape)?;
-    let (conjectured, _) = crate::security(proof);
-    if conjectured < min_bits {
-        return Err(VerifyError::Security { bits: conjectured, min: min_bits });
+    let (conjectured_bits, proven_bits) = crate::security(proof);
+    if conjectured_bits < min_bits {
+        return Err(VerifyError::Security { bits: conjectured_bits, min: min_bits });
     }
     let public = PublicInputs::with_key(key, proof.inputs.clone(), proof.outputs.clone());
     let acceptable = AcceptableOptions::OptionSet(vec![options]);
-    let (conjectured_bits, proven_bits) = match proof.hash {
+    match proof.hash {
         HashKind::Blake3 => {
             stark::<winterfell::crypto::hashers::Blake3_256<Felt>>(proof, public, &acceptable)?
         }
         HashKind::Blake2s => stark::<Blake2s256Hasher<Felt>>(proof, public, &acceptable)?,
-    };
+    }
     Ok(VerifyReport { conjectured_bits, proven_bits, trace_len: schedule.len })
 }
 
@@ -143,9 +155,7 @@ fn stark<H: ElementHasher<BaseField = Felt> + Sync>(
     proof: &RunProof,
     public: PublicInputs,
     acceptable: &AcceptableOptions,
-) -> Result<(u32, u32), VerifyError> {
-    let conjectured = proof.proof.conjectured_security::<H>().bits();
-    let proven = proof.proof.proven_security::<H>().ldr_bits();
+) -> Result<(), VerifyError> {
     crate::quiet::catch_quietly(|| {
         winterfell::verify::<ModelAir, H, DefaultRandomCoin<H>, MerkleTree<H>>(
             proof.proof.clone(),
@@ -154,8 +164,7 @@ fn stark<H: ElementHasher<BaseField = Felt> + Sync>(
         )
     })
     .map_err(VerifyError::VerifierBug)?
-    .map_err(|e| VerifyError::Stark(e.to_string()))?;
-    Ok((conjectured, proven))
+    .map_err(|e| VerifyError::Stark(e.to_string()))
 }
 
 fn check_public(
@@ -192,11 +201,8 @@ fn check_public(
         let (Some(qlo), Some(qhi)) = (quantize(lo, t.scale), quantize(hi, t.scale)) else {
             return Err(bad("inputs", format!("input '{}' has no quantised range", t.name)));
         };
-        if let Some((i, v)) = vals
-            .iter()
-            .enumerate()
-            .find(|(_, v)| !(qlo..=qhi).contains(*v) || v.unsigned_abs() > t.bound)
-        {
+        // `t.bound` is max(|q(lo)|, |q(hi)|), so this also keeps |x| within the static bound.
+        if let Some((i, v)) = vals.iter().enumerate().find(|(_, v)| !(qlo..=qhi).contains(*v)) {
             return Err(bad(
                 "inputs",
                 format!(

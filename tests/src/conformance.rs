@@ -213,12 +213,9 @@ fn non_tensor(case: &serde_json::Value) -> Option<String> {
     })
 }
 
-/// Why a case is out of scope by design: a non-tensor value, a dtype outside
+/// Why a case whose values are all tensors is out of scope by design: a dtype outside
 /// [`IN_SCOPE_DTYPES`], or a case of [`OUT_OF_SCOPE`].
-fn scope(case: &serde_json::Value, name: &str) -> Option<String> {
-    if let Some(why) = non_tensor(case) {
-        return Some(why);
-    }
+fn tensor_scope(case: &serde_json::Value, name: &str) -> Option<String> {
     for key in ["inputs", "outputs"] {
         for i in case.get(key).and_then(|v| v.as_array()).into_iter().flatten() {
             let dtype = i.get("dtype").and_then(|d| d.as_str()).unwrap_or("unknown");
@@ -253,12 +250,13 @@ pub fn run_all(root: &Path) -> Result<Vec<CaseResult>, String> {
     for c in cases {
         let s = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
         let name = s("name");
-        let outcome = match non_tensor(c) {
-            Some(why) => Outcome::Unsupported(why),
-            None => run_case(&root.join(&name), &io_names(c, "inputs")),
+        // A non-tensor value is both refused and out of scope.
+        let (outcome, out_of_scope) = match non_tensor(c) {
+            Some(why) => (Outcome::Unsupported(why.clone()), Some(why)),
+            None => (run_case(&root.join(&name), &io_names(c, "inputs")), tensor_scope(c, &name)),
         };
         out.push(CaseResult {
-            out_of_scope: scope(c, &name),
+            out_of_scope,
             name,
             op_type: s("op_type"),
             expanded: c.get("expanded").and_then(|v| v.as_bool()).unwrap_or(false),
@@ -306,12 +304,17 @@ pub const OUT_OF_SCOPE: &[(&str, &str)] = &[
     ),
 ];
 
+/// The plain, in-scope cases of `op`: those its claimed pass rate counts.
+fn plain_in_scope<'a>(
+    results: &'a [CaseResult],
+    op: &'a str,
+) -> impl Iterator<Item = &'a CaseResult> {
+    results.iter().filter(move |r| r.op_type == op && !r.expanded && r.out_of_scope.is_none())
+}
+
 /// Pass rate of a claimed op over its plain, in-scope cases (`None` without such cases).
 pub fn claim_rate(results: &[CaseResult], op: &str) -> Option<f64> {
-    let cases: Vec<&CaseResult> = results
-        .iter()
-        .filter(|r| r.op_type == op && !r.expanded && r.out_of_scope.is_none())
-        .collect();
+    let cases: Vec<&CaseResult> = plain_in_scope(results, op).collect();
     let passed = cases.iter().filter(|r| r.outcome == Outcome::Passed).count();
     (!cases.is_empty()).then(|| passed as f64 / cases.len() as f64)
 }
@@ -377,10 +380,7 @@ pub fn report(results: &[CaseResult]) -> String {
             Some(r) if claimed(op) => format!("{:.0}%", 100.0 * r),
             _ => "-".to_string(),
         };
-        let in_scope = results
-            .iter()
-            .filter(|r| r.op_type == *op && !r.expanded && r.out_of_scope.is_none())
-            .count();
+        let in_scope = plain_in_scope(results, op).count();
         s.push_str(&format!(
             "| {op} | {} | {} / {} / {} / {} | {in_scope} | {rate} | {} / {} / {} / {} |\n",
             if claimed(op) { "yes" } else { "no" },
