@@ -3,18 +3,18 @@
 //! Main transition constraints (degree in brackets), with `T`, `V1`, `V2` the limb sums of
 //! the lane groups and all capitals periodic:
 //!
-//! - `mac` [2]: `acc_out - acc_in - BIAS - sum_i W_i x_i = 0`
-//! - `chain` [2]: `acc_in' - CHAIN * acc_out = 0`
-//! - `requant` [2]: `TSH * acc_in + E - TP * V1 + TP2 * V2 - QSEL * T = 0`
+//! - `requant` [2]: `TSH * acc + E - TP * V1 + TP2 * V2 - QSEL * T = 0`
 //! - `relu` [3]: `RELU * V1 * V2 = 0`
 //! - `division` [2]: `DSEL * (T + V2) - DM1 = 0`
 //!
-//! Auxiliary (LogUp over one bus, messages `alpha - beta * addr - beta^2 * value`): nine helper
-//! columns each summing two fractions of the row (16 lane reads or range lookups, the range
-//! table entry with multiplicity `-MULT`, the requant write with multiplicity `-FO`) [3], and
-//! the running sum `S' = S + sum h` [1]. Boundary: `acc_in[0] = 0`, `S[0] = 0`, and
-//! `S[n-1]` equals the public contribution (program inputs and the zero cell written by the
-//! verifier, program outputs read by it).
+//! Auxiliary: the LogUp bus (messages `alpha - beta * addr - beta^2 * value`): nine helper
+//! columns each summing two fractions of the row (16 range lookups or zero-cell reads, the
+//! range-table entry with multiplicity `-MULT`, the write with multiplicity `-FO`) [3], and the
+//! running sum `S' = S + sum h` [1]; the linear relation ([`crate::linear`]): `G' = gamma G`
+//! [1] and `F' = F + CW * (V1 - OFFW) + G * acc` [2]. Boundary: `S[0] = 0`, `S[n-1]` equals the
+//! public contribution (the zero cell written by the verifier, program outputs read by it),
+//! `acc[n-1] = 0` (padding), `G[0] = 1`, `CW` equal to the verifier's coefficients on every row, `F[0] = 0` and `F[n-1]`
+//! equal to the public part of the linear relation.
 
 use std::sync::Arc;
 
@@ -27,6 +27,7 @@ use winterfell::{
 use crate::cols::{MainCols, PeriodicCols};
 use crate::field::{felt, Felt};
 use crate::layout::{aux, main, ADDR_ZERO, LANES, T_LANES, V1_LANES, V2_LANES};
+use crate::linear::check_values;
 use crate::schedule::Schedule;
 
 /// Public inputs of a proof: the program digest, the quantised input tensors and the output
@@ -135,25 +136,14 @@ pub struct ModelAir {
     public: PublicInputs,
 }
 
-/// The main transition constraints on rows `c` (current) and `nx` (next) with periodic
-/// values `p`, in [`crate::layout::MAIN_CONSTRAINTS`] order.
-pub(crate) fn eval_main<E: FieldElement<BaseField = Felt>>(
-    c: &[E],
-    nx: &[E],
-    p: &[E],
-    result: &mut [E],
-) {
-    let (c, nx, p) = (MainCols::view(c), MainCols::view(nx), PeriodicCols::view(p));
-    let mut mac = c.acc_out - c.acc_in - p.bias;
-    for (w, x) in p.w.iter().zip(&c.x) {
-        mac -= *w * *x;
-    }
-    result[0] = mac;
-    result[1] = nx.acc_in - p.chain * c.acc_out;
+/// The main transition constraints on row `c` with periodic values `p`, in
+/// [`crate::layout::MAIN_CONSTRAINTS`] order.
+pub(crate) fn eval_main<E: FieldElement<BaseField = Felt>>(c: &[E], p: &[E], result: &mut [E]) {
+    let (c, p) = (MainCols::view(c), PeriodicCols::view(p));
     let (t, v1, v2) = limb_sums(&c.x);
-    result[2] = p.tsh * c.acc_in + p.e - p.tp * v1 + p.tp2 * v2 - p.qsel * t;
-    result[3] = p.relu * v1 * v2;
-    result[4] = p.dsel * (t + v2) - p.dm1;
+    result[0] = p.tsh * c.acc + p.e - p.tp * v1 + p.tp2 * v2 - p.qsel * t;
+    result[1] = p.relu * v1 * v2;
+    result[2] = p.dsel * (t + v2) - p.dm1;
 }
 
 /// Limb sums `T`, `V1`, `V2` of a row.
@@ -175,15 +165,16 @@ impl Air for ModelAir {
     fn new(trace_info: TraceInfo, public: PublicInputs, options: ProofOptions) -> Self {
         let main_degrees = vec![
             TransitionConstraintDegree::new(2),
-            TransitionConstraintDegree::new(2),
-            TransitionConstraintDegree::new(2),
             TransitionConstraintDegree::new(3),
             TransitionConstraintDegree::new(2),
         ];
         let mut aux_degrees = vec![TransitionConstraintDegree::new(3); aux::HELPERS];
         aux_degrees.push(TransitionConstraintDegree::new(1));
+        aux_degrees.push(TransitionConstraintDegree::new(1));
+        aux_degrees.push(TransitionConstraintDegree::new(2));
+        // Main: acc[n-1] = 0. Aux: S[0], S[n-1], G[0], F[0], F[n-1], and CW on even and on odd rows.
         let context =
-            AirContext::new_multi_segment(trace_info, main_degrees, aux_degrees, 1, 2, options);
+            AirContext::new_multi_segment(trace_info, main_degrees, aux_degrees, 1, 7, options);
         ModelAir { context, public }
     }
 
@@ -208,7 +199,7 @@ impl Air for ModelAir {
         p: &[E],
         result: &mut [E],
     ) {
-        eval_main(frame.current(), frame.next(), p, result);
+        eval_main(frame.current(), p, result);
     }
 
     fn evaluate_aux_transition<F, E>(
@@ -223,7 +214,7 @@ impl Air for ModelAir {
         E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
     {
         let r = rand.rand_elements();
-        let (alpha, beta) = (r[0], r[1]);
+        let (alpha, beta, gamma) = (r[0], r[1], r[2]);
         let b2 = beta * beta;
         let m = main_frame.current();
         let a = aux_frame.current();
@@ -245,20 +236,35 @@ impl Air for ModelAir {
             s -= *h;
         }
         result[aux::HELPERS] = s;
+        result[aux::HELPERS + 1] = an[aux::G] - gamma * a[aux::G];
+        let written = E::from(v1 - p.offw);
+        result[aux::HELPERS + 2] =
+            an[aux::F] - a[aux::F] - a[aux::CW] * written - a[aux::G] * E::from(m.acc);
     }
 
     fn get_assertions(&self) -> Vec<Assertion<Felt>> {
-        vec![Assertion::single(main::ACC_IN, 0, Felt::ZERO)]
+        // Winterfell needs one main assertion; the last row is padding (transition-exempt),
+        // and its accumulator is 0.
+        vec![Assertion::single(main::ACC, self.trace_length() - 1, Felt::ZERO)]
     }
 
     fn get_aux_assertions<E: FieldElement<BaseField = Felt>>(
         &self,
         rand: &AuxRandElements<E>,
     ) -> Vec<Assertion<E>> {
+        let r = rand.rand_elements();
         let last = self.trace_length() - 1;
+        let lin = check_values(&self.public.schedule, &self.public.inputs, r[2]);
+        let even = lin.cw.iter().step_by(2).copied().collect();
+        let odd = lin.cw.iter().skip(1).step_by(2).copied().collect();
         vec![
             Assertion::single(aux::S, 0, E::ZERO),
-            Assertion::single(aux::S, last, public_sum(&self.public, rand.rand_elements())),
+            Assertion::single(aux::S, last, public_sum(&self.public, r)),
+            Assertion::single(aux::G, 0, E::ONE),
+            Assertion::single(aux::F, 0, E::ZERO),
+            Assertion::single(aux::F, last, lin.public),
+            Assertion::sequence(aux::CW, 0, 2, even),
+            Assertion::sequence(aux::CW, 1, 2, odd),
         ]
     }
 }

@@ -1,5 +1,5 @@
 //! Typed views of a trace row and of the periodic values of a row: constraints read
-//! `c.acc_in` and `p.tsh`, not `row[17]`. The index constants of [`crate::layout`] describe
+//! `c.acc` and `p.tsh`, not `row[17]`. The index constants of [`crate::layout`] describe
 //! the same layout (they are checked against these structs below).
 
 use std::mem::size_of;
@@ -10,12 +10,10 @@ use crate::layout::{main, periodic, LANES};
 #[repr(C)]
 #[derive(Debug)]
 pub struct MainCols<T> {
-    /// Lane values.
+    /// Limb lanes.
     pub x: [T; LANES],
-    /// Accumulator entering the row.
-    pub acc_in: T,
-    /// Accumulator leaving the row.
-    pub acc_out: T,
+    /// The node's accumulator.
+    pub acc: T,
     /// Range-table multiplicity.
     pub mult: T,
 }
@@ -24,14 +22,8 @@ pub struct MainCols<T> {
 #[repr(C)]
 #[derive(Debug)]
 pub struct PeriodicCols<T> {
-    /// Lane addresses.
+    /// Lane addresses (range lookup or zero cell).
     pub a: [T; LANES],
-    /// Lane weights.
-    pub w: [T; LANES],
-    /// Bias of the first MAC row of a node.
-    pub bias: T,
-    /// The next row continues this row's accumulator.
-    pub chain: T,
     /// Requant row.
     pub qsel: T,
     /// Remainder shift factor.

@@ -1,5 +1,5 @@
-//! Constraint debugging: every violated main constraint with its row and label, and the bus
-//! and range-table balance. Non-panicking; used by the prover before proving and by tests.
+//! Constraint debugging: every violated main constraint with its row and label, every node
+//! whose accumulator is wrong, and the bus and range-table balance. Non-panicking; used by the prover before proving and by tests.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +10,7 @@ use crate::field::{felt128, Felt};
 use crate::layout::{
     main, periodic as P, ADDR_ZERO, LANES, MAIN_CONSTRAINTS, TABLE_SIZE, V1_LANES,
 };
-use crate::schedule::{Row, Schedule};
+use crate::schedule::Schedule;
 use crate::trace::lookup_lanes;
 
 /// One violated constraint.
@@ -30,31 +30,74 @@ impl std::fmt::Display for Violation {
     }
 }
 
-/// Every violated main transition constraint and boundary assertion of integer `rows`.
+/// Every violated main transition constraint and boundary assertion of integer `rows`, and
+/// every node whose accumulator differs from `bias + sum_j w_j x_j` over the values the rows
+/// write (label `linear`: the linear relation would fail for almost every `gamma`).
 pub fn check_constraints(
     schedule: &Schedule,
     periodic: &[Vec<Felt>],
     rows: &[[i128; main::WIDTH]],
+    inputs: &[Vec<i64>],
 ) -> Vec<Violation> {
     let n = rows.len();
     let mut out = Vec::new();
-    if rows.first().is_some_and(|r| r[main::ACC_IN] != 0) {
-        out.push(Violation { row: 0, label: "acc_in[0] = 0", value: 1 });
-    }
     let felts = |r: &[i128; main::WIDTH]| r.iter().map(|&v| felt128(v)).collect::<Vec<Felt>>();
     let mut result = [Felt::ZERO; MAIN_CONSTRAINTS.len()];
     for r in 0..n.saturating_sub(1) {
-        let (c, nx) = (felts(&rows[r]), felts(&rows[r + 1]));
+        let c = felts(&rows[r]);
         let p: Vec<Felt> = periodic.iter().map(|col| col[r % col.len()]).collect();
-        eval_main(&c, &nx, &p, &mut result);
+        eval_main(&c, &p, &mut result);
         for (k, v) in result.iter().enumerate() {
             if *v != Felt::ZERO {
                 out.push(Violation { row: r, label: MAIN_CONSTRAINTS[k], value: v.as_int() });
             }
         }
     }
-    let _ = schedule;
+    if rows.last().is_some_and(|r| r[main::ACC] != 0) {
+        out.push(Violation { row: n - 1, label: "acc[n-1] = 0", value: 1 });
+    }
+    let written = written_values(schedule, rows, inputs);
+    for (r, row) in rows.iter().enumerate().take(n.saturating_sub(1)) {
+        let bias = schedule.rows.get(r).map_or(0, |x| i128::from(x.bias));
+        let acc = schedule.row_terms(r).iter().fold(bias, |s, (a, w)| {
+            s + written.get(*a as usize).copied().unwrap_or(0) * i128::from(*w)
+        });
+        if felt128(acc) != felt128(row[main::ACC]) {
+            let value = (felt128(row[main::ACC]) - felt128(acc)).as_int();
+            out.push(Violation { row: r, label: "linear", value });
+        }
+    }
     out
+}
+
+/// The value at every address as the rows write it (`V1 - offset`), public inputs included.
+fn written_values(
+    schedule: &Schedule,
+    rows: &[[i128; main::WIDTH]],
+    inputs: &[Vec<i64>],
+) -> Vec<i128> {
+    let mut vals = vec![0i128; schedule.addresses];
+    for (addrs, data) in schedule.inputs.iter().zip(inputs) {
+        for (a, v) in addrs.iter().zip(data) {
+            if let Some(slot) = vals.get_mut(*a as usize) {
+                *slot = i128::from(*v);
+            }
+        }
+    }
+    for (spec, row) in schedule.rows.iter().zip(rows) {
+        if let Some(slot) = vals.get_mut(spec.addr as usize) {
+            *slot = v1_of(schedule, spec.group, row);
+        }
+    }
+    vals
+}
+
+/// The value a requant row writes: its `V1` limbs minus the group's offset.
+fn v1_of(schedule: &Schedule, group: usize, row: &[i128; main::WIDTH]) -> i128 {
+    let g = &schedule.requants[group];
+    let v1: i128 =
+        (0..g.lv).rev().fold(0i128, |acc, k| acc * 256 + row[main::X + V1_LANES.start + k]);
+    v1 - i128::from(g.offset())
 }
 
 /// The net multiplicity of each bus message `(address, value)` and of each range-table value
@@ -102,12 +145,10 @@ pub fn relation_summary(
         } else if row[main::MULT] != 0 {
             *table.entry((r % TABLE_SIZE) as i128).or_insert(0) -= row[main::MULT];
         }
-        if let Some(Row::Requant { group, addr, .. }) = schedule.rows.get(r) {
-            let g = &schedule.requants[*group];
-            let v1i: i128 =
-                (0..g.lv).rev().fold(0i128, |acc, k| acc * 256 + row[main::X + V1_LANES.start + k]);
-            let out = v1i - i128::from(g.offset());
-            *bus.entry((*addr, out)).or_insert(0) -= i128::from(schedule.fanout[*addr as usize]);
+        if let Some(spec) = schedule.rows.get(r) {
+            let out = v1_of(schedule, spec.group, row);
+            *bus.entry((spec.addr, out)).or_insert(0) -=
+                i128::from(schedule.fanout[spec.addr as usize]);
         }
     }
     for (addrs, vals) in schedule.inputs.iter().zip(inputs) {

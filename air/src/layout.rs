@@ -1,10 +1,12 @@
-//! Trace layout: main columns, periodic (fixed) columns and the auxiliary LogUp columns.
+//! Trace layout: main columns, periodic (fixed) columns and the auxiliary columns.
 //!
-//! Every row has [`LANES`] lanes. On a MAC row lane `i` reads one scalar `x_i` from the bus at
-//! the fixed address `A_i` and adds `W_i * x_i` to the accumulator. On a requant row the lanes
-//! hold 8-bit limbs: lanes `0..4` the shifted remainder `T`, lanes `4..10` the value `V1`,
-//! lanes `10..16` the value `V2` (ReLU's negative part), each limb range-checked; limbs a row
-//! does not use read the bus's zero cell, which forces them to 0.
+//! Every used row is one *node* `out = f(round_div(bias + sum_j w_j x_j, d))`. The node's
+//! accumulator `acc = bias + sum_j w_j x_j` sits in one column; it is checked, for all nodes
+//! at once, by a random linear combination (the `linear` relation, [`crate::linear`]). The
+//! lanes hold 8-bit limbs: lanes `0..4` the shifted remainder `T`, lanes `4..10` the value
+//! `V1`, lanes `10..16` the value `V2` (ReLU's negative part or a division's complement),
+//! each limb range-checked; limbs a row does not use read the bus's zero cell, which forces
+//! them to 0.
 
 /// Lanes per row.
 pub const LANES: usize = 16;
@@ -32,72 +34,72 @@ pub const ADDR_FIRST: u32 = 2;
 /// Main trace columns.
 pub mod main {
     use super::LANES;
-    /// Lane values `x_0..x_15`.
+    /// Limb lanes `x_0..x_15`.
     pub const X: usize = 0;
-    /// Accumulator entering the row.
-    pub const ACC_IN: usize = LANES;
-    /// Accumulator leaving the row.
-    pub const ACC_OUT: usize = LANES + 1;
+    /// The node's accumulator `bias + sum_j w_j x_j` (checked by the linear relation).
+    pub const ACC: usize = LANES;
     /// Multiplicity of the range-table entry of this row.
-    pub const MULT: usize = LANES + 2;
+    pub const MULT: usize = LANES + 1;
     /// Number of main columns.
-    pub const WIDTH: usize = LANES + 3;
+    pub const WIDTH: usize = LANES + 2;
 }
 
 /// Periodic (fixed) columns: the verifying key.
 pub mod periodic {
     use super::LANES;
-    /// Lane addresses `A_0..A_15`.
+    /// Lane addresses `A_0..A_15`: 0 (range lookup) or 1 (zero cell).
     pub const A: usize = 0;
-    /// Lane weights `W_0..W_15` (MAC rows).
-    pub const W: usize = LANES;
-    /// Bias added on the first MAC row of a dot product.
-    pub const BIAS: usize = 2 * LANES;
-    /// 1 when the next row continues this row's accumulator.
-    pub const CHAIN: usize = 2 * LANES + 1;
     /// 1 on requant rows.
-    pub const QSEL: usize = 2 * LANES + 2;
+    pub const QSEL: usize = LANES;
     /// `2^(8 Lr - s)` on requant rows: the remainder shift.
-    pub const TSH: usize = 2 * LANES + 3;
+    pub const TSH: usize = LANES + 1;
     /// `TSH * (2^(s-1) + 2^s * OFF)` on requant rows.
-    pub const E: usize = 2 * LANES + 4;
+    pub const E: usize = LANES + 2;
     /// `TSH * 2^s` on requant rows.
-    pub const TP: usize = 2 * LANES + 5;
+    pub const TP: usize = LANES + 3;
     /// 1 on requant rows with a fused ReLU.
-    pub const RELU: usize = 2 * LANES + 6;
+    pub const RELU: usize = LANES + 4;
     /// Offset subtracted from `V1` to get the written value (signed outputs).
-    pub const OFFW: usize = 2 * LANES + 7;
+    pub const OFFW: usize = LANES + 5;
     /// Bus address written by a requant row.
-    pub const AOUT: usize = 2 * LANES + 8;
-    /// Fan-out (multiplicity) of that write.
-    pub const FO: usize = 2 * LANES + 9;
+    pub const AOUT: usize = LANES + 6;
+    /// Fan-out (multiplicity) of that write on the bus (1 for program outputs, else 0).
+    pub const FO: usize = LANES + 7;
     /// Coefficient of `V2` in the requant constraint: `TP` on rounding-shift rows, 0 on
     /// division rows (where `V2` is the remainder's complement).
-    pub const TP2: usize = 2 * LANES + 10;
+    pub const TP2: usize = LANES + 8;
     /// 1 on division rows (rounding division by a constant that is not a power of two).
-    pub const DSEL: usize = 2 * LANES + 11;
+    pub const DSEL: usize = LANES + 9;
     /// `d - 1` on division rows: `T + V2 = d - 1` bounds the remainder `T` below `d`.
-    pub const DM1: usize = 2 * LANES + 12;
+    pub const DM1: usize = LANES + 10;
     /// Range table values `0..256`, cycle 256.
-    pub const TAB: usize = 2 * LANES + 13;
+    pub const TAB: usize = LANES + 11;
     /// Number of periodic columns.
-    pub const COUNT: usize = 2 * LANES + 14;
+    pub const COUNT: usize = LANES + 12;
 }
 
 /// Auxiliary (extension-field) columns.
 pub mod aux {
     /// LogUp helper columns: each sums two fractions of its row.
     pub const HELPERS: usize = 9;
-    /// The running sum.
+    /// The LogUp running sum.
     pub const S: usize = HELPERS;
+    /// `gamma^r` on row `r`: the random weight of node `r`'s accumulator.
+    pub const G: usize = HELPERS + 1;
+    /// `-c(a)` on the row writing address `a`: the verifier's coefficient of that value in the
+    /// random combination of all nodes (asserted on every row).
+    pub const CW: usize = HELPERS + 2;
+    /// The running sum of the linear relation.
+    pub const F: usize = HELPERS + 3;
     /// Number of auxiliary columns.
-    pub const WIDTH: usize = HELPERS + 1;
-    /// Random elements drawn for the auxiliary segment (`alpha`, `beta`).
-    pub const RANDS: usize = 2;
+    pub const WIDTH: usize = HELPERS + 4;
+    /// Random elements drawn for the auxiliary segment (`alpha`, `beta` for the bus, `gamma`
+    /// for the linear relation).
+    pub const RANDS: usize = 3;
 }
 
 /// Labels of the main transition constraints, in evaluation order.
-pub const MAIN_CONSTRAINTS: [&str; 5] = ["mac", "chain", "requant", "relu", "division"];
+pub const MAIN_CONSTRAINTS: [&str; 3] = ["requant", "relu", "division"];
 
 /// A listing of every column (main, periodic, auxiliary), one per line, for review and
 /// snapshot tests.
@@ -107,22 +109,12 @@ pub fn column_map() -> String {
     for i in 0..LANES {
         s.push_str(&format!("  {:>3} x{i}\n", main::X + i));
     }
-    s.push_str(&format!(
-        "  {:>3} acc_in\n  {:>3} acc_out\n  {:>3} mult\n",
-        main::ACC_IN,
-        main::ACC_OUT,
-        main::MULT
-    ));
+    s.push_str(&format!("  {:>3} acc\n  {:>3} mult\n", main::ACC, main::MULT));
     s.push_str(&format!("periodic ({} columns)\n", periodic::COUNT));
     for i in 0..LANES {
         s.push_str(&format!("  {:>3} A{i}\n", periodic::A + i));
     }
-    for i in 0..LANES {
-        s.push_str(&format!("  {:>3} W{i}\n", periodic::W + i));
-    }
     for (c, name) in [
-        (periodic::BIAS, "BIAS"),
-        (periodic::CHAIN, "CHAIN"),
         (periodic::QSEL, "QSEL"),
         (periodic::TSH, "TSH"),
         (periodic::E, "E"),
@@ -147,7 +139,10 @@ pub fn column_map() -> String {
         s.push_str(&format!("  {k:>3} h{k} = 1/d(lane {}) + 1/d(lane {})\n", 2 * k, 2 * k + 1));
     }
     s.push_str(&format!("  {:>3} h{} = -mult/d(table) - FO/d(write)\n", LANES / 2, LANES / 2));
-    s.push_str(&format!("  {:>3} S (running sum)\n", aux::S));
+    s.push_str(&format!("  {:>3} S (LogUp running sum)\n", aux::S));
+    s.push_str(&format!("  {:>3} G = gamma^row\n", aux::G));
+    s.push_str(&format!("  {:>3} CW = -c(address written) (asserted)\n", aux::CW));
+    s.push_str(&format!("  {:>3} F (linear running sum)\n", aux::F));
     s.push_str(&format!("main constraints: {}\n", MAIN_CONSTRAINTS.join(", ")));
     s
 }

@@ -20,6 +20,7 @@ use crate::error::ProveError;
 use crate::field::Felt;
 use crate::hash::Blake2s256Hasher;
 use crate::layout::{aux, main, periodic as P, LANES};
+use crate::linear::{check_values, powers};
 use crate::options::{HashKind, Preset};
 use crate::proof_file::RunProof;
 use crate::schedule::Schedule;
@@ -95,31 +96,40 @@ where
         trace: &ModelTrace,
         rand: &AuxRandElements<E>,
     ) -> ColMatrix<E> {
-        build_aux(trace.main_segment(), &self.public.periodic, rand.rand_elements())
+        aux_columns(trace.main_segment(), &self.public, rand.rand_elements())
     }
 }
 
 /// Fractions per row: 16 lanes, the table entry, the write.
 const FRACTIONS: usize = LANES + 2;
 
-/// The LogUp helper columns and running sum.
-fn build_aux<E: FieldElement<BaseField = Felt>>(
+/// The auxiliary segment for main columns `m` and random elements `r = (alpha, beta, gamma)`:
+/// the LogUp helpers and running sum, then the linear relation's `G`, `CW` and running sum
+/// `F`. The prover calls it with the elements Fiat–Shamir draws; it is public so that tests
+/// can build the segment from elements of their own choosing (a replayed challenge).
+///
+/// # Panics
+/// If `r` has fewer than [`aux::RANDS`] elements or `m` is not a trace of `public`'s schedule.
+pub fn aux_columns<E: FieldElement<BaseField = Felt>>(
     m: &ColMatrix<Felt>,
-    p: &[Vec<Felt>],
+    public: &PublicInputs,
     r: &[E],
 ) -> ColMatrix<E> {
     let n = m.num_rows();
-    let (alpha, beta) = (r[0], r[1]);
+    let p = &public.periodic;
+    let (alpha, beta, gamma) = (r[0], r[1], r[2]);
     let b2 = beta * beta;
     let mut dens = Vec::with_capacity(n * FRACTIONS);
     let mut nums = Vec::with_capacity(n * 2);
     let mut row = vec![Felt::ZERO; main::WIDTH];
+    let mut v1s = Vec::with_capacity(n);
     for i in 0..n {
         m.read_row_into(i, &mut row);
         for l in 0..LANES {
             dens.push(alpha - beta * E::from(p[P::A + l][i]) - b2 * E::from(row[main::X + l]));
         }
         let (_, v1, _) = limb_sums(&row[main::X..main::X + LANES]);
+        v1s.push(v1);
         dens.push(alpha - b2 * E::from(p[P::TAB][i % p[P::TAB].len()]));
         dens.push(alpha - beta * E::from(p[P::AOUT][i]) - b2 * E::from(v1 - p[P::OFFW][i]));
         nums.push(-E::from(row[main::MULT]));
@@ -127,6 +137,10 @@ fn build_aux<E: FieldElement<BaseField = Felt>>(
     }
     let inv = batch_inversion(&dens);
     let mut cols = vec![vec![E::ZERO; n]; aux::WIDTH];
+    let lin = check_values(&public.schedule, &public.inputs, gamma);
+    cols[aux::G] = powers(gamma, n);
+    cols[aux::CW] = lin.cw;
+    let mut fsum = E::ZERO;
     let mut s = E::ZERO;
     for i in 0..n {
         let f = &inv[i * FRACTIONS..(i + 1) * FRACTIONS];
@@ -141,6 +155,9 @@ fn build_aux<E: FieldElement<BaseField = Felt>>(
         total += h;
         cols[aux::S][i] = s;
         s += total;
+        cols[aux::F][i] = fsum;
+        let written = E::from(v1s[i] - p[P::OFFW][i]);
+        fsum += cols[aux::CW][i] * written + cols[aux::G][i] * E::from(m.get(main::ACC, i));
     }
     ColMatrix::new(cols)
 }
@@ -164,7 +181,7 @@ pub fn prove_rows(
 ) -> Result<RunProof, ProveError> {
     let public = PublicInputs::new(schedule.clone(), inputs.clone(), outputs.clone());
     if check {
-        let v = check_constraints(&schedule, &public.periodic, rows);
+        let v = check_constraints(&schedule, &public.periodic, rows, &public.inputs);
         if let Some(first) = v.first() {
             return Err(ProveError::Unsatisfied { count: v.len(), first: first.to_string() });
         }

@@ -1,17 +1,20 @@
 //! The static schedule: which row does what, derived from a [`Program`] alone. Prover and
-//! verifier both build it; its periodic columns are the verifying key.
+//! verifier both build it; its periodic columns and its node terms are the verifying key.
 //!
-//! Every provable op is compiled into *linear nodes*: `out = f(round_div(bias + sum w_i x_i,
-//! 2^s))` with `f` the identity or ReLU, `x_i` values on the bus, and `w_i`, `bias`, `s`
-//! fixed. A node is `ceil(lanes / 16)` MAC rows (at least one) and one requant row that
-//! writes `out` to a fresh bus address. Ops map to nodes as follows:
+//! Every provable op is compiled into *nodes*: `out = f(round_div(bias + sum_j w_j x_j, d))`
+//! with `f` the identity or ReLU, `x_j` values written earlier (by nodes or as public inputs),
+//! and `w_j`, `bias`, `d` fixed. A node is one row: its accumulator and the limbs of its
+//! rounding; the terms `(address, weight)` are checked for all nodes at once by the linear
+//! relation ([`crate::linear`]), so a node costs one row however many terms it has. Ops map to
+//! nodes as follows:
 //!
 //! - `MatMul`/`Conv` with constant weights, and `Mul` by a constant, each followed by its
 //!   `Rescale` (and a `Relu` that is the rescale's only reader): one node per element;
 //! - `Add`/`Sub` (run-time or constant operands), stand-alone `Rescale` and `Relu`: one node
 //!   per element (a following sole-reader `Relu` is fused);
 //! - `MaxPool`: `max(a, b) = b + relu(a - b)`, two nodes per window element after the first;
-//! - `AvgPool` whose window counts are powers of two: one node (a sum and a rescale);
+//! - `AvgPool`: one node (the window sum, then a rounding shift for power-of-two counts or a
+//!   rounding division by the count);
 //! - `Clip`: `max(x, lo) = lo + relu(x - lo)` and `min(y, hi) = hi - relu(hi - y)`;
 //! - `LeakyRelu`: `relu(x) + round_div(-alpha * relu(-x), 2^k)`, four nodes per element;
 //! - `ArgMax`: the maximum `m` as for `MaxPool`, then `e_j = relu(1 - (m - v_j))` (1 exactly
@@ -23,7 +26,10 @@ use runtime::shape::{broadcast_index_map, strides, window_offset as window};
 use runtime::{Op, OpId, Program, ProgramDigest, TensorId, TensorKind};
 
 use crate::error::{ProveError, UnsupportedOp};
-use crate::layout::{ADDR_FIRST, ADDR_ZERO, LANES, LIMB_BITS, MIN_TRACE_LEN, T_LANES, V1_LANES};
+use crate::layout::{
+    ADDR_FIRST, ADDR_ZERO, LANES, LIMB_BITS, MIN_TRACE_LEN, T_LANES, V1_LANES, V2_LANES,
+};
+use std::ops::Range;
 
 /// Largest trace length the schedule accepts (2^21 rows: about 15 GB of prover memory at
 /// blowup 8, measured 3.8 GB at 2^19).
@@ -69,6 +75,17 @@ impl Requant {
         self.divisor.unwrap_or(1u64 << self.shift)
     }
 
+    /// Lane `i` holds a limb of this row (a range lookup); unused lanes read the zero cell.
+    pub fn lane_used(&self, i: usize) -> bool {
+        if T_LANES.contains(&i) {
+            i - T_LANES.start < self.lr
+        } else if V1_LANES.contains(&i) {
+            i - V1_LANES.start < self.lv
+        } else {
+            V2_LANES.contains(&i) && i - V2_LANES.start < self.v2_limbs()
+        }
+    }
+
     /// Limbs used in the `V2` lane group.
     pub fn v2_limbs(&self) -> usize {
         match (self.divisor, self.relu) {
@@ -79,27 +96,17 @@ impl Requant {
     }
 }
 
-/// What one row does.
+/// One node: one row of the trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Row {
-    /// Multiply-accumulate: lanes `(address, weight)`, and the bias when the row starts a
-    /// node (0 otherwise).
-    Mac {
-        /// Up to [`LANES`] reads with their weights.
-        lanes: Vec<(u32, i64)>,
-        /// Added once, on the first row of the node.
-        bias: i64,
-        /// First row of a node (its accumulator starts at 0).
-        first: bool,
-    },
-    /// Rounding division (and ReLU) of the accumulator of the rows above; writes the result
-    /// at `addr`.
-    Requant {
-        /// Index into [`Schedule::requants`].
-        group: usize,
-        /// Bus address written.
-        addr: u32,
-    },
+pub struct Row {
+    /// Index into [`Schedule::requants`].
+    pub group: usize,
+    /// Bus address written.
+    pub addr: u32,
+    /// Constant term of the accumulator.
+    pub bias: i64,
+    /// The node's terms: a range of [`Schedule::terms`].
+    pub terms: Range<usize>,
 }
 
 /// The schedule of a program.
@@ -107,15 +114,17 @@ pub enum Row {
 pub struct Schedule {
     /// Digest of the program it was derived from.
     pub digest: ProgramDigest,
-    /// Used rows (the trace pads the rest).
+    /// Used rows, one per node (the trace pads the rest).
     pub rows: Vec<Row>,
+    /// Terms `(address, weight)` of all nodes, in row order.
+    pub terms: Vec<(u32, i64)>,
     /// Distinct requant parameters.
     pub requants: Vec<Requant>,
     /// Trace length (a power of two, at least [`MIN_TRACE_LEN`], with at least one padding row).
     pub len: usize,
     /// Number of addresses (including the lookup and zero addresses).
     pub addresses: usize,
-    /// Fan-out of every address (reads by lanes, plus one for public outputs).
+    /// Fan-out of every address on the bus (one for each time it is a program output).
     pub fanout: Vec<u64>,
     /// Addresses of each program input's elements.
     pub inputs: Vec<Vec<u32>>,
@@ -125,7 +134,7 @@ pub struct Schedule {
     pub zero_reads: u64,
     /// Static bound of each program input (the verifier checks public inputs against it).
     pub input_bounds: Vec<u64>,
-    /// Multiply-accumulates scheduled (lanes of MAC rows).
+    /// Multiply-accumulates scheduled (terms of all nodes).
     pub macs: u64,
 }
 
@@ -140,6 +149,7 @@ struct Builder<'p> {
     /// Honest bound of the value at each address (index = address).
     bound: Vec<u128>,
     rows: Vec<Row>,
+    terms: Vec<(u32, i64)>,
     requants: Vec<Requant>,
     unsupported: Vec<UnsupportedOp>,
     macs: u64,
@@ -248,22 +258,15 @@ impl Builder<'_> {
                 bits(acc)
             ));
         }
-        if self.rows.len() > MAX_TRACE_LEN {
+        if self.rows.len() >= MAX_TRACE_LEN {
             return Err(format!("the schedule exceeds {MAX_TRACE_LEN} rows"));
         }
         self.macs += n.lanes.len() as u64;
-        let chunks: Vec<&[(u32, i64)]> =
-            if n.lanes.is_empty() { vec![&[][..]] } else { n.lanes.chunks(LANES).collect() };
-        for (ci, chunk) in chunks.iter().enumerate() {
-            self.rows.push(Row::Mac {
-                lanes: chunk.to_vec(),
-                bias: if ci == 0 { n.bias } else { 0 },
-                first: ci == 0,
-            });
-        }
+        let start = self.terms.len();
+        self.terms.extend(n.lanes.iter().filter(|(_, w)| *w != 0));
         let out_bound = if relu { q } else { q.max(1) };
         let addr = self.fresh(out_bound);
-        self.rows.push(Row::Requant { group: gi, addr });
+        self.rows.push(Row { group: gi, addr, bias: n.bias, terms: start..self.terms.len() });
         Ok(addr)
     }
 
@@ -325,6 +328,12 @@ impl Schedule {
     /// listing every op the AIR cannot prove yet, [`ProveError::TooLarge`] beyond
     /// [`MAX_TRACE_LEN`] rows.
     pub fn new(p: &Program) -> Result<Schedule, ProveError> {
+        Self::with_digest(p, p.digest())
+    }
+
+    /// [`Schedule::new`] with the program's digest already computed (it encodes and hashes
+    /// every weight, so callers that hold it do not pay twice).
+    pub(crate) fn with_digest(p: &Program, digest: ProgramDigest) -> Result<Schedule, ProveError> {
         p.validate().map_err(ProveError::InvalidProgram)?;
         let nt = p.tensors.len();
         let mut uses = Uses { consumers: vec![Vec::new(); nt], is_output: vec![false; nt] };
@@ -341,6 +350,7 @@ impl Schedule {
             addr: vec![None; nt],
             bound: vec![0; ADDR_FIRST as usize],
             rows: Vec::new(),
+            terms: Vec::new(),
             requants: Vec::new(),
             unsupported: Vec::new(),
             macs: 0,
@@ -394,18 +404,8 @@ impl Schedule {
         let mut fanout = vec![0u64; b.bound.len()];
         let mut zero_reads = 0u64;
         for row in &b.rows {
-            match row {
-                Row::Mac { lanes, .. } => {
-                    for (a, _) in lanes {
-                        fanout[*a as usize] += 1;
-                    }
-                }
-                Row::Requant { group, .. } => {
-                    let r = &b.requants[*group];
-                    let used = r.lr + r.lv + r.v2_limbs();
-                    zero_reads += (LANES - used) as u64;
-                }
-            }
+            let r = &b.requants[row.group];
+            zero_reads += (LANES - (r.lr + r.lv + r.v2_limbs())) as u64;
         }
         for out in &outputs {
             for a in out {
@@ -414,8 +414,9 @@ impl Schedule {
         }
         fanout[ADDR_ZERO as usize] = 0;
         Ok(Schedule {
-            digest: p.digest(),
+            digest,
             rows: b.rows,
+            terms: b.terms,
             requants: b.requants,
             len,
             addresses: b.bound.len(),
@@ -430,6 +431,11 @@ impl Schedule {
             input_bounds,
             macs: b.macs,
         })
+    }
+
+    /// The terms `(address, weight)` of the node on row `r` (empty beyond the used rows).
+    pub fn row_terms(&self, r: usize) -> &[(u32, i64)] {
+        self.rows.get(r).and_then(|row| self.terms.get(row.terms.clone())).unwrap_or(&[])
     }
 }
 
@@ -512,7 +518,6 @@ fn schedule_op(
                 }
             };
             let dots = product_lanes(
-                b,
                 &node.op,
                 &x_addr,
                 b.shape(x),
@@ -819,7 +824,6 @@ fn schedule_op(
 
 /// Lanes `(address, weight)` of every output element of a product with constant weights.
 fn product_lanes(
-    b: &Builder<'_>,
     op: &Op,
     x_addr: &[u32],
     x_shape: &[usize],
@@ -827,7 +831,6 @@ fn product_lanes(
     w_shape: &[usize],
     acc_shape: &[usize],
 ) -> Result<Vec<Vec<(u32, i64)>>, String> {
-    let _ = b;
     let n_out: usize = acc_shape.iter().product();
     let mut dots = Vec::with_capacity(n_out);
     match op {
@@ -836,14 +839,18 @@ fn product_lanes(
                 return Err("weights must be a 2-D constant on the right".into());
             }
             let (kk, nn) = (w_shape[0], w_shape[1]);
-            for o in 0..n_out {
-                let (row, col) = (o / nn, o % nn);
-                dots.push(
-                    (0..kk)
-                        .filter(|&i| w[i * nn + col] != 0)
-                        .map(|i| (x_addr[row * kk + i], w[i * nn + col]))
-                        .collect(),
-                );
+            // Row-major sweep of the weights (a column-wise one misses the cache on every
+            // weight of a wide layer).
+            dots.resize_with(n_out, || Vec::with_capacity(kk));
+            for row in 0..n_out / nn.max(1) {
+                for (i, wrow) in w.chunks(nn).enumerate().take(kk) {
+                    let xa = x_addr[row * kk + i];
+                    for (col, &wv) in wrow.iter().enumerate() {
+                        if wv != 0 {
+                            dots[row * nn + col].push((xa, wv));
+                        }
+                    }
+                }
             }
         }
         Op::Conv(cp) => {

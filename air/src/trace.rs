@@ -6,7 +6,7 @@ use winterfell::{EvaluationFrame, Trace, TraceInfo};
 use crate::error::ProveError;
 use crate::field::{felt128, Felt};
 use crate::layout::{aux, main, LANES, LIMB_BITS, TABLE_SIZE, T_LANES, V1_LANES, V2_LANES};
-use crate::schedule::{Row, Schedule};
+use crate::schedule::Schedule;
 
 /// One row of the main trace as integers (converted to field elements by [`to_columns`]).
 pub type TraceRow = [i128; main::WIDTH];
@@ -86,54 +86,38 @@ pub fn build_rows(
         }
     }
     let mut rows = vec![[0i128; main::WIDTH]; schedule.len];
-    let mut acc: i128 = 0;
     for (r, spec) in schedule.rows.iter().enumerate() {
-        let row = &mut rows[r];
-        match spec {
-            Row::Mac { lanes, bias, first } => {
-                let acc_in = if *first { 0 } else { acc };
-                let mut a = acc_in + i128::from(*bias);
-                for (i, (addr, w)) in lanes.iter().enumerate() {
-                    let x = vals[*addr as usize];
-                    row[main::X + i] = i128::from(x);
-                    a += i128::from(x) * i128::from(*w);
-                }
-                row[main::ACC_IN] = acc_in;
-                row[main::ACC_OUT] = a;
-                acc = a;
-            }
-            Row::Requant { group, addr } => {
-                let g = &schedule.requants[*group];
-                let p = i128::from(g.d());
-                let h = p / 2;
-                let q = (acc + h).div_euclid(p);
-                let rem = (acc + h).rem_euclid(p);
-                let q64 = i64::try_from(q)
-                    .map_err(|_| bad(format!("row {r}: quotient {q} out of range")))?;
-                let mut x = [0i64; LANES];
-                if !limbs((rem as u128) << g.tshift(), &mut x, T_LANES, g.lr) {
-                    return Err(bad(format!("row {r}: remainder does not fit its limbs")));
-                }
-                let (v1, v2) = match (g.divisor, g.relu) {
-                    (Some(_), _) => (q + i128::from(g.offset()), p - 1 - rem),
-                    (None, true) => (q.max(0), (-q).max(0)),
-                    (None, false) => (q + i128::from(g.offset()), 0),
-                };
-                if v1 < 0
-                    || !limbs(v1 as u128, &mut x, V1_LANES, g.lv)
-                    || !limbs(v2 as u128, &mut x, V2_LANES, g.v2_limbs())
-                {
-                    return Err(bad(format!("row {r}: value {q} does not fit its {} limbs", g.lv)));
-                }
-                for (i, v) in x.iter().enumerate() {
-                    row[main::X + i] = i128::from(*v);
-                }
-                row[main::ACC_IN] = acc;
-                row[main::ACC_OUT] = acc;
-                vals[*addr as usize] = if g.relu { q64.max(0) } else { q64 };
-                acc = 0;
-            }
+        let acc = schedule.row_terms(r).iter().fold(i128::from(spec.bias), |s, (a, w)| {
+            s + i128::from(vals[*a as usize]) * i128::from(*w)
+        });
+        let g = &schedule.requants[spec.group];
+        let p = i128::from(g.d());
+        let h = p / 2;
+        let q = (acc + h).div_euclid(p);
+        let rem = (acc + h).rem_euclid(p);
+        let q64 =
+            i64::try_from(q).map_err(|_| bad(format!("row {r}: quotient {q} out of range")))?;
+        let mut x = [0i64; LANES];
+        if !limbs((rem as u128) << g.tshift(), &mut x, T_LANES, g.lr) {
+            return Err(bad(format!("row {r}: remainder does not fit its limbs")));
         }
+        let (v1, v2) = match (g.divisor, g.relu) {
+            (Some(_), _) => (q + i128::from(g.offset()), p - 1 - rem),
+            (None, true) => (q.max(0), (-q).max(0)),
+            (None, false) => (q + i128::from(g.offset()), 0),
+        };
+        if v1 < 0
+            || !limbs(v1 as u128, &mut x, V1_LANES, g.lv)
+            || !limbs(v2 as u128, &mut x, V2_LANES, g.v2_limbs())
+        {
+            return Err(bad(format!("row {r}: value {q} does not fit its {} limbs", g.lv)));
+        }
+        let row = &mut rows[r];
+        for (i, v) in x.iter().enumerate() {
+            row[main::X + i] = i128::from(*v);
+        }
+        row[main::ACC] = acc;
+        vals[spec.addr as usize] = if g.relu { q64.max(0) } else { q64 };
     }
     // Range-table multiplicities: every lookup lane (address 0) of rows 0..n-2.
     let mut mult = vec![0i128; TABLE_SIZE];
@@ -160,21 +144,12 @@ pub fn build_rows(
     Ok((rows, outputs))
 }
 
-/// `is_lookup(row, lane)`: the lane is a range lookup (address 0) rather than a bus read.
+/// `is_lookup(row, lane)`: the lane is a range lookup (address 0) rather than a zero-cell
+/// read. Padding rows look up every lane.
 pub fn lookup_lanes(schedule: &Schedule) -> impl Fn(usize, usize) -> bool + '_ {
     move |r, i| match schedule.rows.get(r) {
         None => true,
-        Some(Row::Mac { lanes, .. }) => i >= lanes.len(),
-        Some(Row::Requant { group, .. }) => {
-            let g = &schedule.requants[*group];
-            if T_LANES.contains(&i) {
-                i - T_LANES.start < g.lr
-            } else if V1_LANES.contains(&i) {
-                i - V1_LANES.start < g.lv
-            } else {
-                i - V2_LANES.start < g.v2_limbs()
-            }
-        }
+        Some(row) => schedule.requants[row.group].lane_used(i),
     }
 }
 

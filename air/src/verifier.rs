@@ -55,7 +55,7 @@ pub fn verify_min_bits(
     // The cheap digest comparison first: a proof for another program costs no key.
     let digest = program.digest();
     check_digest(&digest.0, proof)?;
-    let key = prepare(program)?;
+    let key = prepare_with_digest(program, digest)?;
     verify_keyed(program, digest, &key, proof, min_bits)
 }
 
@@ -71,9 +71,16 @@ fn check_digest(digest: &[u8; 32], proof: &RunProof) -> Result<(), VerifyError> 
 /// # Errors
 /// [`VerifyError::Schedule`] when the program has no AIR schedule.
 pub fn prepare(program: &Program) -> Result<VerifyingKey, VerifyError> {
+    prepare_with_digest(program, program.digest())
+}
+
+fn prepare_with_digest(
+    program: &Program,
+    digest: runtime::ProgramDigest,
+) -> Result<VerifyingKey, VerifyError> {
     let schedule =
-        Arc::new(Schedule::new(program).map_err(|e| VerifyError::Schedule(e.to_string()))?);
-    Ok(VerifyingKey::from_schedule(schedule))
+        Schedule::with_digest(program, digest).map_err(|e| VerifyError::Schedule(e.to_string()))?;
+    Ok(VerifyingKey::from_schedule(Arc::new(schedule)))
 }
 
 /// Verifies `proof` with a key prepared by [`prepare`] for the same `program`.

@@ -1,0 +1,133 @@
+//! The linear relation: every node's accumulator equals `bias + sum_j w_j x_j` over its terms,
+//! checked for all nodes at once by one random linear combination (Freivalds).
+//!
+//! After the main trace (accumulators and written values) is committed, the verifier draws
+//! `gamma` from the extension field. With `g_r = gamma^r` the weight of node `r`, the honest
+//! run satisfies
+//!
+//! ```text
+//! sum_r g_r acc_r  =  sum_a c(a) x_a + sum_r g_r bias_r,      c(a) = sum_{r, (a, w) in terms_r} g_r w
+//! ```
+//!
+//! where `x_a` is the value at address `a`: written by the node of another row, or a public
+//! input. The trace carries `G = g_r` (a geometric column), `CW = -c(address written)` on every
+//! row (asserted: the verifier computes it from its own program) and the running sum
+//! `F' = F + CW * written + G * acc`; the verifier asserts `F[0] = 0` and `F[n-1] =` the
+//! public part (inputs and biases). Cost: one row per node however many terms it has; the
+//! verifier does one extension-by-base multiplication per term.
+
+use winterfell::math::FieldElement;
+
+use crate::field::{felt, Felt};
+use crate::schedule::Schedule;
+
+/// `gamma^0 .. gamma^(n-1)`.
+pub(crate) fn powers<E: FieldElement>(gamma: E, n: usize) -> Vec<E> {
+    let mut out = Vec::with_capacity(n);
+    let mut g = E::ONE;
+    for _ in 0..n {
+        out.push(g);
+        g *= gamma;
+    }
+    out
+}
+
+/// The verifier's side of the relation for one `gamma`.
+pub(crate) struct LinearCheck<E> {
+    /// `CW` on every row of the trace (length `schedule.len`).
+    pub cw: Vec<E>,
+    /// `F[n-1]`: the public inputs' and the biases' part.
+    pub public: E,
+}
+
+/// The Goldilocks modulus as a signed 128-bit integer.
+const P: i128 = 0xffff_ffff_0000_0001;
+/// Terms accumulated into one `i128` slot before every slot is reduced: each product is below
+/// `2^64 * 2^32 = 2^96` in magnitude, so `2^30` of them stay far below `2^127`.
+const FLUSH_EVERY: usize = 1 << 30;
+
+/// `c(a)` for every address, by lazy reduction: per extension component, `sum_r g_r w` is
+/// accumulated in `i128` (weights below `2^32` in magnitude multiply without reduction; larger
+/// ones are reduced per product) and reduced once at the end. Rows are split over the rayon
+/// threads, each with its own accumulators.
+fn coefficients<E: FieldElement<BaseField = Felt>>(s: &Schedule, g: &[E]) -> Vec<E> {
+    use rayon::prelude::*;
+    let d = E::EXTENSION_DEGREE;
+    let n = s.addresses * d;
+    let chunk = s.rows.len().div_ceil(rayon::current_num_threads()).max(1);
+    let reduce = |v: &mut [i128]| v.iter_mut().for_each(|x| *x = x.rem_euclid(P));
+    let sums = s
+        .rows
+        .par_chunks(chunk)
+        .zip(g.par_chunks(chunk))
+        .map(|(rows, gs)| {
+            let mut acc = vec![0i128; n];
+            let mut since_flush = 0usize;
+            for (row, gr) in rows.iter().zip(gs) {
+                let gk: Vec<i128> =
+                    (0..d).map(|k| i128::from(gr.base_element(k).as_int())).collect();
+                let terms = s.terms.get(row.terms.clone()).unwrap_or(&[]);
+                for &(a, w) in terms {
+                    let Some(slot) = acc.get_mut(a as usize * d..(a as usize + 1) * d) else {
+                        continue;
+                    };
+                    if w.unsigned_abs() < 1 << 32 {
+                        let w = i128::from(w);
+                        for (x, g) in slot.iter_mut().zip(&gk) {
+                            *x += g * w;
+                        }
+                    } else {
+                        let wm = i128::from(w).rem_euclid(P) as u128;
+                        for (x, g) in slot.iter_mut().zip(&gk) {
+                            *x += ((*g as u128 * wm) % P as u128) as i128;
+                        }
+                    }
+                }
+                since_flush += terms.len();
+                if since_flush >= FLUSH_EVERY {
+                    reduce(&mut acc);
+                    since_flush = 0;
+                }
+            }
+            reduce(&mut acc);
+            acc
+        })
+        .reduce(
+            || vec![0i128; n],
+            |mut x, y| {
+                x.iter_mut().zip(y).for_each(|(x, y)| *x = (*x + y).rem_euclid(P));
+                x
+            },
+        );
+    let base: Vec<Felt> = sums.iter().map(|&v| Felt::new(v as u64)).collect();
+    E::slice_from_base_elements(&base).to_vec()
+}
+
+/// Computes `CW` and the public part of the relation from the schedule, the public inputs and
+/// `gamma`.
+pub(crate) fn check_values<E: FieldElement<BaseField = Felt>>(
+    s: &Schedule,
+    inputs: &[Vec<i64>],
+    gamma: E,
+) -> LinearCheck<E> {
+    let g = powers(gamma, s.rows.len());
+    let c = coefficients(s, &g);
+    let mut public = E::ZERO;
+    for (row, gr) in s.rows.iter().zip(&g) {
+        public += gr.mul_base(felt(row.bias));
+    }
+    for (addrs, vals) in s.inputs.iter().zip(inputs) {
+        for (a, x) in addrs.iter().zip(vals) {
+            if let Some(ca) = c.get(*a as usize) {
+                public += ca.mul_base(felt(*x));
+            }
+        }
+    }
+    let mut cw = vec![E::ZERO; s.len];
+    for (r, row) in s.rows.iter().enumerate() {
+        if let (Some(slot), Some(ca)) = (cw.get_mut(r), c.get(row.addr as usize)) {
+            *slot = -*ca;
+        }
+    }
+    LinearCheck { cw, public }
+}
