@@ -7,7 +7,7 @@ pub mod error;
 pub mod field;
 mod hash;
 pub mod layout;
-mod linear;
+pub mod linear;
 pub mod options;
 pub mod proof_file;
 mod proof_shape;
