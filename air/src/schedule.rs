@@ -526,6 +526,7 @@ fn schedule_op(
                 &acc_shape,
             )?;
             let (shift, relu, final_t, qb) = product_tail(b, k, uses, covered)?;
+            b.terms.reserve(dots.iter().map(Vec::len).sum());
             let mut addrs = Vec::with_capacity(n_out);
             for (lanes, bv) in dots.into_iter().zip(bias) {
                 addrs.push(b.node(Node { lanes, bias: bv }, shift, relu, Some(qb))?);

@@ -242,29 +242,61 @@ fn decode_op(code: u32, params: &[i64], field: String) -> Result<Op, RuntimeErro
 impl Program {
     /// The canonical binary form (magic, version, protobuf payload).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let pb = PbProgram {
-            name: self.name.clone(),
-            tensors: self
-                .tensors
-                .iter()
-                .map(|t| {
-                    let (kind, data, lo, hi) = match &t.kind {
-                        TensorKind::Value => (0, Vec::new(), 0.0, 0.0),
-                        TensorKind::Input { lo, hi } => (1, Vec::new(), *lo, *hi),
-                        TensorKind::Const(d) => (2, d.clone(), 0.0, 0.0),
-                    };
-                    PbTensor {
-                        name: t.name.clone(),
-                        shape: t.shape.iter().map(|&d| d as u64).collect(),
-                        scale: u32::from(t.scale),
-                        bound: t.bound,
-                        kind,
-                        data,
-                        lo,
-                        hi,
-                    }
-                })
-                .collect(),
+        let mut out = Vec::new();
+        self.write_canonical(&mut |b: &[u8]| out.extend_from_slice(b));
+        out
+    }
+
+    /// Streams the canonical binary form to `sink`, piece by piece, without building it in
+    /// memory or copying the weights: the bytes are those of `PbProgram::encode` (fields in
+    /// tag order, proto3 defaults omitted), with each constant's packed `data` field (tag 6,
+    /// the last non-default field of a constant tensor) written directly from its values.
+    fn write_canonical(&self, sink: &mut dyn FnMut(&[u8])) {
+        use prost::encoding::{encode_key, encode_varint, WireType};
+        sink(MAGIC);
+        sink(&FORMAT_VERSION.to_le_bytes());
+        let mut buf = Vec::new();
+        PbProgram { name: self.name.clone(), ..PbProgram::default() }.encode(&mut buf).ok();
+        sink(&buf);
+        let mut data = Vec::new();
+        for t in &self.tensors {
+            let (kind, lo, hi) = match &t.kind {
+                TensorKind::Value => (0, 0.0, 0.0),
+                TensorKind::Input { lo, hi } => (1, *lo, *hi),
+                TensorKind::Const(_) => (2, 0.0, 0.0),
+            };
+            let head = PbTensor {
+                name: t.name.clone(),
+                shape: t.shape.iter().map(|&d| d as u64).collect(),
+                scale: u32::from(t.scale),
+                bound: t.bound,
+                kind,
+                data: Vec::new(),
+                lo,
+                hi,
+            };
+            data.clear();
+            if let TensorKind::Const(d) = &t.kind {
+                let mut payload = Vec::with_capacity(d.len() * 3);
+                for &v in d {
+                    encode_varint(((v << 1) ^ (v >> 63)) as u64, &mut payload);
+                }
+                if !payload.is_empty() {
+                    encode_key(6, WireType::LengthDelimited, &mut data);
+                    encode_varint(payload.len() as u64, &mut data);
+                    data.extend_from_slice(&payload);
+                }
+            }
+            buf.clear();
+            encode_key(2, WireType::LengthDelimited, &mut buf);
+            encode_varint((head.encoded_len() + data.len()) as u64, &mut buf);
+            head.encode(&mut buf).ok();
+            sink(&buf);
+            sink(&data);
+        }
+        let rest = PbProgram {
+            name: String::new(),
+            tensors: Vec::new(),
             ops: self
                 .ops
                 .iter()
@@ -282,11 +314,9 @@ impl Program {
             inputs: self.inputs.iter().map(|t| t.0).collect(),
             outputs: self.outputs.iter().map(|t| t.0).collect(),
         };
-        let mut out = Vec::with_capacity(6 + pb.encoded_len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        pb.encode(&mut out).ok();
-        out
+        buf.clear();
+        rest.encode(&mut buf).ok();
+        sink(&buf);
     }
 
     /// Decodes and validates a program file.
@@ -365,8 +395,107 @@ impl Program {
         Ok(program)
     }
 
-    /// Blake3 digest of [`Program::to_bytes`].
+    /// Blake3 digest of [`Program::to_bytes`] (streamed: the bytes are never held in memory).
     pub fn digest(&self) -> ProgramDigest {
-        ProgramDigest(*blake3::hash(&self.to_bytes()).as_bytes())
+        let mut h = blake3::Hasher::new();
+        self.write_canonical(&mut |b: &[u8]| {
+            h.update(b);
+        });
+        ProgramDigest(*h.finalize().as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The encoding as one `PbProgram` message (the definition the streamed form must equal).
+    fn reference_bytes(p: &Program) -> Vec<u8> {
+        let pb = PbProgram {
+            name: p.name.clone(),
+            tensors: p
+                .tensors
+                .iter()
+                .map(|t| {
+                    let (kind, data, lo, hi) = match &t.kind {
+                        TensorKind::Value => (0, Vec::new(), 0.0, 0.0),
+                        TensorKind::Input { lo, hi } => (1, Vec::new(), *lo, *hi),
+                        TensorKind::Const(d) => (2, d.clone(), 0.0, 0.0),
+                    };
+                    PbTensor {
+                        name: t.name.clone(),
+                        shape: t.shape.iter().map(|&d| d as u64).collect(),
+                        scale: u32::from(t.scale),
+                        bound: t.bound,
+                        kind,
+                        data,
+                        lo,
+                        hi,
+                    }
+                })
+                .collect(),
+            ops: p
+                .ops
+                .iter()
+                .map(|n| {
+                    let (code, params) = encode_op(&n.op);
+                    PbOp {
+                        code,
+                        inputs: n.inputs.iter().map(|t| t.0).collect(),
+                        output: n.output.0,
+                        origin: n.origin.clone(),
+                        params,
+                    }
+                })
+                .collect(),
+            inputs: p.inputs.iter().map(|t| t.0).collect(),
+            outputs: p.outputs.iter().map(|t| t.0).collect(),
+        };
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        pb.encode(&mut out).ok();
+        out
+    }
+
+    fn tensor(name: &str, shape: &[usize], kind: TensorKind) -> TensorInfo {
+        TensorInfo { name: name.into(), shape: shape.to_vec(), scale: 7, bound: 300, kind }
+    }
+
+    #[test]
+    fn streamed_encoding_equals_the_message_encoding() {
+        let extremes = vec![0, -1, 1, i64::MAX, i64::MIN, 5, 1 << 40, -(1 << 40)];
+        let cases = vec![
+            Program {
+                name: String::new(),
+                tensors: Vec::new(),
+                ops: Vec::new(),
+                inputs: Vec::new(),
+                outputs: Vec::new(),
+            },
+            Program {
+                name: "mixed".into(),
+                tensors: vec![
+                    tensor("x", &[1, 4], TensorKind::Input { lo: -1.5, hi: 2.0 }),
+                    tensor("w", &[4, 2], TensorKind::Const(extremes)),
+                    tensor("empty", &[0], TensorKind::Const(Vec::new())),
+                    tensor("zeros", &[3], TensorKind::Const(vec![0, 0, 0])),
+                    tensor("", &[], TensorKind::Value),
+                    tensor("y", &[1, 2], TensorKind::Value),
+                ],
+                ops: vec![OpNode {
+                    op: Op::MatMul,
+                    inputs: vec![TensorId(0), TensorId(1)],
+                    output: TensorId(5),
+                    origin: "mm".into(),
+                }],
+                inputs: vec![TensorId(0)],
+                outputs: vec![TensorId(5)],
+            },
+        ];
+        for p in &cases {
+            let want = reference_bytes(p);
+            assert_eq!(p.to_bytes(), want, "{}", p.name);
+            assert_eq!(p.digest().0, *blake3::hash(&want).as_bytes());
+        }
     }
 }

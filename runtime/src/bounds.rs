@@ -11,7 +11,6 @@ use crate::error::RuntimeError;
 use crate::fixed_point::quantize;
 use crate::op::{Op, TensorId};
 use crate::program::{bits, Program, TensorKind};
-use crate::shape::strides;
 
 /// Every tensor bound (and intermediate product) must be below `2^MAX_BOUND_BITS`.
 pub const MAX_BOUND_BITS: u32 = 60;
@@ -184,21 +183,21 @@ fn matmul_const_bound(w: &[i64], shape: &[usize], bx: u128, left: bool) -> u128 
         return abs_sum(w).saturating_mul(bx);
     }
     let (rows, cols) = (shape[r - 2], shape[r - 1]);
-    let st = strides(shape);
     let batches = w.len() / (rows * cols).max(1);
     let mut best = 0u128;
+    let mut sums = vec![0u128; if left { rows } else { cols }];
+    // Row-major sweeps (a column-wise one misses the cache on every weight of a wide layer):
+    // `sums[l]` is the absolute sum of row `l` (left operand) or column `l` (right operand).
     for b in 0..batches {
-        let base = b * rows * cols;
-        let lines = if left { rows } else { cols };
-        let len = if left { cols } else { rows };
-        for l in 0..lines {
-            let s: u128 = (0..len)
-                .map(|k| {
-                    let idx =
-                        if left { base + l * st[r - 2] + k } else { base + k * st[r - 2] + l };
-                    u128::from(w[idx].unsigned_abs())
-                })
-                .sum();
+        let m = &w[b * rows * cols..(b + 1) * rows * cols];
+        sums.iter_mut().for_each(|s| *s = 0);
+        for (k, line) in m.chunks(cols.max(1)).enumerate() {
+            for (l, v) in line.iter().enumerate() {
+                let i = if left { k } else { l };
+                sums[i] += u128::from(v.unsigned_abs());
+            }
+        }
+        for s in &sums {
             best = best.max(s.saturating_mul(bx));
         }
     }
