@@ -57,11 +57,10 @@ pub fn check_constraints(
         out.push(Violation { row: n - 1, label: "acc[n-1] = 0", value: 1 });
     }
     let written = written_values(schedule, rows, inputs);
+    let mut cache = None;
     for (r, row) in rows.iter().enumerate().take(n.saturating_sub(1)) {
-        let bias = schedule.rows.get(r).map_or(0, |x| i128::from(x.bias));
-        let acc = schedule.row_terms(r).iter().fold(bias, |s, (a, w)| {
-            s + written.get(*a as usize).copied().unwrap_or(0) * i128::from(*w)
-        });
+        let acc =
+            schedule.accumulator(r, &mut cache, |a| written.get(a as usize).copied().unwrap_or(0));
         if felt128(acc) != felt128(row[main::ACC]) {
             let value = (felt128(row[main::ACC]) - felt128(acc)).as_int();
             out.push(Violation { row: r, label: "linear", value });

@@ -3,6 +3,7 @@
 mod air;
 pub mod cols;
 pub mod debug;
+pub mod dense;
 pub mod error;
 pub mod field;
 mod hash;

@@ -18,8 +18,9 @@
 
 use winterfell::math::FieldElement;
 
+use crate::dense::P;
 use crate::field::{felt, Felt};
-use crate::schedule::Schedule;
+use crate::schedule::{Schedule, Terms};
 
 /// `gamma^0 .. gamma^(n-1)`.
 pub(crate) fn powers<E: FieldElement>(gamma: E, n: usize) -> Vec<E> {
@@ -40,8 +41,6 @@ pub(crate) struct LinearCheck<E> {
     pub public: E,
 }
 
-/// The Goldilocks modulus as a signed 128-bit integer.
-const P: i128 = 0xffff_ffff_0000_0001;
 /// Terms accumulated into one `i128` slot before every slot is reduced: each product is below
 /// `2^64 * 2^32 = 2^96` in magnitude, so `2^30` of them stay far below `2^127`.
 const FLUSH_EVERY: usize = 1 << 30;
@@ -66,7 +65,8 @@ fn coefficients<E: FieldElement<BaseField = Felt>>(s: &Schedule, g: &[E]) -> Vec
             for (row, gr) in rows.iter().zip(gs) {
                 let gk: Vec<i128> =
                     (0..d).map(|k| i128::from(gr.base_element(k).as_int())).collect();
-                let terms = s.terms.get(row.terms.clone()).unwrap_or(&[]);
+                let Terms::List(range) = &row.terms else { continue };
+                let terms = s.terms.get(range.clone()).unwrap_or(&[]);
                 for &(a, w) in terms {
                     let Some(slot) = acc.get_mut(a as usize * d..(a as usize + 1) * d) else {
                         continue;
@@ -99,6 +99,10 @@ fn coefficients<E: FieldElement<BaseField = Felt>>(s: &Schedule, g: &[E]) -> Vec
                 x
             },
         );
+    let mut sums = sums;
+    for block in &s.dense {
+        block.add_coefficients(g, &mut sums);
+    }
     let base: Vec<Felt> = sums.iter().map(|&v| Felt::new(v as u64)).collect();
     E::slice_from_base_elements(&base).to_vec()
 }

@@ -25,6 +25,7 @@
 use runtime::shape::{broadcast_index_map, strides, window_offset as window};
 use runtime::{Op, OpId, Program, ProgramDigest, TensorId, TensorKind};
 
+use crate::dense::DenseBlock;
 use crate::error::{ProveError, UnsupportedOp};
 use crate::layout::{
     ADDR_FIRST, ADDR_ZERO, LANES, LIMB_BITS, MIN_TRACE_LEN, T_LANES, V1_LANES, V2_LANES,
@@ -105,8 +106,31 @@ pub struct Row {
     pub addr: u32,
     /// Constant term of the accumulator.
     pub bias: i64,
-    /// The node's terms: a range of [`Schedule::terms`].
-    pub terms: Range<usize>,
+    /// Where the node's terms are.
+    pub terms: Terms,
+}
+
+/// Where a node's terms `(address, weight)` are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Terms {
+    /// A range of [`Schedule::terms`].
+    List(Range<usize>),
+    /// Output `out` of dense block `block` ([`Schedule::dense`]).
+    Dense {
+        /// Index into [`Schedule::dense`].
+        block: usize,
+        /// Output index within the block (batch row-major).
+        out: usize,
+    },
+}
+
+/// Rounding parameters of a node.
+#[derive(Debug, Clone, Copy)]
+struct Rounding {
+    shift: u8,
+    relu: bool,
+    qbound: Option<u128>,
+    divisor: Option<u64>,
 }
 
 /// The schedule of a program.
@@ -116,8 +140,10 @@ pub struct Schedule {
     pub digest: ProgramDigest,
     /// Used rows, one per node (the trace pads the rest).
     pub rows: Vec<Row>,
-    /// Terms `(address, weight)` of all nodes, in row order.
+    /// Terms `(address, weight)` of the nodes with [`Terms::List`], in row order.
     pub terms: Vec<(u32, i64)>,
+    /// Dense products (their nodes have [`Terms::Dense`]).
+    pub dense: Vec<DenseBlock>,
     /// Distinct requant parameters.
     pub requants: Vec<Requant>,
     /// Trace length (a power of two, at least [`MIN_TRACE_LEN`], with at least one padding row).
@@ -150,6 +176,7 @@ struct Builder<'p> {
     bound: Vec<u128>,
     rows: Vec<Row>,
     terms: Vec<(u32, i64)>,
+    dense: Vec<DenseBlock>,
     requants: Vec<Requant>,
     unsupported: Vec<UnsupportedOp>,
     macs: u64,
@@ -244,6 +271,23 @@ impl Builder<'_> {
         let acc = n.lanes.iter().fold(u128::from(n.bias.unsigned_abs()), |s, (a, w)| {
             s.saturating_add(u128::from(w.unsigned_abs()).saturating_mul(self.bound[*a as usize]))
         });
+        let start = self.terms.len();
+        self.terms.extend(n.lanes.iter().filter(|(_, w)| *w != 0));
+        self.macs += (self.terms.len() - start) as u64;
+        let terms = Terms::List(start..self.terms.len());
+        self.push_node(terms, n.bias, acc, Rounding { shift, relu, qbound, divisor })
+    }
+
+    /// Appends the row of a node whose accumulator is bounded by `acc` (bias included);
+    /// returns the address it writes.
+    fn push_node(
+        &mut self,
+        terms: Terms,
+        bias: i64,
+        acc: u128,
+        r: Rounding,
+    ) -> Result<u32, String> {
+        let Rounding { shift, relu, qbound, divisor } = r;
         let d = u128::from(divisor.unwrap_or(1u64 << shift.min(63)));
         let q = qbound.unwrap_or(acc.saturating_add(d / 2) / d);
         let gi = self.group(shift, relu, q, divisor)?;
@@ -261,13 +305,37 @@ impl Builder<'_> {
         if self.rows.len() >= MAX_TRACE_LEN {
             return Err(format!("the schedule exceeds {MAX_TRACE_LEN} rows"));
         }
-        self.macs += n.lanes.len() as u64;
-        let start = self.terms.len();
-        self.terms.extend(n.lanes.iter().filter(|(_, w)| *w != 0));
         let out_bound = if relu { q } else { q.max(1) };
         let addr = self.fresh(out_bound);
-        self.rows.push(Row { group: gi, addr, bias: n.bias, terms: start..self.terms.len() });
+        self.rows.push(Row { group: gi, addr, bias, terms });
         Ok(addr)
+    }
+
+    /// Schedules the nodes of a dense product (one per output, consecutive rows); returns the
+    /// addresses they write.
+    fn dense(
+        &mut self,
+        block: DenseBlock,
+        bias: &[i64],
+        shift: u8,
+        relu: bool,
+        qbound: u128,
+    ) -> Result<Vec<u32>, String> {
+        let bounds = block.abs_bounds(&self.bound);
+        self.macs += block.macs();
+        let id = self.dense.len();
+        let first_row = self.rows.len();
+        self.dense.push(DenseBlock { first_row, ..block });
+        let rounding = Rounding { shift, relu, qbound: Some(qbound), divisor: None };
+        bounds
+            .iter()
+            .zip(bias)
+            .enumerate()
+            .map(|(out, (a, &bv))| {
+                let acc = a.saturating_add(u128::from(bv.unsigned_abs()));
+                self.push_node(Terms::Dense { block: id, out }, bv, acc, rounding)
+            })
+            .collect()
     }
 
     /// The maximum of the values at `addrs` (each bounded by `bound`), by
@@ -351,6 +419,7 @@ impl Schedule {
             bound: vec![0; ADDR_FIRST as usize],
             rows: Vec::new(),
             terms: Vec::new(),
+            dense: Vec::new(),
             requants: Vec::new(),
             unsupported: Vec::new(),
             macs: 0,
@@ -417,6 +486,7 @@ impl Schedule {
             digest,
             rows: b.rows,
             terms: b.terms,
+            dense: b.dense,
             requants: b.requants,
             len,
             addresses: b.bound.len(),
@@ -433,9 +503,45 @@ impl Schedule {
         })
     }
 
-    /// The terms `(address, weight)` of the node on row `r` (empty beyond the used rows).
-    pub fn row_terms(&self, r: usize) -> &[(u32, i64)] {
-        self.rows.get(r).and_then(|row| self.terms.get(row.terms.clone())).unwrap_or(&[])
+    /// The accumulator `bias + sum w x` of the node on row `r`, with `value(address)` the value
+    /// read. Rows are visited in order and every value a node reads is written before it, so
+    /// a dense block's accumulators are computed (into `cache`) when its first row is reached.
+    pub fn accumulator(
+        &self,
+        r: usize,
+        cache: &mut Option<(usize, Vec<i128>)>,
+        value: impl Fn(u32) -> i128,
+    ) -> i128 {
+        let Some(row) = self.rows.get(r) else { return 0 };
+        let sum = match &row.terms {
+            Terms::List(range) => self
+                .terms
+                .get(range.clone())
+                .unwrap_or(&[])
+                .iter()
+                .map(|(a, w)| value(*a) * i128::from(*w))
+                .sum(),
+            Terms::Dense { block, out } => {
+                if cache.as_ref().is_none_or(|(b, _)| b != block) {
+                    let products = self.dense.get(*block).map(|d| d.products(&value));
+                    *cache = Some((*block, products.unwrap_or_default()));
+                }
+                cache.as_ref().and_then(|(_, p)| p.get(*out)).copied().unwrap_or(0)
+            }
+        };
+        i128::from(row.bias) + sum
+    }
+
+    /// The terms `(address, weight)` of the node on row `r`, zero weights left out (empty
+    /// beyond the used rows). Builds a list; the prover and verifier use block-wise passes.
+    pub fn terms_of(&self, r: usize) -> Vec<(u32, i64)> {
+        match self.rows.get(r).map(|row| &row.terms) {
+            None => Vec::new(),
+            Some(Terms::List(range)) => self.terms.get(range.clone()).unwrap_or(&[]).to_vec(),
+            Some(Terms::Dense { block, out }) => {
+                self.dense.get(*block).map(|d| d.terms(*out)).unwrap_or_default()
+            }
+        }
     }
 }
 
@@ -517,14 +623,18 @@ fn schedule_op(
                     }
                 }
             };
-            let dots = product_lanes(
-                &node.op,
-                &x_addr,
-                b.shape(x),
-                &w,
-                b.shape(node.inputs[1]),
-                &acc_shape,
-            )?;
+            let w_shape = b.shape(node.inputs[1]).to_vec();
+            if let (Op::MatMul, &[kk, nn]) = (&node.op, w_shape.as_slice()) {
+                if kk == 0 || x_addr.len() % kk != 0 || x_addr.len() / kk * nn != n_out {
+                    return Err("operand layout".into());
+                }
+                let (shift, relu, final_t, qb) = product_tail(b, k, uses, covered)?;
+                let block = DenseBlock { first_row: 0, x: x_addr, w, k: kk, n: nn };
+                let addrs = b.dense(block, &bias, shift, relu, qb)?;
+                b.addr[final_t.0 as usize] = Some(addrs);
+                return Ok(());
+            }
+            let dots = product_lanes(&node.op, &x_addr, b.shape(x), &w, &w_shape, &acc_shape)?;
             let (shift, relu, final_t, qb) = product_tail(b, k, uses, covered)?;
             b.terms.reserve(dots.iter().map(Vec::len).sum());
             let mut addrs = Vec::with_capacity(n_out);

@@ -86,10 +86,9 @@ pub fn build_rows(
         }
     }
     let mut rows = vec![[0i128; main::WIDTH]; schedule.len];
+    let mut cache = None;
     for (r, spec) in schedule.rows.iter().enumerate() {
-        let acc = schedule.row_terms(r).iter().fold(i128::from(spec.bias), |s, (a, w)| {
-            s + i128::from(vals[*a as usize]) * i128::from(*w)
-        });
+        let acc = schedule.accumulator(r, &mut cache, |a| i128::from(vals[a as usize]));
         let g = &schedule.requants[spec.group];
         let p = i128::from(g.d());
         let h = p / 2;

@@ -279,7 +279,15 @@ impl Program {
             if let TensorKind::Const(d) = &t.kind {
                 let mut payload = Vec::with_capacity(d.len() * 3);
                 for &v in d {
-                    encode_varint(((v << 1) ^ (v >> 63)) as u64, &mut payload);
+                    let z = ((v << 1) ^ (v >> 63)) as u64;
+                    // Quantised weights are mostly below 2^14: one or two varint bytes.
+                    if z < 0x80 {
+                        payload.push(z as u8);
+                    } else if z < 0x4000 {
+                        payload.extend_from_slice(&[(z as u8) | 0x80, (z >> 7) as u8]);
+                    } else {
+                        encode_varint(z, &mut payload);
+                    }
                 }
                 if !payload.is_empty() {
                     encode_key(6, WireType::LengthDelimited, &mut data);
@@ -463,7 +471,8 @@ mod tests {
 
     #[test]
     fn streamed_encoding_equals_the_message_encoding() {
-        let extremes = vec![0, -1, 1, i64::MAX, i64::MIN, 5, 1 << 40, -(1 << 40)];
+        let extremes =
+            vec![0, -1, 1, i64::MAX, i64::MIN, 5, 1 << 40, -(1 << 40), 200, -8192, 8191, 64, -65];
         let cases = vec![
             Program {
                 name: String::new(),
@@ -476,7 +485,7 @@ mod tests {
                 name: "mixed".into(),
                 tensors: vec![
                     tensor("x", &[1, 4], TensorKind::Input { lo: -1.5, hi: 2.0 }),
-                    tensor("w", &[4, 2], TensorKind::Const(extremes)),
+                    tensor("w", &[13], TensorKind::Const(extremes)),
                     tensor("empty", &[0], TensorKind::Const(Vec::new())),
                     tensor("zeros", &[3], TensorKind::Const(vec![0, 0, 0])),
                     tensor("", &[], TensorKind::Value),

@@ -99,7 +99,7 @@ fn tampered_accumulator_with_consistent_rounding() {
     // A node claims `acc + d` and rounds it correctly (V1 + 1): every main constraint holds,
     // only the linear relation (this node's terms, and its readers') is broken.
     let r = s.row(|i, _, v| {
-        s.schedule.row_terms(i).len() > 1
+        s.schedule.terms_of(i).len() > 1
             && v[main::X + V1_LANES.start] > 0
             && v[main::X + V1_LANES.start] < 255
     });
