@@ -55,7 +55,6 @@ pub struct PoolParams {
 /// A fixed-point operation. Inputs are listed in [`OpNode::inputs`](crate::OpNode::inputs) in
 /// the order given for each variant.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum Op {
     /// Numpy `matmul(a, b) (+ bias)`: inputs `[a, b]` or `[a, b, bias]`. Output scale is
     /// `scale(a) + scale(b)`; the bias must have that scale and broadcast to the output.

@@ -267,7 +267,6 @@ pub(crate) fn op(
                 product(&x_shape[..axis])
             )
         }
-        _ => return Err(unsupported("no Cairo kernel for this op")),
     };
     Ok(format!("let t{} = {expr};", node.output.0))
 }

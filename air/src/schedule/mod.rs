@@ -1,0 +1,345 @@
+//! The static schedule: which row does what, derived from a [`Program`] alone. Prover and
+//! verifier both build it; its periodic columns and its node terms are the verifying key.
+//!
+//! Every provable op is compiled into *nodes*: `out = f(round_div(bias + sum_j w_j x_j, d))`
+//! with `f` the identity or ReLU, `x_j` values written earlier (by nodes or as public inputs),
+//! and `w_j`, `bias`, `d` fixed. A node is one row: its accumulator and the limbs of its
+//! rounding; the terms `(address, weight)` are checked for all nodes at once by the linear
+//! relation ([`crate::linear`]), so a node costs one row however many terms it has. Ops map to
+//! nodes as follows:
+//!
+//! - `MatMul`/`Conv` with constant weights, and `Mul` by a constant, each followed by its
+//!   `Rescale` (and a `Relu` that is the rescale's only reader): one node per element;
+//! - `Add`/`Sub` (run-time or constant operands), stand-alone `Rescale` and `Relu`: one node
+//!   per element (a following sole-reader `Relu` is fused);
+//! - `MaxPool`: `max(a, b) = b + relu(a - b)`, two nodes per window element after the first;
+//! - `AvgPool`: one node (the window sum, then a rounding shift for power-of-two counts or a
+//!   rounding division by the count);
+//! - `Clip`: `max(x, lo) = lo + relu(x - lo)` and `min(y, hi) = hi - relu(hi - y)`;
+//! - `LeakyRelu`: `relu(x) + round_div(-alpha * relu(-x), 2^k)`, four nodes per element;
+//! - `ArgMax`: the maximum `m` as for `MaxPool`, then `e_j = relu(1 - (m - v_j))` (1 exactly
+//!   where `v_j = m`, integers), prefix counts `c_j`, `f_j = relu(e_j - c_j)` (the first
+//!   maximum) and `index = sum_j j f_j`;
+//! - `Reshape`, `Transpose`, `Gather`, `Concat`: no rows, only a new address map.
+
+use runtime::{Op, OpId, Program, ProgramDigest};
+
+mod builder;
+mod elementwise;
+mod linalg;
+mod movement;
+mod pool;
+
+use crate::dense::DenseBlock;
+use crate::error::{ProveError, UnsupportedOp};
+use crate::layout::{
+    ADDR_FIRST, ADDR_ZERO, LANES, LIMB_BITS, MIN_TRACE_LEN, T_LANES, V1_LANES, V2_LANES,
+};
+use builder::{Builder, Cx, Uses};
+use std::ops::Range;
+
+/// Largest trace length the schedule accepts (2^21 rows: about 15 GB of prover memory at
+/// blowup 8, measured 3.8 GB at 2^19).
+pub const MAX_TRACE_LEN: usize = 1 << 21;
+
+/// Parameters of a requant row (shared by all rows with the same parameters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requant {
+    /// Bits dropped by the rounding division.
+    pub shift: u8,
+    /// A ReLU is applied.
+    pub relu: bool,
+    /// Limbs of the shifted remainder (`ceil(shift / 8)`).
+    pub lr: usize,
+    /// Limbs of each of `V1`, `V2` (with a divisor: of `V1`; `V2` then has `lr` limbs).
+    pub lv: usize,
+    /// A divisor that is not a power of two: the row divides by it (rounding half up), `T`
+    /// holds the remainder and `V2` its complement `d - 1 - r`; `shift` is then 0.
+    pub divisor: Option<u64>,
+}
+
+impl Requant {
+    /// Offset added to signed outputs: `2^(8 lv - 1)` without ReLU, 0 with.
+    pub fn offset(&self) -> u64 {
+        if self.relu {
+            0
+        } else {
+            1u64 << (LIMB_BITS as usize * self.lv - 1)
+        }
+    }
+
+    /// The remainder shift `8 lr - shift` (0 for divisions).
+    pub fn tshift(&self) -> u32 {
+        if self.divisor.is_some() {
+            0
+        } else {
+            LIMB_BITS * self.lr as u32 - u32::from(self.shift)
+        }
+    }
+
+    /// The divisor: `2^shift` or the constant.
+    pub fn d(&self) -> u64 {
+        self.divisor.unwrap_or(1u64 << self.shift)
+    }
+
+    /// Lane `i` holds a limb of this row (a range lookup); unused lanes read the zero cell.
+    pub fn lane_used(&self, i: usize) -> bool {
+        if T_LANES.contains(&i) {
+            i - T_LANES.start < self.lr
+        } else if V1_LANES.contains(&i) {
+            i - V1_LANES.start < self.lv
+        } else {
+            V2_LANES.contains(&i) && i - V2_LANES.start < self.v2_limbs()
+        }
+    }
+
+    /// Limbs used in the `V2` lane group.
+    pub fn v2_limbs(&self) -> usize {
+        match (self.divisor, self.relu) {
+            (Some(_), _) => self.lr,
+            (None, true) => self.lv,
+            (None, false) => 0,
+        }
+    }
+}
+
+/// One node: one row of the trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// Index into [`Schedule::requants`].
+    pub group: usize,
+    /// Bus address written.
+    pub addr: u32,
+    /// Constant term of the accumulator.
+    pub bias: i64,
+    /// Where the node's terms are.
+    pub terms: Terms,
+}
+
+/// Where a node's terms `(address, weight)` are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Terms {
+    /// A range of [`Schedule::terms`].
+    List(Range<usize>),
+    /// Output `out` of dense block `block` ([`Schedule::dense`]).
+    Dense {
+        /// Index into [`Schedule::dense`].
+        block: usize,
+        /// Output index within the block (batch row-major).
+        out: usize,
+    },
+}
+
+/// The schedule of a program.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// Digest of the program it was derived from.
+    pub digest: ProgramDigest,
+    /// Used rows, one per node (the trace pads the rest).
+    pub rows: Vec<Row>,
+    /// Terms `(address, weight)` of the nodes with [`Terms::List`], in row order.
+    pub terms: Vec<(u32, i64)>,
+    /// Dense products (their nodes have [`Terms::Dense`]).
+    pub dense: Vec<DenseBlock>,
+    /// Distinct requant parameters.
+    pub requants: Vec<Requant>,
+    /// Trace length (a power of two, at least [`MIN_TRACE_LEN`], with at least one padding row).
+    pub len: usize,
+    /// Number of addresses (including the lookup and zero addresses).
+    pub addresses: usize,
+    /// Fan-out of every address on the bus (one for each time it is a program output).
+    pub fanout: Vec<u64>,
+    /// Addresses of each program input's elements.
+    pub inputs: Vec<Vec<u32>>,
+    /// Addresses of each program output's elements.
+    pub outputs: Vec<Vec<u32>>,
+    /// Number of reads of the zero cell.
+    pub zero_reads: u64,
+    /// Static bound of each program input (the verifier checks public inputs against it).
+    pub input_bounds: Vec<u64>,
+    /// Multiply-accumulates scheduled (terms of all nodes).
+    pub macs: u64,
+}
+
+impl Schedule {
+    /// Derives the schedule of `program`.
+    ///
+    /// # Errors
+    /// [`ProveError::InvalidProgram`] for an invalid program, [`ProveError::Unsupported`]
+    /// listing every op the AIR cannot prove yet, [`ProveError::TooLarge`] beyond
+    /// [`MAX_TRACE_LEN`] rows.
+    pub fn new(p: &Program) -> Result<Schedule, ProveError> {
+        Self::with_digest(p, p.digest())
+    }
+
+    /// [`Schedule::new`] with the program's digest already computed (it encodes and hashes
+    /// every weight, so callers that hold it do not pay twice).
+    pub(crate) fn with_digest(p: &Program, digest: ProgramDigest) -> Result<Schedule, ProveError> {
+        p.validate().map_err(ProveError::InvalidProgram)?;
+        let nt = p.tensors.len();
+        let mut uses = Uses { consumers: vec![Vec::new(); nt], is_output: vec![false; nt] };
+        for (k, node) in p.ops.iter().enumerate() {
+            for t in &node.inputs {
+                uses.consumers[t.0 as usize].push(k);
+            }
+        }
+        for o in &p.outputs {
+            uses.is_output[o.0 as usize] = true;
+        }
+        let mut b = Builder {
+            p,
+            addr: vec![None; nt],
+            bound: vec![0; ADDR_FIRST as usize],
+            rows: Vec::new(),
+            terms: Vec::new(),
+            dense: Vec::new(),
+            requants: Vec::new(),
+            unsupported: Vec::new(),
+            macs: 0,
+        };
+        let mut input_bounds = Vec::new();
+        for id in &p.inputs {
+            let t = &p.tensors[id.0 as usize];
+            let n: usize = t.shape.iter().product();
+            let a = (0..n).map(|_| b.fresh(u128::from(t.bound))).collect();
+            b.addr[id.0 as usize] = Some(a);
+            input_bounds.push(t.bound);
+        }
+        let mut covered = vec![false; p.ops.len()];
+        // Tensors downstream of a refused op: their readers are not listed again.
+        let mut tainted = vec![false; nt];
+        for k in 0..p.ops.len() {
+            if covered[k] {
+                continue;
+            }
+            let node = &p.ops[k];
+            if node.inputs.iter().any(|t| tainted[t.0 as usize]) {
+                tainted[node.output.0 as usize] = true;
+                continue;
+            }
+            if let Err(reason) = schedule_op(&mut b, k, &uses, &mut covered) {
+                b.refuse(k, reason);
+                tainted[node.output.0 as usize] = true;
+            }
+        }
+        let mut outputs = Vec::new();
+        for (i, o) in p.outputs.iter().enumerate() {
+            match &b.addr[o.0 as usize] {
+                Some(a) => outputs.push(a.clone()),
+                // An op refused above already explains a missing output.
+                None if !b.unsupported.is_empty() => {}
+                None => b.unsupported.push(UnsupportedOp {
+                    op: OpId(u32::MAX),
+                    name: "output",
+                    origin: format!("output #{i}"),
+                    reason: "the output is a constant, not computed by provable ops".into(),
+                }),
+            }
+        }
+        if !b.unsupported.is_empty() {
+            return Err(ProveError::Unsupported { ops: b.unsupported });
+        }
+        let len = (b.rows.len() + 1).next_power_of_two().max(MIN_TRACE_LEN);
+        if len > MAX_TRACE_LEN {
+            return Err(ProveError::TooLarge { rows: b.rows.len(), max: MAX_TRACE_LEN });
+        }
+        let mut fanout = vec![0u64; b.bound.len()];
+        let mut zero_reads = 0u64;
+        for row in &b.rows {
+            let r = &b.requants[row.group];
+            zero_reads += (LANES - (r.lr + r.lv + r.v2_limbs())) as u64;
+        }
+        for out in &outputs {
+            for a in out {
+                fanout[*a as usize] += 1;
+            }
+        }
+        fanout[ADDR_ZERO as usize] = 0;
+        Ok(Schedule {
+            digest,
+            rows: b.rows,
+            terms: b.terms,
+            dense: b.dense,
+            requants: b.requants,
+            len,
+            addresses: b.bound.len(),
+            fanout,
+            inputs: p
+                .inputs
+                .iter()
+                .map(|t| b.addr[t.0 as usize].clone().unwrap_or_default())
+                .collect(),
+            outputs,
+            zero_reads,
+            input_bounds,
+            macs: b.macs,
+        })
+    }
+
+    /// The accumulator `bias + sum w x` of the node on row `r`, with `value(address)` the value
+    /// read. Rows are visited in order and every value a node reads is written before it, so
+    /// a dense block's accumulators are computed (into `cache`) when its first row is reached.
+    pub fn accumulator(
+        &self,
+        r: usize,
+        cache: &mut Option<(usize, Vec<i128>)>,
+        value: impl Fn(u32) -> i128,
+    ) -> i128 {
+        let Some(row) = self.rows.get(r) else { return 0 };
+        let sum = match &row.terms {
+            Terms::List(range) => self
+                .terms
+                .get(range.clone())
+                .unwrap_or(&[])
+                .iter()
+                .map(|(a, w)| value(*a) * i128::from(*w))
+                .sum(),
+            Terms::Dense { block, out } => {
+                if cache.as_ref().is_none_or(|(b, _)| b != block) {
+                    let products = self.dense.get(*block).map(|d| d.products(&value));
+                    *cache = Some((*block, products.unwrap_or_default()));
+                }
+                cache.as_ref().and_then(|(_, p)| p.get(*out)).copied().unwrap_or(0)
+            }
+        };
+        i128::from(row.bias) + sum
+    }
+
+    /// The terms `(address, weight)` of the node on row `r`, zero weights left out (empty
+    /// beyond the used rows). Builds a list; the prover and verifier use block-wise passes.
+    pub fn terms_of(&self, r: usize) -> Vec<(u32, i64)> {
+        match self.rows.get(r).map(|row| &row.terms) {
+            None => Vec::new(),
+            Some(Terms::List(range)) => self.terms.get(range.clone()).unwrap_or(&[]).to_vec(),
+            Some(Terms::Dense { block, out }) => {
+                self.dense.get(*block).map(|d| d.terms(*out)).unwrap_or_default()
+            }
+        }
+    }
+}
+
+/// Schedules op `k` (and the ops it fuses, marked `covered`).
+fn schedule_op(
+    b: &mut Builder<'_>,
+    k: usize,
+    uses: &Uses,
+    covered: &mut [bool],
+) -> Result<(), String> {
+    let node = &b.p.ops[k];
+    let out_shape = b.shape(node.output).to_vec();
+    let cx = Cx { k, node, out: node.output, n_out: out_shape.iter().product(), out_shape };
+    match &node.op {
+        Op::MatMul | Op::Conv(_) => linalg::product(b, &cx, uses, covered),
+        Op::Mul => linalg::scale(b, &cx, uses, covered),
+        Op::Add | Op::Sub => elementwise::add_sub(b, &cx, uses, covered),
+        Op::Rescale { shift } => elementwise::rescale(b, &cx, uses, covered, shift),
+        Op::Relu => elementwise::relu(b, &cx),
+        Op::Clip { min, max } => elementwise::clip(b, &cx, min, max),
+        Op::LeakyRelu { alpha, alpha_shift } => elementwise::leaky_relu(b, &cx, alpha, alpha_shift),
+        Op::MaxPool(pp) | Op::AvgPool { pool: pp, .. } => pool::pool(b, &cx, pp),
+        Op::ArgMax { axis, select_last, .. } => pool::argmax(b, &cx, axis, select_last),
+        Op::Reshape | Op::Transpose { .. } | Op::Gather { .. } | Op::Concat { .. } => {
+            movement::remap(b, &cx)
+        }
+    }
+}
