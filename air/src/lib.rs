@@ -2,6 +2,7 @@
 
 mod air;
 pub mod cols;
+pub mod conv;
 pub mod debug;
 pub mod dense;
 pub mod error;

@@ -20,7 +20,7 @@ use winterfell::math::FieldElement;
 
 use crate::dense::P;
 use crate::field::{felt, Felt};
-use crate::schedule::{Schedule, Terms};
+use crate::schedule::{Block, Schedule, Terms};
 
 /// `gamma^0 .. gamma^(n-1)`.
 pub(crate) fn powers<E: FieldElement>(gamma: E, n: usize) -> Vec<E> {
@@ -100,11 +100,19 @@ fn coefficients<E: FieldElement<BaseField = Felt>>(s: &Schedule, g: &[E]) -> Vec
             },
         );
     let mut sums = sums;
-    for block in &s.dense {
-        block.add_coefficients(g, &mut sums);
+    for block in &s.blocks {
+        if let Block::Dense(dense) = block {
+            dense.add_coefficients(g, &mut sums);
+        }
     }
     let base: Vec<Felt> = sums.iter().map(|&v| Felt::new(v as u64)).collect();
-    E::slice_from_base_elements(&base).to_vec()
+    let mut c = E::slice_from_base_elements(&base).to_vec();
+    for block in &s.blocks {
+        if let Block::Conv(conv) = block {
+            conv.add_coefficients(g, &mut c);
+        }
+    }
+    c
 }
 
 /// Computes `CW` and the public part of the relation from the schedule, the public inputs and

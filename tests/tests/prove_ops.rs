@@ -93,6 +93,33 @@ fn conv_maxpool_avgpool_global_pool() {
 }
 
 #[test]
+fn grouped_strided_dilated_conv_with_a_batch() {
+    // Two groups, stride (2, 1), dilation (1, 2), asymmetric pads, batch 2: the verifier's
+    // separable coefficients must match the runtime's convolution everywhere.
+    let m = ob::model(
+        vec![node(
+            "Conv",
+            "conv",
+            &["x", "W", "b"],
+            &["y"],
+            vec![
+                attr_int("group", 2),
+                attr_ints("strides", &[2, 1]),
+                attr_ints("dilations", &[1, 2]),
+                attr_ints("pads", &[1, 0, 0, 2]),
+            ],
+        )],
+        vec![
+            initializer("W", &[6, 2, 3, 3], &weights(108, 11)),
+            initializer("b", &[6], &[0.1, -0.1, 0.2, 0.0, -0.3, 0.05]),
+        ],
+        vec![value_info("x", &[2, 4, 5, 5])],
+        vec![value_info("y", &[2, 6, 2, 3])],
+    );
+    prove_and_check(&m, input(200));
+}
+
+#[test]
 fn leaky_relu_clip_and_scaling() {
     let mut clip = node("Clip", "clip", &["l", "lo", "hi"], &["k"], vec![]);
     clip.input = vec!["l".into(), "lo".into(), "hi".into()];

@@ -3,8 +3,7 @@
 use runtime::shape::broadcast_index_map;
 use runtime::{Op, OpId, OpNode, Program, TensorId, TensorKind};
 
-use super::{Requant, Row, Terms, MAX_TRACE_LEN};
-use crate::dense::DenseBlock;
+use super::{Block, Requant, Row, Terms, MAX_TRACE_LEN};
 use crate::error::UnsupportedOp;
 use crate::layout::{LIMB_BITS, T_LANES, V1_LANES};
 
@@ -43,7 +42,7 @@ pub(super) struct Builder<'p> {
     pub(super) bound: Vec<u128>,
     pub(super) rows: Vec<Row>,
     pub(super) terms: Vec<(u32, i64)>,
-    pub(super) dense: Vec<DenseBlock>,
+    pub(super) blocks: Vec<Block>,
     pub(super) requants: Vec<Requant>,
     pub(super) unsupported: Vec<UnsupportedOp>,
     pub(super) macs: u64,
@@ -183,21 +182,24 @@ impl Builder<'_> {
         Ok(addr)
     }
 
-    /// Schedules the nodes of a dense product (one per output, consecutive rows); returns the
-    /// addresses they write.
-    pub(super) fn dense(
+    /// Schedules the nodes of a product kept as its weights (one per output, consecutive
+    /// rows); returns the addresses they write.
+    pub(super) fn block(
         &mut self,
-        block: DenseBlock,
+        mut block: Block,
         bias: &[i64],
         shift: u8,
         relu: bool,
         qbound: u128,
     ) -> Result<Vec<u32>, String> {
+        if bias.len() != block.outputs() {
+            return Err("operand layout".into());
+        }
         let bounds = block.abs_bounds(&self.bound);
         self.macs += block.macs();
-        let id = self.dense.len();
-        let first_row = self.rows.len();
-        self.dense.push(DenseBlock { first_row, ..block });
+        let id = self.blocks.len();
+        block.set_first_row(self.rows.len());
+        self.blocks.push(block);
         let rounding = Rounding { shift, relu, qbound: Some(qbound), divisor: None };
         bounds
             .iter()
@@ -205,7 +207,7 @@ impl Builder<'_> {
             .enumerate()
             .map(|(out, (a, &bv))| {
                 let acc = a.saturating_add(u128::from(bv.unsigned_abs()));
-                self.push_node(Terms::Dense { block: id, out }, bv, acc, rounding)
+                self.push_node(Terms::Block { block: id, out }, bv, acc, rounding)
             })
             .collect()
     }

@@ -5,6 +5,8 @@ use runtime::shape::{broadcast_index_map, strides, window_offset as window};
 use runtime::Op;
 
 use super::builder::{operand, product_tail, unravel, Builder, Cx, Node, Uses};
+use super::Block;
+use crate::conv::ConvBlock;
 use crate::dense::DenseBlock;
 
 /// `MatMul` / `Conv` with constant weights and bias, with the rescale (and ReLU) reading them.
@@ -38,7 +40,30 @@ pub(super) fn product(
         }
         let (shift, relu, final_t, qb) = product_tail(b, cx.k, uses, covered)?;
         let block = DenseBlock { first_row: 0, x: x_addr, w, k: kk, n: nn };
-        let addrs = b.dense(block, &bias, shift, relu, qb)?;
+        let addrs = b.block(Block::Dense(block), &bias, shift, relu, qb)?;
+        b.addr[final_t.0 as usize] = Some(addrs);
+        return Ok(());
+    }
+    if let Op::Conv(cp) = &node.op {
+        let x_shape = b.shape(x).to_vec();
+        let (c_in, m) =
+            (x_shape.get(1).copied().unwrap_or(0), w_shape.first().copied().unwrap_or(0));
+        let in_sp: usize = x_shape.iter().skip(2).product();
+        let k_sp: usize = w_shape.iter().skip(2).product();
+        let o_sp: usize = acc_shape.iter().skip(2).product::<usize>().max(1);
+        let batch = x_shape.first().copied().unwrap_or(0);
+        let g = cp.group.max(1);
+        if c_in % g != 0
+            || m % g != 0
+            || x_addr.len() != batch * c_in * in_sp
+            || w.len() != m * (c_in / g) * k_sp
+            || n_out != batch * m * o_sp
+        {
+            return Err("operand layout".into());
+        }
+        let (shift, relu, final_t, qb) = product_tail(b, cx.k, uses, covered)?;
+        let block = ConvBlock::new(x_addr, w, &x_shape, &w_shape, &acc_shape[2..], cp);
+        let addrs = b.block(Block::Conv(block), &bias, shift, relu, qb)?;
         b.addr[final_t.0 as usize] = Some(addrs);
         return Ok(());
     }

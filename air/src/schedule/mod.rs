@@ -30,6 +30,7 @@ mod linalg;
 mod movement;
 mod pool;
 
+use crate::conv::ConvBlock;
 use crate::dense::DenseBlock;
 use crate::error::{ProveError, UnsupportedOp};
 use crate::layout::{
@@ -121,13 +122,79 @@ pub struct Row {
 pub enum Terms {
     /// A range of [`Schedule::terms`].
     List(Range<usize>),
-    /// Output `out` of dense block `block` ([`Schedule::dense`]).
-    Dense {
-        /// Index into [`Schedule::dense`].
+    /// Output `out` of block `block` ([`Schedule::blocks`]).
+    Block {
+        /// Index into [`Schedule::blocks`].
         block: usize,
         /// Output index within the block (batch row-major).
         out: usize,
     },
+}
+
+/// A product kept as its weights: its nodes are consecutive rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Block {
+    /// A product with a constant 2-D weight matrix.
+    Dense(DenseBlock),
+    /// A convolution with a constant kernel.
+    Conv(ConvBlock),
+}
+
+impl Block {
+    /// Number of outputs (nodes).
+    pub fn outputs(&self) -> usize {
+        match self {
+            Block::Dense(d) => d.outputs(),
+            Block::Conv(c) => c.outputs(),
+        }
+    }
+
+    /// Row of the first output's node.
+    pub fn first_row(&self) -> usize {
+        match self {
+            Block::Dense(d) => d.first_row,
+            Block::Conv(c) => c.first_row,
+        }
+    }
+
+    pub(super) fn set_first_row(&mut self, row: usize) {
+        match self {
+            Block::Dense(d) => d.first_row = row,
+            Block::Conv(c) => c.first_row = row,
+        }
+    }
+
+    /// The terms of output `out` (a list built for debugging and tests).
+    pub fn terms(&self, out: usize) -> Vec<(u32, i64)> {
+        match self {
+            Block::Dense(d) => d.terms(out),
+            Block::Conv(c) => c.terms(out),
+        }
+    }
+
+    /// Multiply-accumulates of one run.
+    pub fn macs(&self) -> u64 {
+        match self {
+            Block::Dense(d) => d.macs(),
+            Block::Conv(c) => c.macs(),
+        }
+    }
+
+    /// `sum w x` of every output, with `value(address)` the value read.
+    pub fn products(&self, value: impl Fn(u32) -> i128) -> Vec<i128> {
+        match self {
+            Block::Dense(d) => d.products(value),
+            Block::Conv(c) => c.products(value),
+        }
+    }
+
+    /// `sum |w| B(x)` of every output, with `bound[address]` the static bounds.
+    pub fn abs_bounds(&self, bound: &[u128]) -> Vec<u128> {
+        match self {
+            Block::Dense(d) => d.abs_bounds(bound),
+            Block::Conv(c) => c.abs_bounds(bound),
+        }
+    }
 }
 
 /// The schedule of a program.
@@ -139,8 +206,8 @@ pub struct Schedule {
     pub rows: Vec<Row>,
     /// Terms `(address, weight)` of the nodes with [`Terms::List`], in row order.
     pub terms: Vec<(u32, i64)>,
-    /// Dense products (their nodes have [`Terms::Dense`]).
-    pub dense: Vec<DenseBlock>,
+    /// Products kept as their weights (their nodes have [`Terms::Block`]).
+    pub blocks: Vec<Block>,
     /// Distinct requant parameters.
     pub requants: Vec<Requant>,
     /// Trace length (a power of two, at least [`MIN_TRACE_LEN`], with at least one padding row).
@@ -192,7 +259,7 @@ impl Schedule {
             bound: vec![0; ADDR_FIRST as usize],
             rows: Vec::new(),
             terms: Vec::new(),
-            dense: Vec::new(),
+            blocks: Vec::new(),
             requants: Vec::new(),
             unsupported: Vec::new(),
             macs: 0,
@@ -259,7 +326,7 @@ impl Schedule {
             digest,
             rows: b.rows,
             terms: b.terms,
-            dense: b.dense,
+            blocks: b.blocks,
             requants: b.requants,
             len,
             addresses: b.bound.len(),
@@ -294,9 +361,9 @@ impl Schedule {
                 .iter()
                 .map(|(a, w)| value(*a) * i128::from(*w))
                 .sum(),
-            Terms::Dense { block, out } => {
+            Terms::Block { block, out } => {
                 if cache.as_ref().is_none_or(|(b, _)| b != block) {
-                    let products = self.dense.get(*block).map(|d| d.products(&value));
+                    let products = self.blocks.get(*block).map(|d| d.products(&value));
                     *cache = Some((*block, products.unwrap_or_default()));
                 }
                 cache.as_ref().and_then(|(_, p)| p.get(*out)).copied().unwrap_or(0)
@@ -311,8 +378,8 @@ impl Schedule {
         match self.rows.get(r).map(|row| &row.terms) {
             None => Vec::new(),
             Some(Terms::List(range)) => self.terms.get(range.clone()).unwrap_or(&[]).to_vec(),
-            Some(Terms::Dense { block, out }) => {
-                self.dense.get(*block).map(|d| d.terms(*out)).unwrap_or_default()
+            Some(Terms::Block { block, out }) => {
+                self.blocks.get(*block).map(|d| d.terms(*out)).unwrap_or_default()
             }
         }
     }

@@ -1,0 +1,203 @@
+//! Convolution blocks: the nodes of a `Conv` with constant weights, kept as the kernel and a
+//! tap table instead of one term list per output. The verifier's coefficients use separable
+//! challenges: output `(b, o, p)` (batch, channel, position) has weight
+//! `g = gamma^(first + (b M + o) P + p) = G(b, o) * gamma^p`, so
+//! `c(x[b, i, q]) = sum_{k} u(b, i, k) gamma^(p(q, k))` with `u(b, i, k) = sum_o G(b, o) W[o, i, k]`:
+//! `O(batch * weights)` for `u` plus `O(batch * inputs channels * kernel * positions)`, not
+//! `O(MACs)` (a factor of the output channels per group less).
+
+use runtime::shape::{strides, window_offset};
+use runtime::ConvParams;
+use winterfell::math::FieldElement;
+
+use crate::field::{felt, Felt};
+
+/// Marks a tap that falls into padding.
+const PAD: u32 = u32::MAX;
+
+/// A convolution with constant weights over a run-time input, one node per output element
+/// (`batch x M x positions`, row-major) on consecutive rows from `first_row`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConvBlock {
+    /// Row of the node of output 0.
+    pub first_row: usize,
+    /// Bus addresses of the input, `batch x C_in x input positions` row-major.
+    pub x: Vec<u32>,
+    /// Kernel, `M x C_in/group x kernel positions` row-major.
+    pub w: Vec<i64>,
+    /// Batch size.
+    pub batch: usize,
+    /// Input channels.
+    pub c_in: usize,
+    /// Output channels.
+    pub m: usize,
+    /// Channel groups.
+    pub group: usize,
+    /// Input positions (product of the spatial input dims).
+    pub in_sp: usize,
+    /// Kernel positions.
+    pub k_sp: usize,
+    /// Output positions.
+    pub o_sp: usize,
+    /// `taps[p * k_sp + k]`: input position read by kernel position `k` of output position `p`
+    /// (`u32::MAX` in padding).
+    pub taps: Vec<u32>,
+}
+
+fn unravel(mut i: usize, dims: &[usize]) -> Vec<usize> {
+    let mut out = vec![0; dims.len()];
+    for ax in (0..dims.len()).rev() {
+        out[ax] = i % dims[ax].max(1);
+        i /= dims[ax].max(1);
+    }
+    out
+}
+
+impl ConvBlock {
+    /// The block of a convolution of input `x` (shape `x_shape`) by kernel `w` (shape
+    /// `w_shape`) with output spatial dims `odims`.
+    pub fn new(
+        x: Vec<u32>,
+        w: Vec<i64>,
+        x_shape: &[usize],
+        w_shape: &[usize],
+        odims: &[usize],
+        cp: &ConvParams,
+    ) -> ConvBlock {
+        let dims = x_shape.get(2..).unwrap_or(&[]);
+        let kdims = w_shape.get(2..).unwrap_or(&[]);
+        let (in_sp, k_sp) = (dims.iter().product(), kdims.iter().product::<usize>());
+        let o_sp = odims.iter().product::<usize>().max(1);
+        let st = strides(dims);
+        let mut taps = Vec::with_capacity(o_sp * k_sp);
+        for p in 0..o_sp {
+            let opos = unravel(p, odims);
+            for k in 0..k_sp {
+                let kp = unravel(k, kdims);
+                let off =
+                    window_offset(&opos, &kp, &cp.strides, &cp.dilations, &cp.pads, dims, &st);
+                taps.push(off.map_or(PAD, |o| o as u32));
+            }
+        }
+        ConvBlock {
+            first_row: 0,
+            x,
+            w,
+            batch: x_shape.first().copied().unwrap_or(1),
+            c_in: x_shape.get(1).copied().unwrap_or(1),
+            m: w_shape.first().copied().unwrap_or(1),
+            group: cp.group.max(1),
+            in_sp,
+            k_sp,
+            o_sp,
+            taps,
+        }
+    }
+
+    /// Number of outputs (nodes).
+    pub fn outputs(&self) -> usize {
+        self.batch * self.m * self.o_sp
+    }
+
+    fn c_per(&self) -> usize {
+        self.c_in / self.group
+    }
+
+    /// Every `(output, input address, weight)` with a non-zero weight, visited kernel weight by
+    /// kernel weight (each weight read once per batch item).
+    fn for_each_tap(&self, mut f: impl FnMut(usize, u32, i64)) {
+        let (c_per, m_per) = (self.c_per(), self.m / self.group);
+        for b in 0..self.batch {
+            for oc in 0..self.m {
+                let g = oc / m_per.max(1);
+                for c in 0..c_per {
+                    let base = (b * self.c_in + g * c_per + c) * self.in_sp;
+                    for k in 0..self.k_sp {
+                        let wv = self.w[(oc * c_per + c) * self.k_sp + k];
+                        if wv == 0 {
+                            continue;
+                        }
+                        for p in 0..self.o_sp {
+                            let t = self.taps[p * self.k_sp + k];
+                            if t != PAD {
+                                f((b * self.m + oc) * self.o_sp + p, self.x[base + t as usize], wv);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The terms of output `out`, zero weights and padding left out (for debugging and tests).
+    pub fn terms(&self, out: usize) -> Vec<(u32, i64)> {
+        let mut t = Vec::new();
+        self.for_each_tap(|o, a, w| {
+            if o == out {
+                t.push((a, w));
+            }
+        });
+        t
+    }
+
+    /// Multiply-accumulates of one run (non-zero weights on input positions).
+    pub fn macs(&self) -> u64 {
+        let mut n = 0u64;
+        self.for_each_tap(|_, _, _| n += 1);
+        n
+    }
+
+    /// `sum x w` over the taps of every output, with `value(address)` the value read.
+    pub fn products(&self, value: impl Fn(u32) -> i128) -> Vec<i128> {
+        let mut out = vec![0i128; self.outputs()];
+        self.for_each_tap(|o, a, w| out[o] += value(a) * i128::from(w));
+        out
+    }
+
+    /// `sum |w| B(x)` over the taps of every output (saturating).
+    pub fn abs_bounds(&self, bound: &[u128]) -> Vec<u128> {
+        let mut out = vec![0u128; self.outputs()];
+        self.for_each_tap(|o, a, w| {
+            let bx = bound.get(a as usize).copied().unwrap_or(u128::MAX);
+            out[o] = out[o].saturating_add(u128::from(w.unsigned_abs()).saturating_mul(bx));
+        });
+        out
+    }
+
+    /// Adds `c(a) += sum over taps reading a of g_(row of the output) w` into `c`, for the
+    /// powers `g = gamma^0, gamma^1, ..` of every row, by separable challenges.
+    pub(crate) fn add_coefficients<E: FieldElement<BaseField = Felt>>(&self, g: &[E], c: &mut [E]) {
+        let (c_per, m_per) = (self.c_per(), (self.m / self.group).max(1));
+        let head = |b: usize, oc: usize| {
+            g.get(self.first_row + (b * self.m + oc) * self.o_sp).copied().unwrap_or(E::ZERO)
+        };
+        for b in 0..self.batch {
+            for ic in 0..self.c_in {
+                let (grp, cc) = (ic / c_per.max(1), ic % c_per.max(1));
+                let base = (b * self.c_in + ic) * self.in_sp;
+                for k in 0..self.k_sp {
+                    let mut u = E::ZERO;
+                    for oc in grp * m_per..(grp + 1) * m_per {
+                        let wv = self.w[(oc * c_per + cc) * self.k_sp + k];
+                        if wv != 0 {
+                            u += head(b, oc).mul_base(felt(wv));
+                        }
+                    }
+                    if u == E::ZERO {
+                        continue;
+                    }
+                    for p in 0..self.o_sp {
+                        let t = self.taps[p * self.k_sp + k];
+                        if t == PAD {
+                            continue;
+                        }
+                        let a = self.x[base + t as usize] as usize;
+                        if let (Some(slot), Some(gp)) = (c.get_mut(a), g.get(p)) {
+                            *slot += u * *gp;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
