@@ -113,14 +113,6 @@ pub enum VerifyError {
         /// Minimum demanded.
         min: u32,
     },
-    /// The verifying key was prepared for another program than the one given.
-    #[error("the verifying key is for program {key}, not {program}")]
-    KeyMismatch {
-        /// Digest the key was prepared for.
-        key: String,
-        /// Digest of the program given.
-        program: String,
-    },
     /// The STARK verifier rejected the proof.
     #[error("STARK verification failed: {0}")]
     Stark(String),

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use runtime::fixed_point::quantize;
-use runtime::{Program, TensorKind};
+use runtime::Program;
 use winterfell::crypto::{DefaultRandomCoin, ElementHasher, MerkleTree};
 use winterfell::AcceptableOptions;
 
@@ -56,7 +56,7 @@ pub fn verify_min_bits(
     let digest = program.digest();
     check_digest(&digest.0, proof)?;
     let key = prepare_with_digest(program, digest)?;
-    verify_keyed(program, digest, &key, proof, min_bits)
+    verify_keyed(&key, proof, min_bits)
 }
 
 fn check_digest(digest: &[u8; 32], proof: &RunProof) -> Result<(), VerifyError> {
@@ -83,16 +83,14 @@ fn prepare_with_digest(
     Ok(VerifyingKey::from_schedule(Arc::new(schedule)))
 }
 
-/// Verifies `proof` with a key prepared by [`prepare`] for the same `program`.
+/// Verifies `proof` with a key prepared by [`prepare`]: the key holds everything the
+/// verifier needs of the program (digest, schedule, input ranges), so the program itself is
+/// neither needed nor hashed again. A proof for another program is refused by digest.
 ///
 /// # Errors
-/// As [`verify`]; [`VerifyError::KeyMismatch`] when `key` was prepared for another program.
-pub fn verify_with_key(
-    program: &Program,
-    key: &VerifyingKey,
-    proof: &RunProof,
-) -> Result<VerifyReport, VerifyError> {
-    verify_with_key_min_bits(program, key, proof, 0)
+/// As [`verify`].
+pub fn verify_with_key(key: &VerifyingKey, proof: &RunProof) -> Result<VerifyReport, VerifyError> {
+    verify_with_key_min_bits(key, proof, 0)
 }
 
 /// [`verify_with_key`] that requires at least `min_bits` of conjectured security.
@@ -100,33 +98,23 @@ pub fn verify_with_key(
 /// # Errors
 /// As [`verify_with_key`], and [`VerifyError::Security`] below `min_bits`.
 pub fn verify_with_key_min_bits(
-    program: &Program,
     key: &VerifyingKey,
     proof: &RunProof,
     min_bits: u32,
 ) -> Result<VerifyReport, VerifyError> {
-    verify_keyed(program, program.digest(), key, proof, min_bits)
+    verify_keyed(key, proof, min_bits)
 }
 
-/// The checks after the key: `program_digest` is `program.digest()`, computed once by the
-/// caller.
+/// The checks after the key.
 fn verify_keyed(
-    program: &Program,
-    program_digest: runtime::ProgramDigest,
     key: &VerifyingKey,
     proof: &RunProof,
     min_bits: u32,
 ) -> Result<VerifyReport, VerifyError> {
     let digest = key.schedule.digest;
-    if program_digest != digest {
-        return Err(VerifyError::KeyMismatch {
-            key: digest.to_string(),
-            program: program_digest.to_string(),
-        });
-    }
     check_digest(&digest.0, proof)?;
     let schedule = key.schedule.clone();
-    check_public(program, &schedule, proof)?;
+    check_public(&schedule, proof)?;
     let info = proof.proof.trace_info();
     let shape =
         |len: usize, m: usize, a: usize| format!("{len} rows x ({m} main + {a} aux) columns");
@@ -174,41 +162,40 @@ fn stark<H: ElementHasher<BaseField = Felt> + Sync>(
     .map_err(|e| VerifyError::Stark(e.to_string()))
 }
 
-fn check_public(
-    program: &Program,
-    schedule: &Schedule,
-    proof: &RunProof,
-) -> Result<(), VerifyError> {
+fn check_public(schedule: &Schedule, proof: &RunProof) -> Result<(), VerifyError> {
     let bad = |what: &'static str, reason: String| VerifyError::PublicData { what, reason };
-    if proof.inputs.len() != program.inputs.len() {
+    if proof.inputs.len() != schedule.input_meta.len() {
         return Err(bad(
             "inputs",
-            format!("{} tensors, the program takes {}", proof.inputs.len(), program.inputs.len()),
+            format!(
+                "{} tensors, the program takes {}",
+                proof.inputs.len(),
+                schedule.input_meta.len()
+            ),
         ));
     }
-    for (k, (vals, id)) in proof.inputs.iter().zip(&program.inputs).enumerate() {
-        let t = &program.tensors[id.0 as usize];
-        if vals.len() != schedule.inputs[k].len() {
+    for (k, (vals, t)) in proof.inputs.iter().zip(&schedule.input_meta).enumerate() {
+        let want = schedule.inputs.get(k).map_or(0, Vec::len);
+        if vals.len() != want {
             return Err(bad(
                 "inputs",
                 format!(
-                    "input '{}' has {} values, shape {:?} needs {}",
+                    "input '{}' has {} values, shape {:?} needs {want}",
                     t.name,
                     vals.len(),
-                    t.shape,
-                    schedule.inputs[k].len()
+                    t.shape
                 ),
             ));
         }
         // The declared real range [lo, hi], quantised as the runtime quantises real inputs:
         // `quantize` is monotonic, so a real input in range lands in [q(lo), q(hi)].
-        let TensorKind::Input { lo, hi } = t.kind else {
+        let Some((lo, hi)) = t.range else {
             return Err(bad("inputs", format!("tensor '{}' is not an input", t.name)));
         };
         let (Some(qlo), Some(qhi)) = (quantize(lo, t.scale), quantize(hi, t.scale)) else {
             return Err(bad("inputs", format!("input '{}' has no quantised range", t.name)));
         };
-        // `t.bound` is max(|q(lo)|, |q(hi)|), so this also keeps |x| within the static bound.
+        // The static bound is max(|q(lo)|, |q(hi)|), so this also keeps |x| within it.
         if let Some((i, v)) = vals.iter().enumerate().find(|(_, v)| !(qlo..=qhi).contains(*v)) {
             return Err(bad(
                 "inputs",
@@ -220,10 +207,10 @@ fn check_public(
             ));
         }
     }
-    if proof.outputs.len() != program.outputs.len() {
+    if proof.outputs.len() != schedule.outputs.len() {
         return Err(bad(
             "outputs",
-            format!("{} tensors, the program has {}", proof.outputs.len(), program.outputs.len()),
+            format!("{} tensors, the program has {}", proof.outputs.len(), schedule.outputs.len()),
         ));
     }
     for (k, vals) in proof.outputs.iter().enumerate() {

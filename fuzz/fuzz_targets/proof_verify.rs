@@ -11,20 +11,19 @@ use starkml_runtime::Program;
 
 static MODEL: &[u8] = include_bytes!("../../models/data/logreg_iris.onnx");
 
-fn program() -> &'static (Program, starkml_air::VerifyingKey) {
-    static P: OnceLock<(Program, starkml_air::VerifyingKey)> = OnceLock::new();
-    P.get_or_init(|| {
+fn key() -> &'static starkml_air::VerifyingKey {
+    static K: OnceLock<starkml_air::VerifyingKey> = OnceLock::new();
+    K.get_or_init(|| {
         let opts = starkml_transpiler::TranspileOptions::default();
-        let p = starkml_transpiler::transpile(MODEL, &opts).expect("the bundled model compiles");
-        let key = starkml_air::prepare(&p).expect("the bundled model has a schedule");
-        (p, key)
+        let p: Program =
+            starkml_transpiler::transpile(MODEL, &opts).expect("the bundled model compiles");
+        starkml_air::prepare(&p).expect("the bundled model has a schedule")
     })
 }
 
 fuzz_target!(|bytes: &[u8]| {
-    let (p, key) = program();
     let verdict = starkml_air::RunProof::from_bytes(bytes)
-        .and_then(|proof| starkml_air::verify_with_key(p, key, &proof));
+        .and_then(|proof| starkml_air::verify_with_key(key(), &proof));
     if let Err(VerifyError::VerifierBug(e)) = verdict {
         panic!("caught panic inside the verifier: {e}");
     }

@@ -161,11 +161,11 @@ fn wrong_weight_in_the_verifiers_program() {
     assert_ne!(schedule.digest, s.schedule.digest);
     schedule.digest = s.schedule.digest;
     let key = air::VerifyingKey::from_schedule(Arc::new(schedule));
-    let res = air::verify_with_key(&s.case.program, &key, &proof);
+    let res = air::verify_with_key(&key, &proof);
     assert!(matches!(res, Err(air::VerifyError::Stark(_))), "{res:?}");
     // The same proof with the honest key verifies.
     let honest = air::VerifyingKey::from_schedule(s.schedule.clone());
-    assert!(air::verify_with_key(&s.case.program, &honest, &proof).is_ok());
+    assert!(air::verify_with_key(&honest, &proof).is_ok());
 }
 
 #[test]

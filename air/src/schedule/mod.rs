@@ -22,7 +22,7 @@
 //!   maximum) and `index = sum_j j f_j`;
 //! - `Reshape`, `Transpose`, `Gather`, `Concat`: no rows, only a new address map.
 
-use runtime::{Op, OpId, Program, ProgramDigest};
+use runtime::{Op, OpId, Program, ProgramDigest, TensorKind};
 
 mod builder;
 mod elementwise;
@@ -131,6 +131,19 @@ pub enum Terms {
     },
 }
 
+/// What the verifier needs to know of a program input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputMeta {
+    /// Tensor name.
+    pub name: String,
+    /// Shape.
+    pub shape: Vec<usize>,
+    /// Fractional bits of the quantised values.
+    pub scale: u8,
+    /// Declared real range `[lo, hi]` (`None` if the tensor is not declared as an input).
+    pub range: Option<(f64, f64)>,
+}
+
 /// A product kept as its weights: its nodes are consecutive rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Block {
@@ -222,8 +235,11 @@ pub struct Schedule {
     pub outputs: Vec<Vec<u32>>,
     /// Number of reads of the zero cell.
     pub zero_reads: u64,
-    /// Static bound of each program input (the verifier checks public inputs against it).
+    /// Static bound of each program input.
     pub input_bounds: Vec<u64>,
+    /// Name, shape, scale and declared real range of each program input: the verifier checks
+    /// public inputs against them without the program.
+    pub input_meta: Vec<InputMeta>,
     /// Multiply-accumulates scheduled (terms of all nodes).
     pub macs: u64,
 }
@@ -339,6 +355,20 @@ impl Schedule {
             outputs,
             zero_reads,
             input_bounds,
+            input_meta: p
+                .inputs
+                .iter()
+                .filter_map(|id| p.tensors.get(id.0 as usize))
+                .map(|t| InputMeta {
+                    name: t.name.clone(),
+                    shape: t.shape.clone(),
+                    scale: t.scale,
+                    range: match t.kind {
+                        TensorKind::Input { lo, hi } => Some((lo, hi)),
+                        _ => None,
+                    },
+                })
+                .collect(),
             macs: b.macs,
         })
     }
