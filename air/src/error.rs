@@ -15,6 +15,9 @@ pub struct UnsupportedOp {
     pub origin: String,
     /// Why it cannot be proven.
     pub reason: String,
+    /// The refusal is the field budget (an accumulator too large for the AIR's no-wrap
+    /// margin): the same model at a smaller scale may prove.
+    pub field_budget: bool,
 }
 
 impl fmt::Display for UnsupportedOp {

@@ -27,7 +27,7 @@ pub use hash::Blake2s256Hasher;
 pub use options::{HashKind, Preset};
 pub use proof_file::RunProof;
 pub use prover::{prove, prove_rows};
-pub use schedule::Schedule;
+pub use schedule::{check_field_budget, Schedule};
 pub use verifier::{
     prepare, verify, verify_min_bits, verify_with_key, verify_with_key_min_bits, VerifyReport,
 };

@@ -67,6 +67,8 @@ impl CompileCmd {
             name,
             outputs: (!self.output_names.is_empty()).then(|| self.output_names.clone()),
             bind_inputs: Vec::new(),
+            // The automatic scale is one the prover accepts (field budget).
+            accept: Some(air::check_field_budget),
         };
         let program = transpile(&bytes, &opts)
             .with_context(|| format!("cannot compile {}", self.model.display()))?;
@@ -86,6 +88,13 @@ impl CompileCmd {
             stats.max_bound_bits,
             program.digest()
         );
+        // Say now what `prove` will refuse, not after the user has run it.
+        if let Err(air::ProveError::Unsupported { ops }) = air::Schedule::new(&program) {
+            eprintln!("warning: `starkml prove` cannot prove this program yet:");
+            for op in &ops {
+                eprintln!("  {op}");
+            }
+        }
         Ok(())
     }
 }

@@ -8,8 +8,8 @@
 //! depthwise and dilated convolutions, initializers listed as graph inputs, and input
 //! normalisation with Transpose and Concat.
 //!
-//! Every model is transpiled with its calibration samples (automatic scale) and run on its
-//! held-out input. Tolerance: every output value within `1e-2 * max(1, |expected|)` of
+//! Every model is transpiled with its calibration samples (automatic scale), run on its
+//! held-out input, and proven and verified (at the automatic scale). Tolerance: every output value within `1e-2 * max(1, |expected|)` of
 //! onnxruntime's, and the same argmax in every row of the last axis. The models of
 //! `refused.json` must fail to transpile with an error containing the recorded text.
 
@@ -101,6 +101,14 @@ fn check(name: &str) -> Result<(), String> {
     if ga != wa {
         return Err(format!("argmax {ga:?}, expected {wa:?}"));
     }
+    // Provable at the automatic scale: the proof carries the runtime's outputs and verifies.
+    let (proof, proven) =
+        air::prove(&program, std::slice::from_ref(&x), air::Preset::Fast, air::HashKind::Blake3)
+            .map_err(|e| format!("prove: {e}"))?;
+    if proven != outputs {
+        return Err("the proof's outputs differ from the runtime's".into());
+    }
+    air::verify(&program, &proof).map_err(|e| format!("verify: {e}"))?;
     Ok(())
 }
 

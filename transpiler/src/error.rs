@@ -121,6 +121,15 @@ pub enum TranspileError {
         /// What is wrong.
         reason: String,
     },
+    /// At every scale tried, the caller's check ([`crate::TranspileOptions::accept`]) refused
+    /// the program.
+    #[error("no scale from {max_scale} down to 1 passes the check: {reason} (at scale 1)")]
+    NotAccepted {
+        /// Largest scale tried.
+        max_scale: u8,
+        /// The check's refusal at the smallest scale.
+        reason: String,
+    },
     /// No scale fits the bound budget, or the built program is invalid.
     #[error("quantisation at scale {scale}: {source}")]
     Quantize {

@@ -11,7 +11,9 @@ pub mod quantize;
 mod registry;
 
 pub use error::{TranspileError, UnsupportedNode};
-pub use quantize::{Calibration, TranspileOptions, DEFAULT_INPUT_BOUND, DEFAULT_MAX_SCALE};
+pub use quantize::{
+    AcceptFn, Calibration, TranspileOptions, DEFAULT_INPUT_BOUND, DEFAULT_MAX_SCALE,
+};
 pub use registry::{argmax_only_ops, supported_ops};
 
 /// Transpiles ONNX model bytes into a validated fixed-point [`runtime::Program`].

@@ -11,6 +11,10 @@ pub const DEFAULT_MAX_SCALE: u8 = 16;
 /// Declared input range `[-B, B]` when neither `--input-range` nor calibration data is given.
 pub const DEFAULT_INPUT_BOUND: f64 = 16.0;
 
+/// A check a candidate program must pass for the automatic scale to pick it: `Err` gives the
+/// reason it is refused.
+pub type AcceptFn = fn(&runtime::Program) -> Result<(), String>;
+
 /// How to quantise a model.
 #[derive(Debug, Clone)]
 pub struct TranspileOptions {
@@ -33,6 +37,11 @@ pub struct TranspileOptions {
     /// Graph inputs bound to constant values at compile time (for example weights or shapes
     /// that an exporter left as inputs). They are no longer program inputs.
     pub bind_inputs: Vec<(String, crate::onnx::ConstTensor)>,
+    /// A further check a program must pass for the automatic scale to pick it (`Err` with the
+    /// reason moves on to the next smaller scale); an explicit `scale` skips it. `starkml
+    /// compile` passes the prover's field-budget check (`air::check_field_budget`), so that
+    /// the scale it picks also proves.
+    pub accept: Option<AcceptFn>,
 }
 
 impl Default for TranspileOptions {
@@ -45,6 +54,7 @@ impl Default for TranspileOptions {
             name: None,
             outputs: None,
             bind_inputs: Vec::new(),
+            accept: None,
         }
     }
 }
@@ -211,6 +221,13 @@ pub fn quantize_graph(
     for s in candidates {
         match lower(graph, s, &ranges, &name) {
             Ok(p) => {
+                if let (None, Some(accept)) = (opts.scale, opts.accept) {
+                    if let Err(reason) = accept(&p) {
+                        last_err =
+                            Some(TranspileError::NotAccepted { max_scale: opts.max_scale, reason });
+                        continue;
+                    }
+                }
                 if let Some(c) = &opts.calibration {
                     check_samples(&p, graph, c)?;
                 }

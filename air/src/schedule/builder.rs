@@ -43,6 +43,8 @@ pub(super) struct Builder<'p> {
     pub(super) rows: Vec<Row>,
     pub(super) terms: Vec<(u32, i64)>,
     pub(super) blocks: Vec<Block>,
+    /// Set when a node fails the field budget (read and cleared by `refuse`).
+    pub(super) budget_exceeded: bool,
     pub(super) requants: Vec<Requant>,
     pub(super) unsupported: Vec<UnsupportedOp>,
     pub(super) macs: u64,
@@ -72,6 +74,7 @@ impl Builder<'_> {
             name: node.op.name(),
             origin: node.origin.clone(),
             reason: reason.into(),
+            field_budget: std::mem::take(&mut self.budget_exceeded),
         });
     }
 
@@ -168,6 +171,7 @@ impl Builder<'_> {
             .saturating_add(d)
             .saturating_add(d.saturating_mul(1u128 << (LIMB_BITS * g.lv as u32)));
         if bits(span) + g.tshift() >= 62 {
+            self.budget_exceeded = true;
             return Err(format!(
                 "accumulators of ~2^{} exceed the AIR's field budget; compile with a smaller scale",
                 bits(acc)

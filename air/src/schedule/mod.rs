@@ -276,6 +276,7 @@ impl Schedule {
             rows: Vec::new(),
             terms: Vec::new(),
             blocks: Vec::new(),
+            budget_exceeded: false,
             requants: Vec::new(),
             unsupported: Vec::new(),
             macs: 0,
@@ -316,6 +317,7 @@ impl Schedule {
                     name: "output",
                     origin: format!("output #{i}"),
                     reason: "the output is a constant, not computed by provable ops".into(),
+                    field_budget: false,
                 }),
             }
         }
@@ -412,6 +414,25 @@ impl Schedule {
                 self.blocks.get(*block).map(|d| d.terms(*out)).unwrap_or_default()
             }
         }
+    }
+}
+
+/// Whether `p` fits the AIR's field budget. `Err` names the first node whose accumulator is
+/// too large for the no-wrap margin of the soundness argument (the same model at a smaller
+/// scale may fit); `Ok` otherwise, including programs refused for reasons no scale changes
+/// (ops without a row type, more than [`MAX_TRACE_LEN`] rows). `starkml compile` passes it to
+/// the transpiler's automatic scale choice (`TranspileOptions::accept`), so that the scale it
+/// picks proves.
+///
+/// # Errors
+/// The refusal of the first node over budget, as text.
+pub fn check_field_budget(p: &Program) -> Result<(), String> {
+    match Schedule::with_digest(p, ProgramDigest([0; 32])) {
+        Err(ProveError::Unsupported { ops }) => match ops.iter().find(|o| o.field_budget) {
+            Some(o) => Err(o.to_string()),
+            None => Ok(()),
+        },
+        _ => Ok(()),
     }
 }
 
