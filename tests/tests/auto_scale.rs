@@ -1,4 +1,6 @@
-//! The automatic scale and the prover's field budget: a program whose static bounds fit the
+//! Defaults that make compiled programs prove and run on unseen inputs: the calibration
+//! margin, and the automatic scale with the prover's field budget. A program whose static
+//! bounds fit the
 //! runtime (`< 2^60`) but not the AIR's no-wrap margin would compile and run but not prove.
 //! With the budget check (`TranspileOptions::accept = air::check_field_budget`, what `starkml
 //! compile` passes), the automatic scale steps down until the program proves.
@@ -62,4 +64,29 @@ fn the_budget_check_picks_a_scale_that_proves() {
     // An explicit scale is taken as given (prove then says why it refuses).
     let forced = TranspileOptions { scale: Some(scale(&plain)), ..opts };
     assert_eq!(scale(&transpiler::transpile(&bytes, &forced).unwrap()), scale(&plain));
+}
+
+/// The calibration margin: samples in `[0, 1938]` declare `[-1938, 3876]` (widened by the
+/// sample range, or the largest magnitude, on each side), so an unseen input of the same
+/// distribution at 1.66x the largest sample still runs; 2x is the edge.
+#[test]
+fn calibration_ranges_admit_unseen_inputs_of_the_same_distribution() {
+    let m = ob::model(
+        vec![node("MatMul", "fc", &["x", "W"], &["y"], vec![])],
+        vec![initializer("W", &[2, 1], &[0.5, 0.25])],
+        vec![value_info("x", &[1, 2])],
+        vec![value_info("y", &[1, 1])],
+    );
+    let calib = r#"{"inputs": [[0.0, 1938.0], [969.0, 12.0]]}"#;
+    let opts = TranspileOptions {
+        calibration: Some(transpiler::Calibration::from_json(calib).unwrap()),
+        ..Default::default()
+    };
+    let p = transpiler::transpile(&ob::bytes(&m), &opts).unwrap();
+    let runtime::TensorKind::Input { lo, hi } = p.tensor(p.inputs[0]).unwrap().kind else {
+        panic!("not an input")
+    };
+    assert_eq!((lo, hi), (-1938.0, 3876.0));
+    runtime::run(&p, &[vec![3216.0, -1900.0]]).unwrap();
+    assert!(runtime::run(&p, &[vec![3877.0, 0.0]]).is_err());
 }
