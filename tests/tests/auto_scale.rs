@@ -1,8 +1,7 @@
 //! Defaults that make compiled programs prove and run on unseen inputs: the calibration
 //! margin, and the automatic scale with the prover's field budget. A program whose static
-//! bounds fit the
-//! runtime (`< 2^60`) but not the AIR's no-wrap margin would compile and run but not prove.
-//! With the budget check (`TranspileOptions::accept = air::check_field_budget`, what `starkml
+//! bounds fit the runtime (`< 2^60`) but not the AIR's no-wrap margin would compile and run
+//! but not prove. With the budget check (`TranspileOptions::accept = air::check_field_budget`, what `starkml
 //! compile` passes), the automatic scale steps down until the program proves.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
