@@ -24,9 +24,10 @@ use winterfell::{
     TransitionConstraintDegree,
 };
 
+use crate::bus::Bus;
 use crate::cols::{MainCols, PeriodicCols};
 use crate::field::{felt, Felt};
-use crate::layout::{aux, main, ADDR_ZERO, LANES, T_LANES, V1_LANES, V2_LANES};
+use crate::layout::{aux, main, ADDR_ZERO, LANES, LIMB_BITS, T_LANES, V1_LANES, V2_LANES};
 use crate::linear::check_values;
 use crate::schedule::Schedule;
 
@@ -151,7 +152,7 @@ pub(crate) fn limb_sums<E: FieldElement>(x: &[E]) -> (E, E, E) {
     let sum = |r: std::ops::Range<usize>| {
         let mut acc = E::ZERO;
         for i in r.rev() {
-            acc = acc * E::from(256u32) + x[i];
+            acc = acc * E::from(1u32 << LIMB_BITS) + x[i];
         }
         acc
     };
@@ -214,21 +215,20 @@ impl Air for ModelAir {
         E: FieldElement<BaseField = Felt> + ExtensionOf<F>,
     {
         let r = rand.rand_elements();
-        let (alpha, beta, gamma) = (r[0], r[1], r[2]);
-        let b2 = beta * beta;
+        let (bus, gamma) = (Bus::new(r), r[2]);
         let m = main_frame.current();
         let a = aux_frame.current();
         let an = aux_frame.next();
         let (m, p) = (MainCols::view(m), PeriodicCols::view(p));
-        let lane = |i: usize| alpha - beta * E::from(p.a[i]) - b2 * E::from(m.x[i]);
+        let lane = |i: usize| bus.message(E::from(p.a[i]), E::from(m.x[i]));
         for k in 0..LANES / 2 {
             let (d0, d1) = (lane(2 * k), lane(2 * k + 1));
             result[k] = a[k] * d0 * d1 - (d0 + d1);
         }
         let (_, v1, _) = limb_sums(&m.x);
-        let dt = alpha - b2 * E::from(p.tab);
+        let dt = bus.table(E::from(p.tab));
         let nt = -E::from(m.mult);
-        let dw = alpha - beta * E::from(p.aout) - b2 * E::from(v1 - p.offw);
+        let dw = bus.message(E::from(p.aout), E::from(v1 - p.offw));
         let nw = -E::from(p.fo);
         result[LANES / 2] = a[LANES / 2] * dt * dw - (nt * dw + nw * dt);
         let mut s = an[aux::S] - a[aux::S];
@@ -272,10 +272,9 @@ impl Air for ModelAir {
 /// The bus contribution of public data: inputs and the zero cell written with their fan-outs,
 /// outputs read once.
 pub(crate) fn public_sum<E: FieldElement<BaseField = Felt>>(public: &PublicInputs, r: &[E]) -> E {
-    let (alpha, beta) = (r[0], r[1]);
-    let msg = |addr: u32, v: i64| {
-        alpha - beta * E::from(Felt::new(u64::from(addr))) - beta * beta * E::from(felt(v))
-    };
+    let bus = Bus::new(r);
+    let msg =
+        |addr: u32, v: i64| bus.message(E::from(Felt::new(u64::from(addr))), E::from(felt(v)));
     let s = &public.schedule;
     let mut total = E::ZERO;
     for (addrs, vals) in s.inputs.iter().zip(&public.inputs) {

@@ -8,7 +8,7 @@ use winterfell::math::FieldElement;
 use crate::air::eval_main;
 use crate::field::{felt128, Felt};
 use crate::layout::{
-    main, periodic as P, ADDR_ZERO, LANES, MAIN_CONSTRAINTS, TABLE_SIZE, V1_LANES,
+    main, periodic as P, ADDR_ZERO, LANES, LIMB_BITS, MAIN_CONSTRAINTS, TABLE_SIZE, V1_LANES,
 };
 use crate::schedule::Schedule;
 use crate::trace::lookup_lanes;
@@ -94,8 +94,9 @@ fn written_values(
 /// The value a requant row writes: its `V1` limbs minus the group's offset.
 fn v1_of(schedule: &Schedule, group: usize, row: &[i128; main::WIDTH]) -> i128 {
     let g = &schedule.requants[group];
-    let v1: i128 =
-        (0..g.lv).rev().fold(0i128, |acc, k| acc * 256 + row[main::X + V1_LANES.start + k]);
+    let v1: i128 = (0..g.lv)
+        .rev()
+        .fold(0i128, |acc, k| (acc << LIMB_BITS) + row[main::X + V1_LANES.start + k]);
     v1 - i128::from(g.offset())
 }
 

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod air;
+mod bus;
 pub mod cols;
 pub mod conv;
 pub mod debug;

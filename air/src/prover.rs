@@ -15,6 +15,7 @@ use winterfell::{
 };
 
 use crate::air::{limb_sums, ModelAir, PublicInputs};
+use crate::bus::Bus;
 use crate::debug::check_constraints;
 use crate::error::ProveError;
 use crate::field::Felt;
@@ -117,8 +118,7 @@ pub fn aux_columns<E: FieldElement<BaseField = Felt>>(
 ) -> ColMatrix<E> {
     let n = m.num_rows();
     let p = &public.periodic;
-    let (alpha, beta, gamma) = (r[0], r[1], r[2]);
-    let b2 = beta * beta;
+    let (bus, gamma) = (Bus::new(r), r[2]);
     let mut dens = Vec::with_capacity(n * FRACTIONS);
     let mut nums = Vec::with_capacity(n * 2);
     let mut row = vec![Felt::ZERO; main::WIDTH];
@@ -126,12 +126,12 @@ pub fn aux_columns<E: FieldElement<BaseField = Felt>>(
     for i in 0..n {
         m.read_row_into(i, &mut row);
         for l in 0..LANES {
-            dens.push(alpha - beta * E::from(p[P::A + l][i]) - b2 * E::from(row[main::X + l]));
+            dens.push(bus.message(E::from(p[P::A + l][i]), E::from(row[main::X + l])));
         }
         let (_, v1, _) = limb_sums(&row[main::X..main::X + LANES]);
         v1s.push(v1);
-        dens.push(alpha - b2 * E::from(p[P::TAB][i % p[P::TAB].len()]));
-        dens.push(alpha - beta * E::from(p[P::AOUT][i]) - b2 * E::from(v1 - p[P::OFFW][i]));
+        dens.push(bus.table(E::from(p[P::TAB][i % p[P::TAB].len()])));
+        dens.push(bus.message(E::from(p[P::AOUT][i]), E::from(v1 - p[P::OFFW][i])));
         nums.push(-E::from(row[main::MULT]));
         nums.push(-E::from(p[P::FO][i]));
     }
