@@ -6,7 +6,7 @@
 //! `O(batch * weights)` for `u` plus `O(batch * inputs channels * kernel * positions)`, not
 //! `O(MACs)` (a factor of the output channels per group less).
 
-use runtime::shape::{strides, window_offset};
+use runtime::shape::{positions, strides, window_offset};
 use runtime::ConvParams;
 use winterfell::math::FieldElement;
 
@@ -44,15 +44,6 @@ pub struct ConvBlock {
     pub taps: Vec<u32>,
 }
 
-fn unravel(mut i: usize, dims: &[usize]) -> Vec<usize> {
-    let mut out = vec![0; dims.len()];
-    for ax in (0..dims.len()).rev() {
-        out[ax] = i % dims[ax].max(1);
-        i /= dims[ax].max(1);
-    }
-    out
-}
-
 impl ConvBlock {
     /// The block of a convolution of input `x` (shape `x_shape`) by kernel `w` (shape
     /// `w_shape`) with output spatial dims `odims`.
@@ -67,15 +58,13 @@ impl ConvBlock {
         let dims = x_shape.get(2..).unwrap_or(&[]);
         let kdims = w_shape.get(2..).unwrap_or(&[]);
         let (in_sp, k_sp) = (dims.iter().product(), kdims.iter().product::<usize>());
-        let o_sp = odims.iter().product::<usize>().max(1);
         let st = strides(dims);
+        let (opos, kpos) = (positions(odims), positions(kdims));
+        let o_sp = opos.len();
         let mut taps = Vec::with_capacity(o_sp * k_sp);
-        for p in 0..o_sp {
-            let opos = unravel(p, odims);
-            for k in 0..k_sp {
-                let kp = unravel(k, kdims);
-                let off =
-                    window_offset(&opos, &kp, &cp.strides, &cp.dilations, &cp.pads, dims, &st);
+        for op in &opos {
+            for kp in &kpos {
+                let off = window_offset(op, kp, &cp.strides, &cp.dilations, &cp.pads, dims, &st);
                 taps.push(off.map_or(PAD, |o| o as u32));
             }
         }

@@ -63,9 +63,9 @@ fn coefficients<E: FieldElement<BaseField = Felt>>(s: &Schedule, g: &[E]) -> Vec
             let mut acc = vec![0i128; n];
             let mut since_flush = 0usize;
             for (row, gr) in rows.iter().zip(gs) {
+                let Terms::List(range) = &row.terms else { continue };
                 let gk: Vec<i128> =
                     (0..d).map(|k| i128::from(gr.base_element(k).as_int())).collect();
-                let Terms::List(range) = &row.terms else { continue };
                 let terms = s.terms.get(range.clone()).unwrap_or(&[]);
                 for &(a, w) in terms {
                     let Some(slot) = acc.get_mut(a as usize * d..(a as usize + 1) * d) else {

@@ -239,6 +239,37 @@ fn decode_op(code: u32, params: &[i64], field: String) -> Result<Op, RuntimeErro
     Ok(op)
 }
 
+/// The message of tensor `t` without its data (constants' data is written separately).
+fn pb_tensor_head(t: &TensorInfo) -> PbTensor {
+    let (kind, lo, hi) = match &t.kind {
+        TensorKind::Value => (0, 0.0, 0.0),
+        TensorKind::Input { lo, hi } => (1, *lo, *hi),
+        TensorKind::Const(_) => (2, 0.0, 0.0),
+    };
+    PbTensor {
+        name: t.name.clone(),
+        shape: t.shape.iter().map(|&d| d as u64).collect(),
+        scale: u32::from(t.scale),
+        bound: t.bound,
+        kind,
+        data: Vec::new(),
+        lo,
+        hi,
+    }
+}
+
+/// The message of op node `n`.
+fn pb_op(n: &OpNode) -> PbOp {
+    let (code, params) = encode_op(&n.op);
+    PbOp {
+        code,
+        inputs: n.inputs.iter().map(|t| t.0).collect(),
+        output: n.output.0,
+        origin: n.origin.clone(),
+        params,
+    }
+}
+
 impl Program {
     /// The canonical binary form (magic, version, protobuf payload).
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -260,21 +291,7 @@ impl Program {
         sink(&buf);
         let mut data = Vec::new();
         for t in &self.tensors {
-            let (kind, lo, hi) = match &t.kind {
-                TensorKind::Value => (0, 0.0, 0.0),
-                TensorKind::Input { lo, hi } => (1, *lo, *hi),
-                TensorKind::Const(_) => (2, 0.0, 0.0),
-            };
-            let head = PbTensor {
-                name: t.name.clone(),
-                shape: t.shape.iter().map(|&d| d as u64).collect(),
-                scale: u32::from(t.scale),
-                bound: t.bound,
-                kind,
-                data: Vec::new(),
-                lo,
-                hi,
-            };
+            let head = pb_tensor_head(t);
             data.clear();
             if let TensorKind::Const(d) = &t.kind {
                 let mut payload = Vec::with_capacity(d.len() * 3);
@@ -305,20 +322,7 @@ impl Program {
         let rest = PbProgram {
             name: String::new(),
             tensors: Vec::new(),
-            ops: self
-                .ops
-                .iter()
-                .map(|n| {
-                    let (code, params) = encode_op(&n.op);
-                    PbOp {
-                        code,
-                        inputs: n.inputs.iter().map(|t| t.0).collect(),
-                        output: n.output.0,
-                        origin: n.origin.clone(),
-                        params,
-                    }
-                })
-                .collect(),
+            ops: self.ops.iter().map(pb_op).collect(),
             inputs: self.inputs.iter().map(|t| t.0).collect(),
             outputs: self.outputs.iter().map(|t| t.0).collect(),
         };
@@ -424,38 +428,12 @@ mod tests {
             tensors: p
                 .tensors
                 .iter()
-                .map(|t| {
-                    let (kind, data, lo, hi) = match &t.kind {
-                        TensorKind::Value => (0, Vec::new(), 0.0, 0.0),
-                        TensorKind::Input { lo, hi } => (1, Vec::new(), *lo, *hi),
-                        TensorKind::Const(d) => (2, d.clone(), 0.0, 0.0),
-                    };
-                    PbTensor {
-                        name: t.name.clone(),
-                        shape: t.shape.iter().map(|&d| d as u64).collect(),
-                        scale: u32::from(t.scale),
-                        bound: t.bound,
-                        kind,
-                        data,
-                        lo,
-                        hi,
-                    }
+                .map(|t| match &t.kind {
+                    TensorKind::Const(d) => PbTensor { data: d.clone(), ..pb_tensor_head(t) },
+                    _ => pb_tensor_head(t),
                 })
                 .collect(),
-            ops: p
-                .ops
-                .iter()
-                .map(|n| {
-                    let (code, params) = encode_op(&n.op);
-                    PbOp {
-                        code,
-                        inputs: n.inputs.iter().map(|t| t.0).collect(),
-                        output: n.output.0,
-                        origin: n.origin.clone(),
-                        params,
-                    }
-                })
-                .collect(),
+            ops: p.ops.iter().map(pb_op).collect(),
             inputs: p.inputs.iter().map(|t| t.0).collect(),
             outputs: p.outputs.iter().map(|t| t.0).collect(),
         };

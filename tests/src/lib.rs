@@ -96,6 +96,21 @@ impl ModelCase {
             .expect("proves")
     }
 
+    /// The canonical input run by the runtime: the quantised inputs and outputs a proof of
+    /// it carries (integers at their tensors' scales).
+    ///
+    /// # Panics
+    /// When the run fails.
+    #[allow(clippy::expect_used)]
+    pub fn quantised_run(&self) -> (Vec<Vec<i64>>, Vec<Vec<i64>>) {
+        let (outs, witness) =
+            runtime::run_traced(&self.program, std::slice::from_ref(&self.fixture.input.data))
+                .expect("the canonical input runs");
+        let inputs =
+            self.program.inputs.iter().map(|t| witness.values[t.0 as usize].clone()).collect();
+        (inputs, outs.into_iter().map(|t| t.data).collect())
+    }
+
     /// Runs the 20 test samples and compares with the float reference.
     ///
     /// # Panics

@@ -124,11 +124,7 @@ fn prove_with_gamma(
 fn a_replayed_gamma_does_not_verify() {
     let case = ModelCase::new("mlp_small");
     let schedule = Arc::new(Schedule::new(&case.program).unwrap());
-    let (outs, witness) =
-        runtime::run_traced(&case.program, std::slice::from_ref(&case.fixture.input.data)).unwrap();
-    let inputs: Vec<Vec<i64>> =
-        case.program.inputs.iter().map(|t| witness.values[t.0 as usize].clone()).collect();
-    let outputs: Vec<Vec<i64>> = outs.into_iter().map(|t| t.data).collect();
+    let (inputs, outputs) = case.quantised_run();
     let (rows, _) = build_rows(&schedule, &inputs).unwrap();
     // Honest rows, a chosen gamma: the G and CW assertions use the verifier's gamma.
     // Winterfell's prover (without debug assertions) does not evaluate the constraints on

@@ -241,15 +241,6 @@ impl Builder<'_> {
     }
 }
 
-pub(super) fn unravel(mut i: usize, dims: &[usize]) -> Vec<usize> {
-    let mut out = vec![0; dims.len()];
-    for ax in (0..dims.len()).rev() {
-        out[ax] = i % dims[ax].max(1);
-        i /= dims[ax].max(1);
-    }
-    out
-}
-
 /// Consumers of each tensor and whether it is a program output.
 pub(super) struct Uses {
     pub(super) consumers: Vec<Vec<usize>>,

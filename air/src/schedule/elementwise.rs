@@ -13,11 +13,11 @@ pub(super) fn add_sub(
 ) -> Result<(), String> {
     let node = cx.node;
     let out = cx.out;
-    let out_shape = cx.out_shape.clone();
+    let out_shape = &cx.out_shape;
     let n_out = cx.n_out;
     let sign = if node.op == Op::Sub { -1 } else { 1 };
-    let xa = operand(b, node.inputs[0], &out_shape)?;
-    let xb = operand(b, node.inputs[1], &out_shape)?;
+    let xa = operand(b, node.inputs[0], out_shape)?;
+    let xb = operand(b, node.inputs[1], out_shape)?;
     let (relu, final_t) = relu_tail(b, out, uses, covered);
     let qb = Some(b.bound_of(out));
     let mut addrs = Vec::with_capacity(n_out);

@@ -235,8 +235,6 @@ pub struct Schedule {
     pub outputs: Vec<Vec<u32>>,
     /// Number of reads of the zero cell.
     pub zero_reads: u64,
-    /// Static bound of each program input.
-    pub input_bounds: Vec<u64>,
     /// Name, shape, scale and declared real range of each program input: the verifier checks
     /// public inputs against them without the program.
     pub input_meta: Vec<InputMeta>,
@@ -281,13 +279,11 @@ impl Schedule {
             unsupported: Vec::new(),
             macs: 0,
         };
-        let mut input_bounds = Vec::new();
         for id in &p.inputs {
             let t = &p.tensors[id.0 as usize];
             let n: usize = t.shape.iter().product();
             let a = (0..n).map(|_| b.fresh(u128::from(t.bound))).collect();
             b.addr[id.0 as usize] = Some(a);
-            input_bounds.push(t.bound);
         }
         let mut covered = vec![false; p.ops.len()];
         // Tensors downstream of a refused op: their readers are not listed again.
@@ -356,7 +352,6 @@ impl Schedule {
                 .collect(),
             outputs,
             zero_reads,
-            input_bounds,
             input_meta: p
                 .inputs
                 .iter()

@@ -1,26 +1,23 @@
 //! Data movement: `Reshape`, `Transpose`, `Gather`, `Concat` are address maps, no rows.
 
-use runtime::shape::strides;
+use runtime::shape::{positions, strides};
 use runtime::Op;
 
-use super::builder::{unravel, Builder, Cx};
+use super::builder::{Builder, Cx};
 
 /// A new address map for the output (no rows).
 pub(super) fn remap(b: &mut Builder<'_>, cx: &Cx<'_>) -> Result<(), String> {
     let node = cx.node;
     let out = cx.out;
-    let out_shape = cx.out_shape.clone();
     let srcs: Vec<Vec<u32>> = node.inputs.iter().map(|t| b.on_bus(*t)).collect::<Result<_, _>>()?;
     let in_shape = b.shape(node.inputs[0]).to_vec();
     let map: Vec<u32> = match &node.op {
         Op::Reshape => srcs[0].clone(),
         Op::Transpose { perm } => {
             let st = strides(&in_shape);
-            (0..srcs[0].len())
-                .map(|i| {
-                    let pos = unravel(i, &out_shape);
-                    srcs[0][pos.iter().zip(perm).map(|(x, &ax)| x * st[ax]).sum::<usize>()]
-                })
+            positions(&cx.out_shape)
+                .iter()
+                .map(|pos| srcs[0][pos.iter().zip(perm).map(|(x, &ax)| x * st[ax]).sum::<usize>()])
                 .collect()
         }
         Op::Gather { axis, indices, .. } => {

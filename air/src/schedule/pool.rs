@@ -1,15 +1,15 @@
 //! Pooling and arg-max: `MaxPool`, `AvgPool`, `ArgMax`.
 
-use runtime::shape::{strides, window_offset as window};
+use runtime::shape::{in_padded_extent, positions, strides, window_offset as window};
 use runtime::{Op, PoolParams};
 
-use super::builder::{unravel, Builder, Cx, Node};
+use super::builder::{Builder, Cx, Node};
 
 /// `MaxPool` (`max(a, b) = b + relu(a - b)`) and `AvgPool` (a sum and a rounding division).
 pub(super) fn pool(b: &mut Builder<'_>, cx: &Cx<'_>, pp: &PoolParams) -> Result<(), String> {
     let node = cx.node;
     let out = cx.out;
-    let out_shape = cx.out_shape.clone();
+    let out_shape = &cx.out_shape;
     let n_out = cx.n_out;
     let x = node.inputs[0];
     let xa = b.on_bus(x)?;
@@ -20,23 +20,18 @@ pub(super) fn pool(b: &mut Builder<'_>, cx: &Cx<'_>, pp: &PoolParams) -> Result<
     let in_sp: usize = dims.iter().product();
     let odims = &out_shape[2..];
     let o_sp: usize = odims.iter().product::<usize>().max(1);
-    let k_sp: usize = pp.kernel.iter().product();
-    let nd = dims.len();
+    let kpos = positions(&pp.kernel);
+    let opos_all = positions(odims);
     let mut addrs = Vec::with_capacity(n_out);
     for o in 0..n_out {
-        let (plane, opos) = (o / o_sp, unravel(o % o_sp, odims));
+        let (plane, opos) = (o / o_sp, &opos_all[o % o_sp]);
         let mut window_addrs = Vec::new();
         let mut pad_count = 0usize;
-        for ki in 0..k_sp {
-            let kp = unravel(ki, &pp.kernel);
-            match window(&opos, &kp, &pp.strides, &pp.dilations, &pp.pads, dims, &st) {
+        for kp in &kpos {
+            match window(opos, kp, &pp.strides, &pp.dilations, &pp.pads, dims, &st) {
                 Some(off) => window_addrs.push(xa[plane * in_sp + off]),
                 None => {
-                    let inside = (0..nd).all(|d| {
-                        opos[d] * pp.strides[d] + kp[d] * pp.dilations[d]
-                            < pp.pads[d] + dims[d] + pp.pads[d + nd]
-                    });
-                    if inside {
+                    if in_padded_extent(opos, kp, &pp.strides, &pp.dilations, &pp.pads, dims) {
                         pad_count += 1;
                     }
                 }
