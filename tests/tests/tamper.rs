@@ -50,6 +50,20 @@ impl Setup {
             .collect()
     }
 
+    /// A proof of the untampered rows.
+    fn honest_proof(&self) -> air::RunProof {
+        prove_rows(
+            self.schedule.clone(),
+            &self.rows,
+            self.inputs.clone(),
+            self.outputs.clone(),
+            Preset::Fast,
+            HashKind::Blake3,
+            true,
+        )
+        .unwrap()
+    }
+
     /// No verifying proof can be made of `rows`.
     fn assert_unprovable(&self, rows: &[[i128; main::WIDTH]]) {
         self.assert_unprovable_claiming(rows, &self.outputs);
@@ -81,17 +95,7 @@ fn untampered_rows_satisfy_everything_and_prove() {
     let s = setup();
     assert!(s.labels(&s.rows).is_empty());
     assert!(relation_summary(&s.schedule, &s.periodic(), &s.rows, &s.inputs, &s.outputs).balanced());
-    let proof = prove_rows(
-        s.schedule.clone(),
-        &s.rows,
-        s.inputs.clone(),
-        s.outputs.clone(),
-        Preset::Fast,
-        HashKind::Blake3,
-        false,
-    )
-    .unwrap();
-    assert!(verify(&s.case.program, &proof).is_ok());
+    assert!(verify(&s.case.program, &s.honest_proof()).is_ok());
 }
 
 #[test]
@@ -133,16 +137,7 @@ fn tampered_accumulator_alone() {
 #[test]
 fn wrong_weight_in_the_verifiers_program() {
     let s = setup();
-    let proof = prove_rows(
-        s.schedule.clone(),
-        &s.rows,
-        s.inputs.clone(),
-        s.outputs.clone(),
-        Preset::Fast,
-        HashKind::Blake3,
-        true,
-    )
-    .unwrap();
+    let proof = s.honest_proof();
     // The verifier's program differs in one weight of the first product, but (as if the digest
     // collided) claims the prover's digest: only the linear relation can tell them apart.
     let mut program = s.case.program.clone();
