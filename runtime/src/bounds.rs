@@ -15,7 +15,8 @@ use crate::program::{bits, Program, TensorKind};
 /// Every tensor bound (and intermediate product) must be below `2^MAX_BOUND_BITS`.
 pub const MAX_BOUND_BITS: u32 = 60;
 
-/// Bounds of all tensors of `program`, in tensor order.
+/// Bounds of all tensors of `program`, in tensor order: for a computed tensor, the smaller of
+/// the bound derived from its inputs' bounds and its recorded (declared) bound.
 ///
 /// # Errors
 /// [`RuntimeError::BoundTooLarge`] when a bound exceeds the budget;
@@ -142,8 +143,9 @@ pub fn compute_bounds(program: &Program) -> Result<Vec<u64>, RuntimeError> {
         };
         let o = node.output.0 as usize;
         check(program, o, b)?;
+        let declared = program.tensors.get(o).map_or(u128::MAX, |t| u128::from(t.bound));
         if let Some(slot) = out.get_mut(o) {
-            *slot = b;
+            *slot = b.min(declared);
         }
     }
     Ok(out.into_iter().map(|b| b as u64).collect())
@@ -207,4 +209,104 @@ fn matmul_const_bound(w: &[i64], shape: &[usize], bx: u128, left: bool) -> u128 
 /// Bits of a bound; re-exported for summaries.
 pub fn bound_bits(b: u64) -> u32 {
     bits(b)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use crate::op::{Op, TensorId};
+    use crate::program::{OpNode, Program, TensorInfo, TensorKind};
+    use crate::{observe_magnitudes, run, RuntimeError};
+
+    /// `x: [1, 2]` in [-1, 1] at scale 4, then twice `rescale(matmul(., W), 4)` with `W` all
+    /// `3.0`: `y = x W` (tensor 4), `z = y W` (tensor 6).
+    fn chain() -> Program {
+        let t = |name: &str, shape: &[usize], scale: u8, kind: TensorKind| TensorInfo {
+            name: name.into(),
+            shape: shape.to_vec(),
+            scale,
+            bound: 0,
+            kind,
+        };
+        let op = |op: Op, inputs: &[u32], output: u32| OpNode {
+            op,
+            inputs: inputs.iter().map(|&i| TensorId(i)).collect(),
+            output: TensorId(output),
+            origin: format!("op{output}"),
+        };
+        let mut p = Program {
+            name: "chain".into(),
+            tensors: vec![
+                t("x", &[1, 2], 4, TensorKind::Input { lo: -1.0, hi: 1.0 }),
+                t("w", &[2, 2], 4, TensorKind::Const(vec![48; 4])),
+                t("y/acc", &[1, 2], 8, TensorKind::Value),
+                t("unused", &[1], 4, TensorKind::Const(vec![0])),
+                t("y", &[1, 2], 4, TensorKind::Value),
+                t("z/acc", &[1, 2], 8, TensorKind::Value),
+                t("z", &[1, 2], 4, TensorKind::Value),
+            ],
+            ops: vec![
+                op(Op::MatMul, &[0, 1], 2),
+                op(Op::Rescale { shift: 4 }, &[2], 4),
+                op(Op::MatMul, &[4, 1], 5),
+                op(Op::Rescale { shift: 4 }, &[5], 6),
+            ],
+            inputs: vec![TensorId(0)],
+            outputs: vec![TensorId(6)],
+        };
+        p.assign_bounds().unwrap();
+        p
+    }
+
+    #[test]
+    fn worst_case_bounds_compound_and_declared_ones_stop_them() {
+        let mut p = chain();
+        // |x| <= 16, |y/acc| <= 2 * 48 * 16, |y| <= 96, |z| <= 2 * 3 * 96 = 576.
+        assert_eq!((p.tensors[4].bound, p.tensors[6].bound), (96, 576));
+        p.declare_bounds(&[(TensorId(4), 20)]).unwrap();
+        assert_eq!((p.tensors[4].bound, p.tensors[6].bound), (20, 120));
+        p.validate().unwrap();
+        // A declared bound above the derived one is not kept.
+        p.declare_bounds(&[(TensorId(4), 1000)]).unwrap();
+        assert_eq!(p.tensors[4].bound, 96);
+    }
+
+    #[test]
+    fn a_recorded_bound_above_the_derived_one_is_refused() {
+        let mut p = chain();
+        p.tensors[4].bound = 97;
+        assert!(matches!(
+            p.validate(),
+            Err(RuntimeError::BoundMismatch {
+                tensor: TensorId(4),
+                recorded: 97,
+                computed: 96,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn runs_beyond_a_declared_bound_are_refused_and_observed_magnitudes_ignore_bounds() {
+        let mut p = chain();
+        p.declare_bounds(&[(TensorId(4), 20)]).unwrap();
+        // x = (0.25, 0.25) is (4, 4): y = 8 * 48 / 16 = 24, beyond 20: refused, named.
+        let x = vec![vec![0.25, 0.25]];
+        match run(&p, &x) {
+            Err(
+                e @ RuntimeError::BoundViolated {
+                    tensor: TensorId(4), value: 24, bound: 20, ..
+                },
+            ) => {
+                assert!(e.to_string().contains("(y)") && e.to_string().contains("calibration"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let small = vec![vec![0.125, 0.0625]];
+        // y = 3 * 48 / 16 = 9 each, z = 18 * 48 / 16 = 54.
+        assert_eq!(run(&p, &small).unwrap()[0].data, vec![54, 54]);
+        let seen = observe_magnitudes(&p, &[x, small]).unwrap();
+        // The refused run counts too: y = 24, z = 48 * 48 / 16 = 144.
+        assert_eq!((seen[0], seen[4], seen[6]), (4, 24, 144));
+    }
 }

@@ -153,9 +153,12 @@ pub enum RuntimeError {
         /// ONNX node it came from.
         origin: String,
     },
-    /// A computed value exceeds its tensor's static bound (a bug in the bound analysis).
+    /// A value exceeds its tensor's bound: a bound declared from calibration samples (an
+    /// input unlike them), or else a bug in the bound analysis.
     #[error(
-        "op {op:?} ({origin}) produced {value}, beyond the static bound {bound} of tensor {tensor}"
+        "op {op:?} ({origin}) produced {value}, beyond the bound {bound} of tensor {tensor} \
+         ({name}); bounds below the worst case are declared from calibration samples: \
+         recompile with samples that cover this input"
     )]
     BoundViolated {
         /// The op.
@@ -164,6 +167,8 @@ pub enum RuntimeError {
         origin: String,
         /// The tensor.
         tensor: TensorId,
+        /// Its name.
+        name: String,
         /// The value.
         value: i64,
         /// The bound.

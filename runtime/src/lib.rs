@@ -12,6 +12,8 @@ pub mod text;
 
 pub use binary::{ProgramDigest, FORMAT_VERSION, MAGIC};
 pub use error::RuntimeError;
-pub use interpreter::{quantize_inputs, run, run_quantized, run_traced, Tensor, Witness};
+pub use interpreter::{
+    observe_magnitudes, quantize_inputs, run, run_quantized, run_traced, Tensor, Witness,
+};
 pub use op::{ConvParams, Op, OpId, Operand, PoolParams, TensorId};
 pub use program::{OpNode, Program, ProgramStats, TensorInfo, TensorKind};

@@ -37,8 +37,9 @@ pub struct TensorInfo {
     pub shape: Vec<usize>,
     /// Fractional bits: the integer `x` stands for `x / 2^scale`.
     pub scale: u8,
-    /// Static bound: `|x| <= bound` for every element on every in-range input (see
-    /// [`bounds`](crate::bounds)). Provers may rely on it.
+    /// Static bound: `|x| <= bound` for every element on every in-range input that runs (see
+    /// [`bounds`](crate::bounds)): derived from the inputs' bounds, or declared smaller for a
+    /// computed tensor and then enforced by the runtime. Provers may rely on it.
     pub bound: u64,
     /// Input, constant or computed value.
     pub kind: TensorKind,
@@ -103,6 +104,16 @@ impl Program {
     /// # Errors
     /// The first violated invariant, naming the tensor or op.
     pub fn validate(&self) -> Result<(), RuntimeError> {
+        self.validate_structure()?;
+        self.validate_bounds()
+    }
+
+    /// Every invariant of [`Program::validate`] but the bounds: tensors, topological order,
+    /// shapes, scales and outputs. Enough to execute the program with checked arithmetic.
+    ///
+    /// # Errors
+    /// The first violated invariant, naming the tensor or op.
+    pub fn validate_structure(&self) -> Result<(), RuntimeError> {
         let field = |field: String, reason: String| RuntimeError::InvalidField { field, reason };
         if self.tensors.len() > MAX_ITEMS || self.ops.len() > MAX_ITEMS {
             return Err(field("tensors".into(), format!("more than {MAX_ITEMS} tensors or ops")));
@@ -225,6 +236,12 @@ impl Program {
                 return Err(field(format!("outputs[{k}]"), format!("{id} does not exist")));
             }
         }
+        Ok(())
+    }
+
+    /// The recorded bounds against the ones the analysis derives (part of
+    /// [`Program::validate`]).
+    fn validate_bounds(&self) -> Result<(), RuntimeError> {
         let bounds = compute_bounds(self)?;
         for (i, (t, b)) in self.tensors.iter().zip(bounds).enumerate() {
             if t.bound != b {
@@ -240,12 +257,35 @@ impl Program {
     }
 
     /// Recomputes every tensor's static bound from the constants and input ranges and stores
-    /// it. The transpiler calls this once after building a program.
+    /// it (no declared bounds). The transpiler calls this once after building a program.
     ///
     /// # Errors
     /// [`RuntimeError::BoundTooLarge`] when a bound exceeds the budget, or any error of the
     /// analysis on an ill-formed program.
     pub fn assign_bounds(&mut self) -> Result<(), RuntimeError> {
+        self.declare_bounds(&[])
+    }
+
+    /// As [`Program::assign_bounds`], with declared bounds `(tensor, bound)` on computed
+    /// tensors: each such tensor's bound becomes the smaller of its derived bound and the
+    /// declared one, the runtime refuses runs that exceed it, and its readers' bounds derive
+    /// from it (see [`crate::bounds`]). Entries naming other tensors are ignored.
+    ///
+    /// # Errors
+    /// As [`Program::assign_bounds`].
+    pub fn declare_bounds(&mut self, declared: &[(TensorId, u64)]) -> Result<(), RuntimeError> {
+        for t in &mut self.tensors {
+            if matches!(t.kind, TensorKind::Value) {
+                t.bound = u64::MAX;
+            }
+        }
+        for &(id, b) in declared {
+            if let Some(t) = self.tensors.get_mut(id.0 as usize) {
+                if matches!(t.kind, TensorKind::Value) {
+                    t.bound = b;
+                }
+            }
+        }
         let bounds = compute_bounds(self)?;
         for (t, b) in self.tensors.iter_mut().zip(bounds) {
             t.bound = b;

@@ -233,11 +233,12 @@ fn unsupported(node: &str, reason: &str) -> TranspileError {
 }
 
 /// Lowers `graph` at activation scale `scale` with the given real input ranges (one per graph
-/// input), computing every static bound.
+/// input). The program's structure is validated; its bounds are not assigned yet (see
+/// [`runtime::Program::declare_bounds`]).
 ///
 /// # Errors
-/// [`TranspileError::Quantize`] when a bound exceeds the budget at this scale (or the program
-/// is otherwise invalid); [`TranspileError::BadTensor`] for constants that do not quantise.
+/// [`TranspileError::Quantize`] when the program is invalid; [`TranspileError::BadTensor`]
+/// for constants that do not quantise.
 pub fn lower(
     graph: &IrGraph,
     scale: u8,
@@ -319,8 +320,7 @@ pub fn lower(
             }
         }
     }
-    let mut p = l.p;
-    p.assign_bounds().map_err(|source| TranspileError::Quantize { scale, source })?;
-    p.validate().map_err(|source| TranspileError::Quantize { scale, source })?;
+    let p = l.p;
+    p.validate_structure().map_err(|source| TranspileError::Quantize { scale, source })?;
     Ok(p)
 }

@@ -67,6 +67,19 @@ impl Default for TranspileOptions {
 /// again beyond either end). One range covers a whole input tensor, so features of different
 /// magnitudes share the widest one's margin. The cost is at most about 1.6 bits of bound over
 /// the bare sample range; a narrower `--input-range` can be given instead.
+///
+/// **Declared bounds.** At each candidate scale the program is first tried with worst-case
+/// bounds (every bound derived from the input ranges and the weights). Those compound with
+/// depth (each layer multiplies them by its largest `sum |w|`), so a deep net may fit only a
+/// coarse scale. When they do not fit (the runtime's `2^60` budget or the `accept` check) and
+/// samples are given, the samples are run at that scale and every rescale's output (the
+/// activations after each product) gets a *declared* bound: [`DECLARED_BOUND_FACTOR`] times
+/// the largest magnitude the samples reach there, and at least `1.0`. The runtime enforces
+/// declared bounds on every run (`RuntimeError::BoundViolated`, naming the tensor) and later
+/// bounds derive from them, so growth stops at each activation. Inputs of the samples'
+/// distribution (up to the input margin above) pass; an input that drives an activation past
+/// 4x what the samples reached is refused rather than computed. Programs whose worst-case
+/// bounds fit keep them (no declared bounds, nothing refused beyond the input ranges).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Calibration {
     /// `samples[input][k]` is sample `k` of graph input `input`.
@@ -165,6 +178,17 @@ impl Calibration {
         Ok(out)
     }
 
+    /// The samples run by run: `out[k][i]` is sample `k` of graph input `i` (as many runs as
+    /// the input with the fewest samples).
+    ///
+    /// # Errors
+    /// As [`Calibration::ranges`].
+    pub fn samples_by_run(&self, graph: &IrGraph) -> Result<Vec<Vec<Vec<f64>>>, TranspileError> {
+        let per = self.per_input(graph)?;
+        let count = per.iter().map(|s| s.len()).min().unwrap_or(0);
+        Ok((0..count).map(|k| per.iter().map(|s| s[k].clone()).collect()).collect())
+    }
+
     /// Declared range of each graph input.
     ///
     /// # Errors
@@ -220,34 +244,108 @@ pub fn quantize_graph(
         Some(s) => vec![s],
         None => (1..=opts.max_scale.max(1)).rev().collect(),
     };
+    let samples = match &opts.calibration {
+        Some(c) => Some(c.samples_by_run(graph)?),
+        None => None,
+    };
     let mut last_err = None;
     for s in candidates {
-        match lower(graph, s, &ranges, &name) {
-            Ok(p) => {
-                if let (None, Some(accept)) = (opts.scale, opts.accept) {
-                    if let Err(reason) = accept(&p) {
-                        last_err =
-                            Some(TranspileError::NotAccepted { max_scale: opts.max_scale, reason });
-                        continue;
-                    }
-                }
-                if let Some(c) = &opts.calibration {
-                    check_samples(&p, graph, c)?;
-                }
-                return Ok(p);
-            }
-            Err(
-                e @ TranspileError::Quantize {
-                    source: runtime::RuntimeError::BoundTooLarge { .. },
-                    ..
-                },
-            ) if opts.scale.is_none() => {
+        let attempt = at_scale(graph, s, &ranges, &name, opts, samples.as_deref());
+        let p = match attempt {
+            Ok(p) => p,
+            Err(e) if fallible(&e, opts) => {
                 last_err = Some(e);
+                continue;
             }
             Err(e) => return Err(e),
+        };
+        if let Some(c) = &opts.calibration {
+            check_samples(&p, graph, c)?;
         }
+        return Ok(p);
     }
     Err(last_err.unwrap_or(TranspileError::Calibration { reason: "no scale to try".into() }))
+}
+
+/// The program at scale `s`: with worst-case bounds when they fit (and pass `accept`), else,
+/// when samples are given, with bounds declared from them.
+fn at_scale(
+    graph: &IrGraph,
+    s: u8,
+    ranges: &[(f64, f64)],
+    name: &str,
+    opts: &TranspileOptions,
+    samples: Option<&[Vec<Vec<f64>>]>,
+) -> Result<runtime::Program, TranspileError> {
+    let base = lower(graph, s, ranges, name)?;
+    let mut worst = base.clone();
+    let err = match fits(&mut worst, s, opts, &[]) {
+        Ok(()) => return Ok(worst),
+        Err(e) => e,
+    };
+    let Some(samples) = samples else { return Err(err) };
+    let mut p = base;
+    let declared = declared_bounds(&p, samples, s)?;
+    fits(&mut p, s, opts, &declared)?;
+    Ok(p)
+}
+
+/// How much larger than the largest calibrated magnitude a declared bound is.
+pub const DECLARED_BOUND_FACTOR: u64 = 4;
+
+/// Assigns `p`'s bounds (with `declared` ones) and, for an automatic scale, applies the
+/// `accept` check.
+fn fits(
+    p: &mut runtime::Program,
+    scale: u8,
+    opts: &TranspileOptions,
+    declared: &[(runtime::TensorId, u64)],
+) -> Result<(), TranspileError> {
+    p.declare_bounds(declared).map_err(|source| TranspileError::Quantize { scale, source })?;
+    p.validate().map_err(|source| TranspileError::Quantize { scale, source })?;
+    if let (None, Some(accept)) = (opts.scale, opts.accept) {
+        accept(p)
+            .map_err(|reason| TranspileError::NotAccepted { max_scale: opts.max_scale, reason })?;
+    }
+    Ok(())
+}
+
+/// Errors after which the automatic scale moves on to the next smaller scale.
+fn fallible(e: &TranspileError, opts: &TranspileOptions) -> bool {
+    opts.scale.is_none()
+        && matches!(
+            e,
+            TranspileError::NotAccepted { .. }
+                | TranspileError::Quantize {
+                    source: runtime::RuntimeError::BoundTooLarge { .. }
+                        | runtime::RuntimeError::Overflow { .. },
+                    ..
+                }
+        )
+}
+
+/// Bounds declared on the output of every rescale (the activations after each product): the
+/// largest magnitude the calibration samples reach there, times [`DECLARED_BOUND_FACTOR`],
+/// and at least `1.0` (`2^scale`).
+fn declared_bounds(
+    p: &runtime::Program,
+    samples: &[Vec<Vec<f64>>],
+    scale: u8,
+) -> Result<Vec<(runtime::TensorId, u64)>, TranspileError> {
+    let seen = runtime::observe_magnitudes(p, samples).map_err(|source| match source {
+        e @ runtime::RuntimeError::Overflow { .. } => TranspileError::Quantize { scale, source: e },
+        e => TranspileError::Calibration { reason: format!("a sample does not run: {e}") },
+    })?;
+    Ok(p.ops
+        .iter()
+        .filter(|n| matches!(n.op, runtime::Op::Rescale { .. }))
+        .map(|n| {
+            let t = n.output;
+            let one = p.tensor(t).map_or(1, |t| 1u64 << t.scale.min(62));
+            let m = seen.get(t.0 as usize).copied().unwrap_or(0);
+            (t, m.saturating_mul(DECLARED_BOUND_FACTOR).max(one))
+        })
+        .collect())
 }
 
 fn check_samples(

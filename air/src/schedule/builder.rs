@@ -180,7 +180,11 @@ impl Builder<'_> {
         if self.rows.len() >= MAX_TRACE_LEN {
             return Err(format!("the schedule exceeds {MAX_TRACE_LEN} rows"));
         }
-        let out_bound = if relu { q } else { q.max(1) };
+        // The bound later nodes may rely on: the honest quotient's (from the accumulator's
+        // bound), capped by what the limbs admit. `q` itself may be a bound declared from
+        // calibration, which the runtime enforces but the proof only up to the limbs.
+        let honest = acc.saturating_add(d / 2) / d;
+        let out_bound = honest.min(g.value_range()).max(1);
         let addr = self.fresh(out_bound);
         self.rows.push(Row { group: gi, addr, bias, terms });
         Ok(addr)

@@ -69,6 +69,18 @@ impl Requant {
         }
     }
 
+    /// Largest magnitude of a value the row can write, whatever the prover does: `V1 - OFF`
+    /// with `V1` in `[0, 2^(8 lv))` gives `2^(8 lv) - 1` after a ReLU and `2^(8 lv - 1)`
+    /// without.
+    pub fn value_range(&self) -> u128 {
+        let full = 1u128 << (LIMB_BITS as usize * self.lv);
+        if self.relu {
+            full - 1
+        } else {
+            full / 2
+        }
+    }
+
     /// The remainder shift `8 lr - shift` (0 for divisions).
     pub fn tshift(&self) -> u32 {
         if self.divisor.is_some() {

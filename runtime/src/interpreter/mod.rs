@@ -135,6 +135,52 @@ pub fn run_quantized(
     // Programs from `from_bytes` or the transpiler are valid already; one built by hand may
     // not be, and indexing below relies on every invariant.
     program.validate()?;
+    let witness = execute(program, inputs, true)?;
+    let outputs = program
+        .outputs
+        .iter()
+        .map(|id| {
+            let t = &program.tensors[id.0 as usize];
+            Tensor {
+                shape: t.shape.clone(),
+                scale: t.scale,
+                data: witness.values[id.0 as usize].clone(),
+            }
+        })
+        .collect();
+    Ok((outputs, witness))
+}
+
+/// The largest magnitude `max |x|` of every tensor (by tensor id) over runs of `program` on
+/// `samples` (each one real input per program input, as for [`run`]), ignoring the recorded
+/// bounds: only the structure needs to be valid and the arithmetic to fit `i64`. The
+/// transpiler declares bounds from these figures (calibration).
+///
+/// # Errors
+/// [`Program::validate_structure`] errors, input errors as in [`quantize_inputs`],
+/// [`RuntimeError::Overflow`].
+pub fn observe_magnitudes(
+    program: &Program,
+    samples: &[Vec<Vec<f64>>],
+) -> Result<Vec<u64>, RuntimeError> {
+    program.validate_structure()?;
+    let mut max = vec![0u64; program.tensors.len()];
+    for sample in samples {
+        let witness = execute(program, quantize_inputs(program, sample)?, false)?;
+        for (m, v) in max.iter_mut().zip(&witness.values) {
+            *m = v.iter().fold(*m, |m, x| m.max(x.unsigned_abs()));
+        }
+    }
+    Ok(max)
+}
+
+/// Executes a structurally valid program; with `enforce`, every input and computed value
+/// must lie within its tensor's recorded bound.
+fn execute(
+    program: &Program,
+    inputs: Vec<Vec<i64>>,
+    enforce: bool,
+) -> Result<Witness, RuntimeError> {
     if inputs.len() != program.inputs.len() {
         return Err(RuntimeError::InputCount { expected: program.inputs.len(), got: inputs.len() });
     }
@@ -143,6 +189,13 @@ pub fn run_quantized(
         .iter()
         .map(|t| if let TensorKind::Const(d) = &t.kind { d.clone() } else { Vec::new() })
         .collect();
+    let beyond = |data: &[i64], bound: u64| {
+        if enforce {
+            data.iter().copied().find(|v| v.unsigned_abs() > bound)
+        } else {
+            None
+        }
+    };
     for (id, data) in program.inputs.iter().zip(inputs) {
         let t = &program.tensors[id.0 as usize];
         if data.len() != numel(&t.shape).unwrap_or(0) {
@@ -153,11 +206,12 @@ pub fn run_quantized(
                 got: format!("{} values", data.len()),
             });
         }
-        if let Some(&v) = data.iter().find(|v| v.unsigned_abs() > t.bound) {
+        if let Some(v) = beyond(&data, t.bound) {
             return Err(RuntimeError::BoundViolated {
                 op: OpId(u32::MAX),
                 origin: "input".into(),
                 tensor: *id,
+                name: t.name.clone(),
                 value: v,
                 bound: t.bound,
             });
@@ -173,11 +227,12 @@ pub fn run_quantized(
             origin: node.origin.clone(),
         })?;
         let info = &program.tensors[node.output.0 as usize];
-        if let Some(&v) = out.iter().find(|v| v.unsigned_abs() > info.bound) {
+        if let Some(v) = beyond(&out, info.bound) {
             return Err(RuntimeError::BoundViolated {
                 op,
                 origin: node.origin.clone(),
                 tensor: node.output,
+                name: info.name.clone(),
                 value: v,
                 bound: info.bound,
             });
@@ -185,15 +240,7 @@ pub fn run_quantized(
         values[node.output.0 as usize] = out;
         remainders[k] = rem;
     }
-    let outputs = program
-        .outputs
-        .iter()
-        .map(|id| {
-            let t = &program.tensors[id.0 as usize];
-            Tensor { shape: t.shape.clone(), scale: t.scale, data: values[id.0 as usize].clone() }
-        })
-        .collect();
-    Ok((outputs, Witness { values, remainders }))
+    Ok(Witness { values, remainders })
 }
 
 /// Executes one op; `None` on overflow.
