@@ -51,6 +51,21 @@ pub enum ProveError {
         /// Limit.
         max: usize,
     },
+    /// The machine does not have the memory the proof needs (see [`crate::memory`]).
+    #[error(
+        "proving {rows} rows needs about {needed_mb} MB, more than the {available_mb} MB \
+         available{hint}"
+    )]
+    OutOfMemory {
+        /// Trace rows.
+        rows: usize,
+        /// Estimated peak, in MB.
+        needed_mb: u64,
+        /// Available memory, in MB.
+        available_mb: u64,
+        /// A cheaper preset that would fit, or empty.
+        hint: &'static str,
+    },
     /// Running the program failed (bad inputs).
     #[error("run failed: {0}")]
     Run(#[source] RuntimeError),

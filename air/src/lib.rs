@@ -11,6 +11,7 @@ pub mod field;
 mod hash;
 pub mod layout;
 pub mod linear;
+pub mod memory;
 pub mod options;
 pub mod proof_file;
 mod proof_shape;

@@ -232,6 +232,7 @@ pub fn prove(
 ) -> Result<(RunProof, Vec<Tensor>), ProveError> {
     // 1 ----- schedule (the verifying key)
     let schedule = Arc::new(Schedule::new(program)?);
+    crate::memory::check(schedule.len, preset, crate::memory::available_bytes())?;
     // 2 ----- run
     let (outputs, witness) = runtime::run_traced(program, inputs).map_err(ProveError::Run)?;
     // 3 ----- trace (the rows recompute every value; they must agree with the runtime)

@@ -16,8 +16,13 @@ onnxruntime, layer by layer), so activations are normalised as in a trained netw
 mode. Inputs are N(0, 1) images (normalised pixels). Writes the model, 16 calibration
 samples and a 4-sample test set with onnxruntime's logits.
 
-Usage (needs numpy, onnx, onnxruntime): python3 models/scripts/gen_resnet.py
+Usage (needs numpy, onnx, onnxruntime): python3 models/scripts/gen_resnet.py [--size N --out DIR]
+
+`--size N` builds the same network (same convolution weights; BatchNorm statistics from its
+own samples) for N x N input (MACs and activations grow with N^2; BENCHMARKS.md's largest
+proven model is built this way), with 4 calibration samples and one test input, into DIR.
 """
+import argparse
 import json
 import os
 
@@ -33,8 +38,9 @@ NAME = "resnet_cifar"
 
 
 class Net:
-    def __init__(self, rng):
+    def __init__(self, rng, size):
         self.rng = rng
+        self.size = size
         self.nodes = []
         self.inits = {}
         self.bns = []  # (bn name, input value name, channels)
@@ -84,7 +90,7 @@ class Net:
         return self.relu(out, f"{name}/relu_1"), hw2
 
     def build(self):
-        x, hw = self.conv("input", "conv1", 3, 32, 3, 1, 32)
+        x, hw = self.conv("input", "conv1", 3, 32, 3, 1, self.size)
         x = self.relu(self.bn(x, "bn1", 32), "relu")
         x, hw = self.block(x, "layer1.0", 32, 64, 2, hw)
         x, hw = self.block(x, "layer1.1", 64, 64, 1, hw)
@@ -105,7 +111,8 @@ class Net:
         outs = [h.make_tensor_value_info("output", T.FLOAT, ["batch_size", 10])]
         outs += [h.make_tensor_value_info(n, T.FLOAT, None) for n in extra_outputs]
         g = h.make_graph(self.nodes, "main_graph",
-                         [h.make_tensor_value_info("input", T.FLOAT, ["batch_size", 3, 32, 32])], outs, inits)
+                         [h.make_tensor_value_info("input", T.FLOAT, ["batch_size", 3, self.size, self.size])],
+                         outs, inits)
         m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)], producer_name="pytorch",
                          producer_version="2.1.0")
         m.ir_version = 8
@@ -113,12 +120,18 @@ class Net:
 
 
 def main():
-    os.makedirs(OUT, exist_ok=True)
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--size", type=int, default=32)
+    ap.add_argument("--out", default=OUT)
+    args = ap.parse_args()
+    out_dir = args.out
+    os.makedirs(out_dir, exist_ok=True)
     rng = np.random.default_rng(7)
-    net = Net(rng)
+    net = Net(rng, args.size)
     net.build()
-    xs = rng.normal(0, 1, (20, 3, 32, 32)).astype(np.float32)
-    calib, test = xs[:16], xs[16:]
+    n_calib, n_test = (16, 4) if args.size == 32 else (4, 1)
+    xs = rng.normal(0, 1, (n_calib + n_test, 3, args.size, args.size)).astype(np.float32)
+    calib, test = xs[:n_calib], xs[n_calib:]
     # Running statistics of every BatchNormalization from its input over the calibration
     # batch, in graph order (each one changes what the later ones see).
     for name, x, c in net.bns:
@@ -128,13 +141,13 @@ def main():
         net.inits[f"{name}.running_var"] = a.var(axis=(0, 2, 3)) + 1e-3
     m = net.model()
     onnx.checker.check_model(m, full_check=True)
-    path = os.path.join(OUT, f"{NAME}.onnx")
+    path = os.path.join(out_dir, f"{NAME}.onnx")
     onnx.save(m, path)
     sess = ort.InferenceSession(path)
     ys = sess.run(None, {"input": test})[0]
-    json.dump({"inputs": [x.flatten().tolist() for x in calib]}, open(os.path.join(OUT, f"{NAME}.calib.json"), "w"))
+    json.dump({"inputs": [x.flatten().tolist() for x in calib]}, open(os.path.join(out_dir, f"{NAME}.calib.json"), "w"))
     json.dump({"inputs": [x.flatten().tolist() for x in test], "expected": ys.tolist()},
-              open(os.path.join(OUT, f"{NAME}.testset.json"), "w"))
+              open(os.path.join(out_dir, f"{NAME}.testset.json"), "w"))
     print(f"{path}: {net.macs / 1e6:.1f} M MACs, {sum(v.size for v in net.inits.values())} parameters, "
           f"logits range [{ys.min():.2f}, {ys.max():.2f}]")
 

@@ -1,5 +1,5 @@
 //! The security table of `air/README.md` matches Winterfell's formulas at every trace length
-//! the prover accepts (2^9 to 2^21 rows), for every preset and both hashes.
+//! the prover accepts (2^9 to `MAX_TRACE_LEN` = 2^22 rows), for every preset and both hashes.
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,7 +14,7 @@ use winterfell::{Proof, TraceInfo};
 /// `(conjectured, lowest proven, highest proven)` over the accepted trace lengths.
 fn figures(preset: Preset, hash: HashKind, num_constraints: usize) -> (u32, u32, u32) {
     let (mut conj, mut lo, mut hi) = (u32::MAX, u32::MAX, 0);
-    for log_len in 9..=21 {
+    for log_len in 9..=air::schedule::MAX_TRACE_LEN.ilog2() {
         let mut p = Proof::new_dummy();
         let info =
             TraceInfo::new_multi_segment(main::WIDTH, aux::WIDTH, aux::RANDS, 1 << log_len, vec![]);

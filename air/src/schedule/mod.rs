@@ -39,9 +39,10 @@ use crate::layout::{
 use builder::{Builder, Cx, Uses};
 use std::ops::Range;
 
-/// Largest trace length the schedule accepts (2^21 rows: about 15 GB of prover memory at
-/// blowup 8, measured 3.8 GB at 2^19).
-pub const MAX_TRACE_LEN: usize = 1 << 21;
+/// Largest trace length the schedule accepts (2^22 rows). What a machine can prove is less:
+/// `prove` refuses a trace whose estimated peak memory exceeds the available memory
+/// ([`crate::memory`]); on 24 GiB that is 2^21 rows at blowup 8 and 2^22 at blowup 4.
+pub const MAX_TRACE_LEN: usize = 1 << 22;
 
 /// Parameters of a requant row (shared by all rows with the same parameters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,95 @@
+//! Prover memory: an estimate of the peak from the trace length and the preset, checked
+//! against the memory the machine has available before any work starts, so that a model too
+//! large for the machine gets an error naming the figures (and a cheaper preset) instead of
+//! being killed by the kernel halfway through.
+
+use crate::error::ProveError;
+use crate::options::Preset;
+
+/// Estimated peak bytes of proving a trace of `rows` rows (a power of two) with `preset`.
+///
+/// Fitted to measured peak RSS of whole `starkml prove` processes (ResNet-style CNN of
+/// `tests/data/resnet`, 2^18 rows: 1.97 GB at blowup 8, 1.17 GB at blowup 4, about 7.5 and 4.5
+/// KB per row; the low-degree extension of the main and auxiliary segments, their Merkle trees
+/// and the composition polynomial grow with the blowup, the trace, its polynomials and the
+/// periodic table do not), plus a quarter for allocator slack and larger programs.
+pub fn estimate_bytes(rows: usize, preset: Preset) -> u64 {
+    let per_row: u64 = match preset {
+        Preset::Bits96 => 8 * 850 + 700,
+        Preset::Fast => 4 * 850 + 700,
+        // Cubic extension: auxiliary and composition columns are half as large again.
+        Preset::Bits128 => 8 * 1100 + 900,
+    };
+    (rows as u64).saturating_mul(per_row).saturating_mul(5) / 4
+}
+
+/// Bytes of memory available for new allocations (Linux `MemAvailable`), or `None` when the
+/// platform does not say.
+pub fn available_bytes() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    parse_available(&info)
+}
+
+fn parse_available(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kb.checked_mul(1024)
+}
+
+/// Refuses a proof whose estimated peak exceeds `available` bytes (`None`: no check).
+///
+/// # Errors
+/// [`ProveError::OutOfMemory`] with both figures in MB and, when one would fit, the cheaper
+/// preset to use.
+pub fn check(rows: usize, preset: Preset, available: Option<u64>) -> Result<(), ProveError> {
+    let Some(available) = available else { return Ok(()) };
+    let needed = estimate_bytes(rows, preset);
+    if needed <= available {
+        return Ok(());
+    }
+    let hint = if preset != Preset::Fast && estimate_bytes(rows, Preset::Fast) <= available {
+        "; the `fast` preset (blowup 4) would fit"
+    } else {
+        ""
+    };
+    Err(ProveError::OutOfMemory {
+        rows,
+        needed_mb: needed >> 20,
+        available_mb: available >> 20,
+        hint,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meminfo_is_parsed_and_garbage_is_not() {
+        let info = "MemTotal:       24576000 kB\nMemFree:  100 kB\nMemAvailable:   20000000 kB\n";
+        assert_eq!(parse_available(info), Some(20_000_000 * 1024));
+        assert_eq!(parse_available("MemTotal: 1 kB\n"), None);
+        assert_eq!(parse_available("MemAvailable: lots kB\n"), None);
+    }
+
+    #[test]
+    fn the_estimate_refuses_what_does_not_fit_and_names_the_cheaper_preset() {
+        let gib = 1u64 << 30;
+        // 2^21 rows fit 24 GiB at blowup 8; 2^22 rows only at blowup 4.
+        assert!(check(1 << 21, Preset::Bits96, Some(22 * gib)).is_ok());
+        match check(1 << 22, Preset::Bits96, Some(22 * gib)) {
+            Err(e @ ProveError::OutOfMemory { rows: 4_194_304, .. }) => {
+                assert!(e.to_string().contains("`fast` preset"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(check(1 << 22, Preset::Fast, Some(22 * gib)).is_ok());
+        assert!(check(1 << 22, Preset::Bits128, None).is_ok());
+        // Nothing fits in 1 MB, and no preset is suggested.
+        match check(1 << 12, Preset::Bits96, Some(1 << 20)) {
+            Err(e @ ProveError::OutOfMemory { .. }) => assert!(!e.to_string().contains("fast")),
+            other => panic!("{other:?}"),
+        }
+    }
+}
