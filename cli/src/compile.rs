@@ -88,6 +88,13 @@ impl CompileCmd {
             stats.max_bound_bits,
             program.digest()
         );
+        if stats.declared_bounds > 0 {
+            eprintln!(
+                "note: worst-case bounds did not fit at this scale, so {} activation tensors have bounds declared from the calibration samples ({}x the largest value they reach); `run` and `prove` refuse an input that exceeds them (marked `(declared)` in `starkml inspect`)",
+                stats.declared_bounds,
+                transpiler::DECLARED_BOUND_FACTOR
+            );
+        }
         // Say now what `prove` will refuse, not after the user has run it.
         if let Err(air::ProveError::Unsupported { ops }) = air::Schedule::new(&program) {
             eprintln!("warning: `starkml prove` cannot prove this program yet:");

@@ -44,6 +44,12 @@ impl InspectCmd {
             s.max_bound_bits,
             runtime::bounds::MAX_BOUND_BITS
         );
+        if s.declared_bounds > 0 {
+            println!(
+                "  declared    {} bounds from calibration (enforced by run and prove)",
+                s.declared_bounds
+            );
+        }
         for id in &p.inputs {
             if let Some(t) = p.tensor(*id) {
                 if let TensorKind::Input { lo, hi } = t.kind {

@@ -248,3 +248,31 @@ fn prove_and_verify_json() {
         Some(2)
     );
 }
+
+#[test]
+fn declared_bounds_are_announced_by_compile_and_marked_by_inspect() {
+    // The ResNet-style CNN of tests/data/resnet only fits scale 16 with bounds declared from
+    // its calibration samples.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/resnet/");
+    let out = tmp("resnet.stkm");
+    let o = starkml(&[
+        "compile",
+        &format!("{dir}resnet_cifar.onnx"),
+        "-o",
+        &out.display().to_string(),
+        "--calibrate",
+        &format!("{dir}resnet_cifar.calib.json"),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("scale 16") && err.contains("12 activation tensors have bounds declared"),
+        "{err}"
+    );
+    assert!(!err.contains("cannot prove"), "{err}");
+    let o = starkml(&["inspect", &out.display().to_string()]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success());
+    assert_eq!(text.matches(" (declared)  # ").count(), 12, "{text}");
+    assert!(text.contains("declared    12 bounds from calibration"), "{text}");
+}

@@ -22,7 +22,28 @@ pub const MAX_BOUND_BITS: u32 = 60;
 /// [`RuntimeError::BoundTooLarge`] when a bound exceeds the budget;
 /// [`RuntimeError::InvalidField`] for a tensor id out of range or an unquantisable range.
 pub fn compute_bounds(program: &Program) -> Result<Vec<u64>, RuntimeError> {
+    analyse(program).map(|(bounds, _)| bounds)
+}
+
+/// The computed tensors whose recorded bound is declared: below the bound derived from their
+/// inputs' bounds, and therefore enforced by the runtime on every run.
+///
+/// # Errors
+/// As [`compute_bounds`].
+pub fn declared_bounds(program: &Program) -> Result<Vec<TensorId>, RuntimeError> {
+    let (_, declared) = analyse(program)?;
+    Ok(declared
+        .into_iter()
+        .enumerate()
+        .filter(|(_, d)| *d)
+        .map(|(i, _)| TensorId(i as u32))
+        .collect())
+}
+
+/// Bounds of all tensors, and whether each one is declared (capped below its derived bound).
+fn analyse(program: &Program) -> Result<(Vec<u64>, Vec<bool>), RuntimeError> {
     let mut out: Vec<u128> = vec![0; program.tensors.len()];
+    let mut capped = vec![false; program.tensors.len()];
     for (i, t) in program.tensors.iter().enumerate() {
         out[i] = match &t.kind {
             TensorKind::Const(d) => {
@@ -144,11 +165,12 @@ pub fn compute_bounds(program: &Program) -> Result<Vec<u64>, RuntimeError> {
         let o = node.output.0 as usize;
         check(program, o, b)?;
         let declared = program.tensors.get(o).map_or(u128::MAX, |t| u128::from(t.bound));
-        if let Some(slot) = out.get_mut(o) {
+        if let (Some(slot), Some(c)) = (out.get_mut(o), capped.get_mut(o)) {
             *slot = b.min(declared);
+            *c = declared < b;
         }
     }
-    Ok(out.into_iter().map(|b| b as u64).collect())
+    Ok((out.into_iter().map(|b| b as u64).collect(), capped))
 }
 
 fn missing(origin: &str) -> RuntimeError {
@@ -263,9 +285,12 @@ mod tests {
         let mut p = chain();
         // |x| <= 16, |y/acc| <= 2 * 48 * 16, |y| <= 96, |z| <= 2 * 3 * 96 = 576.
         assert_eq!((p.tensors[4].bound, p.tensors[6].bound), (96, 576));
+        assert!(super::declared_bounds(&p).unwrap().is_empty());
         p.declare_bounds(&[(TensorId(4), 20)]).unwrap();
         assert_eq!((p.tensors[4].bound, p.tensors[6].bound), (20, 120));
         p.validate().unwrap();
+        assert_eq!(super::declared_bounds(&p).unwrap(), vec![TensorId(4)]);
+        assert_eq!(p.stats().declared_bounds, 1);
         // A declared bound above the derived one is not kept.
         p.declare_bounds(&[(TensorId(4), 1000)]).unwrap();
         assert_eq!(p.tensors[4].bound, 96);

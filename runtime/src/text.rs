@@ -97,12 +97,14 @@ impl fmt::Display for Program {
                 TensorKind::Value => {}
             }
         }
+        let declared = crate::bounds::declared_bounds(self).unwrap_or_default();
         for node in &self.ops {
             let t = &self.tensors[node.output.0 as usize];
+            let mark = if declared.contains(&node.output) { " (declared)" } else { "" };
             let args: Vec<String> = node.inputs.iter().map(|i| i.to_string()).collect();
             writeln!(
                 f,
-                "{} = {}{} {} : {} s{} |x|<={}  # {}",
+                "{} = {}{} {} : {} s{} |x|<={}{mark}  # {}",
                 node.output,
                 node.op.name(),
                 op_attrs(&node.op),

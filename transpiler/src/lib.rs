@@ -12,7 +12,8 @@ mod registry;
 
 pub use error::{TranspileError, UnsupportedNode};
 pub use quantize::{
-    AcceptFn, Calibration, TranspileOptions, DEFAULT_INPUT_BOUND, DEFAULT_MAX_SCALE,
+    AcceptFn, Calibration, TranspileOptions, DECLARED_BOUND_FACTOR, DEFAULT_INPUT_BOUND,
+    DEFAULT_MAX_SCALE,
 };
 pub use registry::{argmax_only_ops, supported_ops};
 
