@@ -88,6 +88,12 @@ impl CompileCmd {
             stats.max_bound_bits,
             program.digest()
         );
+        if self.scale.is_none() && self.calibrate.is_none() && scale < self.max_scale {
+            eprintln!(
+                "note: scale {scale} is the finest at which worst-case bounds (from the input ranges) fit; with --calibrate SAMPLES, compile can declare bounds from the samples and keep up to {} fractional bits",
+                self.max_scale
+            );
+        }
         if stats.declared_bounds > 0 {
             eprintln!(
                 "note: worst-case bounds did not fit at this scale, so {} activation tensors have bounds declared from the calibration samples ({}x the largest value they reach); `run` and `prove` refuse an input that exceeds them (marked `(declared)` in `starkml inspect`)",

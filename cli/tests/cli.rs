@@ -269,10 +269,22 @@ fn declared_bounds_are_announced_by_compile_and_marked_by_inspect() {
         err.contains("scale 16") && err.contains("12 activation tensors have bounds declared"),
         "{err}"
     );
-    assert!(!err.contains("cannot prove"), "{err}");
+    assert!(!err.contains("cannot prove") && !err.contains("--calibrate SAMPLES"), "{err}");
     let o = starkml(&["inspect", &out.display().to_string()]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success());
     assert_eq!(text.matches(" (declared)  # ").count(), 12, "{text}");
     assert!(text.contains("declared    12 bounds from calibration"), "{text}");
+}
+
+#[test]
+fn compile_without_samples_says_what_calibration_would_give() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/resnet/");
+    let out = tmp("resnet_worst.stkm");
+    let o =
+        starkml(&["compile", &format!("{dir}resnet_cifar.onnx"), "-o", &out.display().to_string()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("with --calibrate SAMPLES, compile can declare bounds"), "{err}");
+    assert!(!err.contains("have bounds declared"), "{err}");
 }
