@@ -94,10 +94,11 @@ impl CompileCmd {
                 self.max_scale
             );
         }
-        if stats.declared_bounds > 0 {
+        let declared = runtime::bounds::declared_bounds(&program)?.len();
+        if declared > 0 {
             eprintln!(
                 "note: worst-case bounds did not fit at this scale, so {} activation tensors have bounds declared from the calibration samples ({}x the largest value they reach); `run` and `prove` refuse an input that exceeds them (marked `(declared)` in `starkml inspect`)",
-                stats.declared_bounds,
+                declared,
                 transpiler::DECLARED_BOUND_FACTOR
             );
         }

@@ -44,10 +44,10 @@ impl InspectCmd {
             s.max_bound_bits,
             runtime::bounds::MAX_BOUND_BITS
         );
-        if s.declared_bounds > 0 {
+        let declared = runtime::bounds::declared_bounds(&p)?.len();
+        if declared > 0 {
             println!(
-                "  declared    {} bounds from calibration (enforced by run and prove)",
-                s.declared_bounds
+                "  declared    {declared} bounds from calibration (enforced by run and prove)"
             );
         }
         for id in &p.inputs {

@@ -290,7 +290,6 @@ mod tests {
         assert_eq!((p.tensors[4].bound, p.tensors[6].bound), (20, 120));
         p.validate().unwrap();
         assert_eq!(super::declared_bounds(&p).unwrap(), vec![TensorId(4)]);
-        assert_eq!(p.stats().declared_bounds, 1);
         // A declared bound above the derived one is not kept.
         p.declare_bounds(&[(TensorId(4), 1000)]).unwrap();
         assert_eq!(p.tensors[4].bound, 96);

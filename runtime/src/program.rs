@@ -91,9 +91,6 @@ pub struct ProgramStats {
     pub scales: Vec<u8>,
     /// Bits of the largest static bound.
     pub max_bound_bits: u32,
-    /// Number of computed tensors whose bound is declared (below the derived one, enforced
-    /// by the runtime; see [`crate::bounds`]).
-    pub declared_bounds: usize,
 }
 
 impl Program {
@@ -320,9 +317,7 @@ impl Program {
         scales.sort_unstable();
         scales.dedup();
         let max_bound_bits = self.tensors.iter().map(|t| bits(t.bound)).max().unwrap_or(0);
-        // A program that does not validate has no meaningful bounds to report.
-        let declared_bounds = crate::bounds::declared_bounds(self).map_or(0, |d| d.len());
-        ProgramStats { op_counts, params, macs, scales, max_bound_bits, declared_bounds }
+        ProgramStats { op_counts, params, macs, scales, max_bound_bits }
     }
 }
 

@@ -97,10 +97,13 @@ impl fmt::Display for Program {
                 TensorKind::Value => {}
             }
         }
-        let declared = crate::bounds::declared_bounds(self).unwrap_or_default();
+        let mut declared = vec![false; self.tensors.len()];
+        for t in crate::bounds::declared_bounds(self).unwrap_or_default() {
+            declared[t.0 as usize] = true;
+        }
         for node in &self.ops {
             let t = &self.tensors[node.output.0 as usize];
-            let mark = if declared.contains(&node.output) { " (declared)" } else { "" };
+            let mark = if declared[node.output.0 as usize] { " (declared)" } else { "" };
             let args: Vec<String> = node.inputs.iter().map(|i| i.to_string()).collect();
             writeln!(
                 f,

@@ -12,6 +12,7 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use runtime::RuntimeError;
 use transpiler::{transpile, Calibration, TranspileOptions};
@@ -32,25 +33,36 @@ fn floats(v: &serde_json::Value) -> Vec<f64> {
 }
 
 /// The program as `starkml compile --calibrate` makes it (automatic scale, the prover's
-/// field budget as the acceptance check), and the held-out inputs with their logits.
-fn compiled() -> (runtime::Program, Vec<Vec<f64>>, Vec<Vec<f64>>) {
-    let bytes = std::fs::read(data("resnet_cifar.onnx")).unwrap();
-    let calib = Calibration::from_json(&read("resnet_cifar.calib.json")).unwrap();
-    let opts = TranspileOptions {
-        calibration: Some(calib),
-        accept: Some(air::check_field_budget),
-        ..Default::default()
-    };
-    let program = transpile(&bytes, &opts).unwrap();
-    let ts: serde_json::Value = serde_json::from_str(&read("resnet_cifar.testset.json")).unwrap();
-    let inputs = ts["inputs"].as_array().unwrap().iter().map(floats).collect();
-    let expected = ts["expected"].as_array().unwrap().iter().map(floats).collect();
-    (program, inputs, expected)
+/// field budget as the acceptance check), and the held-out inputs with their logits;
+/// compiled once for all tests of this file.
+struct Compiled {
+    program: runtime::Program,
+    inputs: Vec<Vec<f64>>,
+    expected: Vec<Vec<f64>>,
+}
+
+fn compiled() -> &'static Compiled {
+    static ONCE: OnceLock<Compiled> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let bytes = std::fs::read(data("resnet_cifar.onnx")).unwrap();
+        let calib = Calibration::from_json(&read("resnet_cifar.calib.json")).unwrap();
+        let opts = TranspileOptions {
+            calibration: Some(calib),
+            accept: Some(air::check_field_budget),
+            ..Default::default()
+        };
+        let program = transpile(&bytes, &opts).unwrap();
+        let ts: serde_json::Value =
+            serde_json::from_str(&read("resnet_cifar.testset.json")).unwrap();
+        let inputs = ts["inputs"].as_array().unwrap().iter().map(floats).collect();
+        let expected = ts["expected"].as_array().unwrap().iter().map(floats).collect();
+        Compiled { program, inputs, expected }
+    })
 }
 
 #[test]
 fn compiles_at_scale_16_with_declared_bounds_and_matches_onnxruntime() {
-    let (program, inputs, expected) = compiled();
+    let Compiled { program, inputs, expected } = compiled();
     assert_eq!(program.stats().macs, 67_994_880);
     assert_eq!(program.tensor(program.outputs[0]).unwrap().scale, 16);
     assert!(program.stats().max_bound_bits <= 48, "{}", program.stats().max_bound_bits);
@@ -59,8 +71,8 @@ fn compiles_at_scale_16_with_declared_bounds_and_matches_onnxruntime() {
     let bytes = std::fs::read(data("resnet_cifar.onnx")).unwrap();
     let worst = transpile(&bytes, &TranspileOptions::default()).unwrap();
     assert!(worst.tensor(worst.outputs[0]).unwrap().scale <= 4);
-    for (x, want) in inputs.iter().zip(&expected) {
-        let got = runtime::run(&program, std::slice::from_ref(x)).unwrap()[0].to_f64();
+    for (x, want) in inputs.iter().zip(expected) {
+        let got = runtime::run(program, std::slice::from_ref(x)).unwrap()[0].to_f64();
         for (g, w) in got.iter().zip(want) {
             assert!((g - w).abs() <= TOLERANCE, "{g} vs {w}");
         }
@@ -70,11 +82,11 @@ fn compiles_at_scale_16_with_declared_bounds_and_matches_onnxruntime() {
 
 #[test]
 fn an_input_beyond_the_calibrated_activations_is_refused_by_name() {
-    let (program, inputs, _) = compiled();
+    let Compiled { program, inputs, .. } = compiled();
     // Inside the declared input range, but far from the calibration distribution: every
     // pixel at 12 (the samples are N(0, 1)).
     let loud = vec![vec![12.0; inputs[0].len()]];
-    match runtime::run(&program, &loud) {
+    match runtime::run(program, &loud) {
         Err(e @ RuntimeError::BoundViolated { .. }) => {
             assert!(e.to_string().contains("calibration"), "{e}")
         }
@@ -84,12 +96,12 @@ fn an_input_beyond_the_calibrated_activations_is_refused_by_name() {
 
 #[test]
 fn proves_and_verifies_and_a_changed_logit_is_rejected() {
-    let (program, inputs, _) = compiled();
+    let Compiled { program, inputs, .. } = compiled();
     let (proof, outs) =
-        air::prove(&program, &inputs[..1], air::Preset::Fast, air::HashKind::Blake3).unwrap();
+        air::prove(program, &inputs[..1], air::Preset::Fast, air::HashKind::Blake3).unwrap();
     assert_eq!(proof.outputs[0], outs[0].data);
-    air::verify(&program, &proof).unwrap();
+    air::verify(program, &proof).unwrap();
     let mut forged = proof.clone();
     forged.outputs[0][3] += 1;
-    assert!(matches!(air::verify(&program, &forged), Err(air::VerifyError::Stark(_))));
+    assert!(matches!(air::verify(program, &forged), Err(air::VerifyError::Stark(_))));
 }

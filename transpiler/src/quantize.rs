@@ -277,15 +277,14 @@ fn at_scale(
     opts: &TranspileOptions,
     samples: Option<&[Vec<Vec<f64>>]>,
 ) -> Result<runtime::Program, TranspileError> {
-    let base = lower(graph, s, ranges, name)?;
-    let mut worst = base.clone();
-    let err = match fits(&mut worst, s, opts, &[]) {
-        Ok(()) => return Ok(worst),
+    let mut p = lower(graph, s, ranges, name)?;
+    let err = match fits(&mut p, s, opts, &[]) {
+        Ok(()) => return Ok(p),
         Err(e) => e,
     };
     let Some(samples) = samples else { return Err(err) };
-    let mut p = base;
-    let declared = declared_bounds(&p, samples, s)?;
+    // `declare_bounds` starts from scratch, and observing ignores bounds: `p` is reused.
+    let declared = calibrated_bounds(&p, samples, s)?;
     fits(&mut p, s, opts, &declared)?;
     Ok(p)
 }
@@ -293,8 +292,8 @@ fn at_scale(
 /// How much larger than the largest calibrated magnitude a declared bound is.
 pub const DECLARED_BOUND_FACTOR: u64 = 4;
 
-/// Assigns `p`'s bounds (with `declared` ones) and, for an automatic scale, applies the
-/// `accept` check.
+/// Assigns `p`'s bounds (with `declared` ones; the result is consistent by construction, and
+/// `lower` validated the structure) and, for an automatic scale, applies the `accept` check.
 fn fits(
     p: &mut runtime::Program,
     scale: u8,
@@ -302,7 +301,6 @@ fn fits(
     declared: &[(runtime::TensorId, u64)],
 ) -> Result<(), TranspileError> {
     p.declare_bounds(declared).map_err(|source| TranspileError::Quantize { scale, source })?;
-    p.validate().map_err(|source| TranspileError::Quantize { scale, source })?;
     if let (None, Some(accept)) = (opts.scale, opts.accept) {
         accept(p)
             .map_err(|reason| TranspileError::NotAccepted { max_scale: opts.max_scale, reason })?;
@@ -327,7 +325,7 @@ fn fallible(e: &TranspileError, opts: &TranspileOptions) -> bool {
 /// Bounds declared on the output of every rescale (the activations after each product): the
 /// largest magnitude the calibration samples reach there, times [`DECLARED_BOUND_FACTOR`],
 /// and at least `1.0` (`2^scale`).
-fn declared_bounds(
+fn calibrated_bounds(
     p: &runtime::Program,
     samples: &[Vec<Vec<f64>>],
     scale: u8,
