@@ -1,20 +1,30 @@
 //! The Winterfell AIR of a program run.
 //!
-//! Main transition constraints (degree in brackets), with `T`, `V1`, `V2` the limb sums of
-//! the lane groups and all capitals periodic:
+//! Main transition constraints (degree in brackets), with `T_X`, `V1_X`, `V2_X` the limb sums
+//! of half `X`'s lane groups, `T = T_A + WIDE 2^16 T_B`, `V1 = V1_A + WIDE 2^24 V1_B`,
+//! `V2 = V2_A + WIDE 2^24 V2_B` slot `A`'s sums, and all capitals periodic (`_A`, `_B` the
+//! slot's fields):
 //!
-//! - `requant` [2]: `TSH * acc + E - TP * V1 + TP2 * V2 - QSEL * T = 0`
-//! - `relu` [3]: `RELU * V1 * V2 = 0`
-//! - `division` [2]: `DSEL * (T + V2) - DM1 = 0`
+//! - `requant A` [3]: `TSH_A * acc + E_A - TP_A * V1 + TP2_A * V2 - QSEL_A * T = 0`
+//! - `requant B` [2]: `TSH_B * acc_b + E_B - TP_B * V1_B + TP2_B * V2_B - QSEL_B * T_B = 0`
+//! - `relu A`, `relu B` [3]: `RELU_X * V1_X * V2_X = 0`
+//! - `relu wide` [3]: `RELUW * (V1_A * V2_B + V1_B * V2_A) = 0` (with the two above and
+//!   non-negative limb sums: `V1 * V2 = 0` on a wide row)
+//! - `division A` [3], `division B` [2]: `DSEL_X * (T + V2) - DM1_X = 0`
+//! - `idle A`, `idle B` [2]: `(1 - QSEL_X) * acc_x = 0` (a slot without a node, and every
+//!   padding row, carries a zero accumulator: weights of empty slots may coincide with
+//!   other nodes' weights)
 //!
 //! Auxiliary: the LogUp bus (messages `alpha - beta * addr - beta^2 * value`): nine helper
-//! columns each summing two fractions of the row (16 range lookups or zero-cell reads, the
-//! range-table entry with multiplicity `-MULT`, the write with multiplicity `-FO`) [3], and the
-//! running sum `S' = S + sum h` [1]; the linear relation ([`crate::linear`]): `G' = gamma G`
-//! [1] and `F' = F + CW * (V1 - OFFW) + G * acc` [2]. Boundary: `S[0] = 0`, `S[n-1]` equals the
-//! public contribution (the zero cell written by the verifier, program outputs read by it),
-//! `acc[n-1] = 0` (padding), `G[0] = 1`, `CW` equal to the verifier's coefficients on every row, `F[0] = 0` and `F[n-1]`
-//! equal to the public part of the linear relation.
+//! columns each summing two fractions of the row (16 range lookups or zero-cell reads; the
+//! range-table entry with multiplicity `-MULT` and slot `B`'s write with multiplicity
+//! `-FO_B`) [3], and the running sum `(S' - S - sum h) * d(write A) + FO_A = 0` [3]; the linear
+//! relation ([`crate::linear`]): `G' = gamma G` [1] and
+//! `F' = F + CW (V1 - OFFW_A) + CW_B (V1_B - OFFW_B) + G (acc + gamma^K acc_b)` [3].
+//! Boundary: `S[0] = 0`, `S[n-1]` equals the public contribution (the zero cell written by the
+//! verifier, program outputs read by it), `acc[n-1] = 0` (padding), `G[0] = 1`, `CW` and
+//! `CW_B` equal to the verifier's coefficients on every row, `F[0] = 0` and `F[n-1]` equal to
+//! the public part of the linear relation.
 
 use std::sync::Arc;
 
@@ -27,8 +37,8 @@ use winterfell::{
 use crate::bus::Bus;
 use crate::cols::{MainCols, PeriodicCols};
 use crate::field::{felt, Felt};
-use crate::layout::{aux, main, ADDR_ZERO, LANES, LIMB_BITS, T_LANES, V1_LANES, V2_LANES};
-use crate::linear::check_values;
+use crate::layout::{aux, main, ADDR_ZERO, HALF, LANES, LIMB_BITS, T_LANES, V1_LANES, V2_LANES};
+use crate::linear::LinearCache;
 use crate::schedule::Schedule;
 
 /// Public inputs of a proof: the program digest, the quantised input tensors and the output
@@ -45,13 +55,22 @@ pub struct PublicInputs {
     pub(crate) schedule: Arc<Schedule>,
     pub(crate) periodic: Arc<Vec<Vec<Felt>>>,
     pub(crate) polys: Option<Arc<Vec<Vec<Felt>>>>,
+    pub(crate) linear: Arc<LinearCache>,
 }
 
 impl PublicInputs {
     /// Binds public data to a schedule (which must be the program's).
     pub fn new(schedule: Arc<Schedule>, inputs: Vec<Vec<i64>>, outputs: Vec<Vec<i64>>) -> Self {
         let periodic = Arc::new(schedule.periodic_columns());
-        PublicInputs { digest: schedule.digest.0, inputs, outputs, schedule, periodic, polys: None }
+        PublicInputs {
+            digest: schedule.digest.0,
+            inputs,
+            outputs,
+            schedule,
+            periodic,
+            polys: None,
+            linear: Arc::default(),
+        }
     }
 
     /// Binds public data to a prepared verifying key (schedule, columns and their polynomials).
@@ -63,6 +82,7 @@ impl PublicInputs {
             schedule: key.schedule.clone(),
             periodic: key.periodic.clone(),
             polys: Some(key.polys.clone()),
+            linear: Arc::default(),
         }
     }
 }
@@ -141,22 +161,54 @@ pub struct ModelAir {
 /// [`crate::layout::MAIN_CONSTRAINTS`] order.
 pub(crate) fn eval_main<E: FieldElement<BaseField = Felt>>(c: &[E], p: &[E], result: &mut [E]) {
     let (c, p) = (MainCols::view(c), PeriodicCols::view(p));
-    let (t, v1, v2) = limb_sums(&c.x);
-    result[0] = p.tsh * c.acc + p.e - p.tp * v1 + p.tp2 * v2 - p.qsel * t;
-    result[1] = p.relu * v1 * v2;
-    result[2] = p.dsel * (t + v2) - p.dm1;
+    let [ha, hb] = half_sums(&c.x);
+    let [t, v1, v2] = wide_sums(ha, hb, p.wide);
+    let (sa, sb) = (&p.sa, &p.sb);
+    result[0] = sa.tsh * c.acc + sa.e - sa.tp * v1 + sa.tp2 * v2 - sa.qsel * t;
+    result[1] = sb.tsh * c.acc_b + sb.e - sb.tp * hb[1] + sb.tp2 * hb[2] - sb.qsel * hb[0];
+    result[2] = sa.relu * ha[1] * ha[2];
+    result[3] = sb.relu * hb[1] * hb[2];
+    result[4] = p.reluw * (ha[1] * hb[2] + hb[1] * ha[2]);
+    result[5] = sa.dsel * (t + v2) - sa.dm1;
+    result[6] = sb.dsel * (hb[0] + hb[2]) - sb.dm1;
+    result[7] = (E::ONE - sa.qsel) * c.acc;
+    result[8] = (E::ONE - sb.qsel) * c.acc_b;
 }
 
-/// Limb sums `T`, `V1`, `V2` of a row.
-pub(crate) fn limb_sums<E: FieldElement>(x: &[E]) -> (E, E, E) {
-    let sum = |r: std::ops::Range<usize>| {
+/// Limb sums `[T, V1, V2]` of each half of a row's lanes.
+pub(crate) fn half_sums<E: FieldElement>(x: &[E]) -> [[E; 3]; 2] {
+    let sum = |lanes: std::ops::Range<usize>, base: usize| {
         let mut acc = E::ZERO;
-        for i in r.rev() {
-            acc = acc * E::from(1u32 << LIMB_BITS) + x[i];
+        for i in lanes.rev() {
+            acc = acc * E::from(1u32 << LIMB_BITS) + x[base + i];
         }
         acc
     };
-    (sum(T_LANES), sum(V1_LANES), sum(V2_LANES))
+    [0, HALF].map(|base| [sum(T_LANES, base), sum(V1_LANES, base), sum(V2_LANES, base)])
+}
+
+/// Slot `A`'s limb sums `[T, V1, V2]`: its half's, plus the other half's shifted up on a wide
+/// row (`wide` is 1 there, 0 elsewhere).
+pub(crate) fn wide_sums<E: FieldElement>(ha: [E; 3], hb: [E; 3], wide: E) -> [E; 3] {
+    let k = |lanes: std::ops::Range<usize>| E::from(1u32 << (LIMB_BITS as usize * lanes.len()));
+    [
+        ha[0] + wide * k(T_LANES) * hb[0],
+        ha[1] + wide * k(V1_LANES) * hb[1],
+        ha[2] + wide * k(V2_LANES) * hb[2],
+    ]
+}
+
+/// `g^k` by repeated squaring.
+pub(crate) fn pow<E: FieldElement>(g: E, mut k: usize) -> E {
+    let (mut acc, mut base) = (E::ONE, g);
+    while k > 0 {
+        if k & 1 == 1 {
+            acc *= base;
+        }
+        base = base.square();
+        k >>= 1;
+    }
+    acc
 }
 
 impl Air for ModelAir {
@@ -164,18 +216,16 @@ impl Air for ModelAir {
     type PublicInputs = PublicInputs;
 
     fn new(trace_info: TraceInfo, public: PublicInputs, options: ProofOptions) -> Self {
-        let main_degrees = vec![
-            TransitionConstraintDegree::new(2),
-            TransitionConstraintDegree::new(3),
-            TransitionConstraintDegree::new(2),
-        ];
+        let main_degrees =
+            [3, 2, 3, 3, 3, 3, 2, 2, 2].map(TransitionConstraintDegree::new).to_vec();
         let mut aux_degrees = vec![TransitionConstraintDegree::new(3); aux::HELPERS];
+        aux_degrees.push(TransitionConstraintDegree::new(3));
         aux_degrees.push(TransitionConstraintDegree::new(1));
-        aux_degrees.push(TransitionConstraintDegree::new(1));
-        aux_degrees.push(TransitionConstraintDegree::new(2));
-        // Main: acc[n-1] = 0. Aux: S[0], S[n-1], G[0], F[0], F[n-1], and CW on even and on odd rows.
+        aux_degrees.push(TransitionConstraintDegree::new(3));
+        // Main: acc[n-1] = 0. Aux: S[0], S[n-1], G[0], F[0], F[n-1], and CW, CW_B on even and
+        // on odd rows.
         let context =
-            AirContext::new_multi_segment(trace_info, main_degrees, aux_degrees, 1, 7, options);
+            AirContext::new_multi_segment(trace_info, main_degrees, aux_degrees, 1, 9, options);
         ModelAir { context, public }
     }
 
@@ -216,6 +266,7 @@ impl Air for ModelAir {
     {
         let r = rand.rand_elements();
         let (bus, gamma) = (Bus::new(r), r[2]);
+        let gk = pow(gamma, self.public.schedule.pair_offset);
         let m = main_frame.current();
         let a = aux_frame.current();
         let an = aux_frame.next();
@@ -225,21 +276,27 @@ impl Air for ModelAir {
             let (d0, d1) = (lane(2 * k), lane(2 * k + 1));
             result[k] = a[k] * d0 * d1 - (d0 + d1);
         }
-        let (_, v1, _) = limb_sums(&m.x);
+        let [ha, hb] = half_sums(&m.x);
+        let [_, v1, _] = wide_sums(ha, hb, p.wide);
+        let (written_a, written_b) = (E::from(v1 - p.sa.offw), E::from(hb[1] - p.sb.offw));
         let dt = bus.table(E::from(p.tab));
         let nt = -E::from(m.mult);
-        let dw = bus.message(E::from(p.aout), E::from(v1 - p.offw));
-        let nw = -E::from(p.fo);
-        result[LANES / 2] = a[LANES / 2] * dt * dw - (nt * dw + nw * dt);
+        let dwb = bus.message(E::from(p.sb.aout), written_b);
+        let nwb = -E::from(p.sb.fo);
+        result[LANES / 2] = a[LANES / 2] * dt * dwb - (nt * dwb + nwb * dt);
+        let dwa = bus.message(E::from(p.sa.aout), written_a);
+        let nwa = -E::from(p.sa.fo);
         let mut s = an[aux::S] - a[aux::S];
         for h in &a[..aux::HELPERS] {
             s -= *h;
         }
-        result[aux::HELPERS] = s;
+        result[aux::HELPERS] = s * dwa - nwa;
         result[aux::HELPERS + 1] = an[aux::G] - gamma * a[aux::G];
-        let written = E::from(v1 - p.offw);
-        result[aux::HELPERS + 2] =
-            an[aux::F] - a[aux::F] - a[aux::CW] * written - a[aux::G] * E::from(m.acc);
+        result[aux::HELPERS + 2] = an[aux::F]
+            - a[aux::F]
+            - a[aux::CW] * written_a
+            - a[aux::CW_B] * written_b
+            - a[aux::G] * (E::from(m.acc) + gk * E::from(m.acc_b));
     }
 
     fn get_assertions(&self) -> Vec<Assertion<Felt>> {
@@ -254,17 +311,19 @@ impl Air for ModelAir {
     ) -> Vec<Assertion<E>> {
         let r = rand.rand_elements();
         let last = self.trace_length() - 1;
-        let lin = check_values(&self.public.schedule, &self.public.inputs, r[2]);
-        let even = lin.cw.iter().step_by(2).copied().collect();
-        let odd = lin.cw.iter().skip(1).step_by(2).copied().collect();
+        let lin = self.public.linear.check(&self.public.schedule, &self.public.inputs, r[2]);
+        let even = |v: &[E]| v.iter().step_by(2).copied().collect();
+        let odd = |v: &[E]| v.iter().skip(1).step_by(2).copied().collect();
         vec![
             Assertion::single(aux::S, 0, E::ZERO),
             Assertion::single(aux::S, last, public_sum(&self.public, r)),
             Assertion::single(aux::G, 0, E::ONE),
             Assertion::single(aux::F, 0, E::ZERO),
             Assertion::single(aux::F, last, lin.public),
-            Assertion::sequence(aux::CW, 0, 2, even),
-            Assertion::sequence(aux::CW, 1, 2, odd),
+            Assertion::sequence(aux::CW, 0, 2, even(&lin.cw)),
+            Assertion::sequence(aux::CW, 1, 2, odd(&lin.cw)),
+            Assertion::sequence(aux::CW_B, 0, 2, even(&lin.cw_b)),
+            Assertion::sequence(aux::CW_B, 1, 2, odd(&lin.cw_b)),
         ]
     }
 }

@@ -1,8 +1,8 @@
 //! Typed views of a trace row and of the periodic values of a row: constraints read
-//! `c.acc` and `p.tsh`, not `row[17]`. The index constants of [`crate::layout`] describe
-//! the same layout (they are checked against these structs below).
+//! `c.acc` and `p.a_slot.tsh`, not `row[17]`. The index constants of [`crate::layout`]
+//! describe the same layout (they are checked against these structs below).
 
-use std::mem::size_of;
+use std::mem::{offset_of, size_of};
 
 use crate::layout::{main, periodic, LANES};
 
@@ -12,19 +12,19 @@ use crate::layout::{main, periodic, LANES};
 pub struct MainCols<T> {
     /// Limb lanes.
     pub x: [T; LANES],
-    /// The node's accumulator.
+    /// Slot `A`'s accumulator.
     pub acc: T,
+    /// Slot `B`'s accumulator.
+    pub acc_b: T,
     /// Range-table multiplicity.
     pub mult: T,
 }
 
-/// The periodic (fixed) values of one row.
+/// The periodic values of one slot.
 #[repr(C)]
 #[derive(Debug)]
-pub struct PeriodicCols<T> {
-    /// Lane addresses (range lookup or zero cell).
-    pub a: [T; LANES],
-    /// Requant row.
+pub struct SlotCols<T> {
+    /// The slot holds a node.
     pub qsel: T,
     /// Remainder shift factor.
     pub tsh: T,
@@ -42,16 +42,53 @@ pub struct PeriodicCols<T> {
     pub fo: T,
     /// Coefficient of `V2`.
     pub tp2: T,
-    /// Division row.
+    /// Division node.
     pub dsel: T,
-    /// `d - 1` on division rows.
+    /// `d - 1` on division nodes.
     pub dm1: T,
+}
+
+/// The periodic (fixed) values of one row.
+#[repr(C)]
+#[derive(Debug)]
+pub struct PeriodicCols<T> {
+    /// Lane addresses (range lookup or zero cell).
+    pub a: [T; LANES],
+    /// Slot `A`.
+    pub sa: SlotCols<T>,
+    /// Slot `B`.
+    pub sb: SlotCols<T>,
+    /// Wide row.
+    pub wide: T,
+    /// Wide row with a ReLU.
+    pub reluw: T,
     /// Range-table value.
     pub tab: T,
 }
 
-const _: () = assert!(size_of::<MainCols<u64>>() == main::WIDTH * size_of::<u64>());
-const _: () = assert!(size_of::<PeriodicCols<u64>>() == periodic::COUNT * size_of::<u64>());
+const W: usize = size_of::<u64>();
+const _: () = assert!(size_of::<MainCols<u64>>() == main::WIDTH * W);
+const _: () = assert!(offset_of!(MainCols<u64>, acc) == main::ACC * W);
+const _: () = assert!(offset_of!(MainCols<u64>, acc_b) == main::ACC_B * W);
+const _: () = assert!(offset_of!(MainCols<u64>, mult) == main::MULT * W);
+const _: () = assert!(size_of::<SlotCols<u64>>() == periodic::SLOT * W);
+const _: () = assert!(offset_of!(SlotCols<u64>, qsel) == periodic::QSEL * W);
+const _: () = assert!(offset_of!(SlotCols<u64>, tsh) == periodic::TSH * W);
+const _: () = assert!(offset_of!(SlotCols<u64>, e) == periodic::E * W);
+const _: () = assert!(offset_of!(SlotCols<u64>, tp) == periodic::TP * W);
+const _: () = assert!(offset_of!(SlotCols<u64>, relu) == periodic::RELU * W);
+const _: () = assert!(offset_of!(SlotCols<u64>, offw) == periodic::OFFW * W);
+const _: () = assert!(offset_of!(SlotCols<u64>, aout) == periodic::AOUT * W);
+const _: () = assert!(offset_of!(SlotCols<u64>, fo) == periodic::FO * W);
+const _: () = assert!(offset_of!(SlotCols<u64>, tp2) == periodic::TP2 * W);
+const _: () = assert!(offset_of!(SlotCols<u64>, dsel) == periodic::DSEL * W);
+const _: () = assert!(offset_of!(SlotCols<u64>, dm1) == periodic::DM1 * W);
+const _: () = assert!(offset_of!(PeriodicCols<u64>, sa) == periodic::SLOT_A * W);
+const _: () = assert!(offset_of!(PeriodicCols<u64>, sb) == periodic::SLOT_B * W);
+const _: () = assert!(offset_of!(PeriodicCols<u64>, wide) == periodic::WIDE * W);
+const _: () = assert!(offset_of!(PeriodicCols<u64>, reluw) == periodic::RELUW * W);
+const _: () = assert!(offset_of!(PeriodicCols<u64>, tab) == periodic::TAB * W);
+const _: () = assert!(size_of::<PeriodicCols<u64>>() == periodic::COUNT * W);
 
 impl<T> MainCols<T> {
     /// Views the first [`main::WIDTH`] values of a row. Rows handed to constraints always

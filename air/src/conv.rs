@@ -153,9 +153,16 @@ impl ConvBlock {
         out
     }
 
-    /// Adds `c(a) += sum over taps reading a of g_(row of the output) w` into `c`, for the
-    /// powers `g = gamma^0, gamma^1, ..` of every row, by separable challenges.
-    pub(crate) fn add_coefficients<E: FieldElement<BaseField = Felt>>(&self, g: &[E], c: &mut [E]) {
+    /// Adds `c(a) += sum over taps reading a of g_(node of the output) w` into `c`, for the
+    /// node weights `g` (`gamma^place`; a block's nodes have consecutive places, so output
+    /// position `p` of a channel weighs the channel's first weight times `pw[p] = gamma^p`),
+    /// by separable challenges.
+    pub(crate) fn add_coefficients<E: FieldElement<BaseField = Felt>>(
+        &self,
+        g: &[E],
+        pw: &[E],
+        c: &mut [E],
+    ) {
         let (c_per, m_per) = (self.c_per(), (self.m / self.group).max(1));
         let head = |b: usize, oc: usize| {
             g.get(self.first_row + (b * self.m + oc) * self.o_sp).copied().unwrap_or(E::ZERO)
@@ -181,7 +188,7 @@ impl ConvBlock {
                             continue;
                         }
                         let a = self.x[base + t as usize] as usize;
-                        if let (Some(slot), Some(gp)) = (c.get_mut(a), g.get(p)) {
+                        if let (Some(slot), Some(gp)) = (c.get_mut(a), pw.get(p)) {
                             *slot += u * *gp;
                         }
                     }

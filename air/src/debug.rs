@@ -8,7 +8,7 @@ use winterfell::math::FieldElement;
 use crate::air::eval_main;
 use crate::field::{felt128, Felt};
 use crate::layout::{
-    main, periodic as P, ADDR_ZERO, LANES, LIMB_BITS, MAIN_CONSTRAINTS, TABLE_SIZE, V1_LANES,
+    main, periodic as P, LimbGroup, ADDR_ZERO, LANES, LIMB_BITS, MAIN_CONSTRAINTS, TABLE_SIZE,
 };
 use crate::schedule::Schedule;
 use crate::trace::lookup_lanes;
@@ -30,15 +30,10 @@ impl std::fmt::Display for Violation {
     }
 }
 
-/// Every violated main transition constraint and boundary assertion of integer `rows`, and
-/// every node whose accumulator differs from `bias + sum_j w_j x_j` over the values the rows
-/// write (label `linear`: the linear relation would fail for almost every `gamma`).
-pub fn check_constraints(
-    schedule: &Schedule,
-    periodic: &[Vec<Felt>],
-    rows: &[[i128; main::WIDTH]],
-    inputs: &[Vec<i64>],
-) -> Vec<Violation> {
+/// Every violated main transition constraint of integer `rows` and the boundary assertion
+/// `acc[n-1] = 0`: one pass over the rows, whatever the node's term count. The prover runs it
+/// before proving (its trace builder computes the accumulators from the schedule itself).
+pub fn check_main(periodic: &[Vec<Felt>], rows: &[[i128; main::WIDTH]]) -> Vec<Violation> {
     let n = rows.len();
     let mut out = Vec::new();
     let felts = |r: &[i128; main::WIDTH]| r.iter().map(|&v| felt128(v)).collect::<Vec<Felt>>();
@@ -56,14 +51,31 @@ pub fn check_constraints(
     if rows.last().is_some_and(|r| r[main::ACC] != 0) {
         out.push(Violation { row: n - 1, label: "acc[n-1] = 0", value: 1 });
     }
+    out
+}
+
+/// Every violated main transition constraint and boundary assertion of integer `rows`, and
+/// every node whose accumulator differs from `bias + sum_j w_j x_j` over the values the rows
+/// write (label `linear`: the linear relation would fail for almost every `gamma`).
+pub fn check_constraints(
+    schedule: &Schedule,
+    periodic: &[Vec<Felt>],
+    rows: &[[i128; main::WIDTH]],
+    inputs: &[Vec<i64>],
+) -> Vec<Violation> {
+    let n = rows.len();
+    let mut out = check_main(periodic, rows);
     let written = written_values(schedule, rows, inputs);
     let mut cache = None;
-    for (r, row) in rows.iter().enumerate().take(n.saturating_sub(1)) {
-        let acc =
-            schedule.accumulator(r, &mut cache, |a| written.get(a as usize).copied().unwrap_or(0));
-        if felt128(acc) != felt128(row[main::ACC]) {
-            let value = (felt128(row[main::ACC]) - felt128(acc)).as_int();
-            out.push(Violation { row: r, label: "linear", value });
+    for node in 0..schedule.rows.len() {
+        let acc = schedule
+            .accumulator(node, &mut cache, |a| written.get(a as usize).copied().unwrap_or(0));
+        let slot = schedule.slot(node);
+        let Some(row) = rows.get(slot.row).filter(|_| slot.row + 1 < n) else { continue };
+        let have = row[if slot.b { main::ACC_B } else { main::ACC }];
+        if felt128(acc) != felt128(have) {
+            let value = (felt128(have) - felt128(acc)).as_int();
+            out.push(Violation { row: slot.row, label: "linear", value });
         }
     }
     out
@@ -83,20 +95,24 @@ fn written_values(
             }
         }
     }
-    for (spec, row) in schedule.rows.iter().zip(rows) {
+    for (node, spec) in schedule.rows.iter().enumerate() {
         if let Some(slot) = vals.get_mut(spec.addr as usize) {
-            *slot = v1_of(schedule, spec.group, row);
+            *slot = v1_of(schedule, node, rows);
         }
     }
     vals
 }
 
-/// The value a requant row writes: its `V1` limbs minus the group's offset.
-fn v1_of(schedule: &Schedule, group: usize, row: &[i128; main::WIDTH]) -> i128 {
-    let g = &schedule.requants[group];
-    let v1: i128 = (0..g.lv)
-        .rev()
-        .fold(0i128, |acc, k| (acc << LIMB_BITS) + row[main::X + V1_LANES.start + k]);
+/// The value node `node` writes: its `V1` limbs minus its group's offset.
+fn v1_of(schedule: &Schedule, node: usize, rows: &[[i128; main::WIDTH]]) -> i128 {
+    let slot = schedule.slot(node);
+    let (Some(spec), Some(row)) = (schedule.rows.get(node), rows.get(slot.row)) else {
+        return 0;
+    };
+    let g = &schedule.requants[spec.group];
+    let v1: i128 = (0..g.lv).rev().fold(0i128, |acc, k| {
+        (acc << LIMB_BITS) + slot.lane(LimbGroup::V1, k).map_or(0, |l| row[main::X + l])
+    });
     v1 - i128::from(g.offset())
 }
 
@@ -145,8 +161,10 @@ pub fn relation_summary(
         } else if row[main::MULT] != 0 {
             *table.entry((r % TABLE_SIZE) as i128).or_insert(0) -= row[main::MULT];
         }
-        if let Some(spec) = schedule.rows.get(r) {
-            let out = v1_of(schedule, spec.group, row);
+    }
+    for (node, spec) in schedule.rows.iter().enumerate() {
+        if schedule.slot(node).row + 1 < n {
+            let out = v1_of(schedule, node, rows);
             *bus.entry((spec.addr, out)).or_insert(0) -=
                 i128::from(schedule.fanout[spec.addr as usize]);
         }

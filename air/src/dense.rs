@@ -85,8 +85,18 @@ impl DenseBlock {
         for (b, i, row) in self.lines() {
             let bx = bound.get(self.x[b * self.k + i] as usize).copied().unwrap_or(u128::MAX);
             let acc = &mut out[b * self.n..(b + 1) * self.n];
-            for (a, w) in acc.iter_mut().zip(row) {
-                *a = a.saturating_add(u128::from(w.unsigned_abs()).saturating_mul(bx));
+            match u64::try_from(bx) {
+                // A 64 x 64-bit product cannot overflow 128 bits.
+                Ok(bx) => {
+                    for (a, w) in acc.iter_mut().zip(row) {
+                        *a = a.saturating_add(u128::from(w.unsigned_abs()) * u128::from(bx));
+                    }
+                }
+                Err(_) => {
+                    for (a, w) in acc.iter_mut().zip(row) {
+                        *a = a.saturating_add(u128::from(w.unsigned_abs()).saturating_mul(bx));
+                    }
+                }
             }
         }
         out
@@ -112,24 +122,39 @@ impl DenseBlock {
                     .collect()
             })
             .collect();
+        // `sum_j g_j w_j = sum_j g_j (w_j + 2^32) - 2^32 sum_j g_j`: with the offset weight
+        // non-negative and below 2^33, each product is one 64 x 64 -> 128-bit unsigned
+        // multiply and `n < 2^30` of them stay below 2^127. Weights of 2^32 or more in
+        // magnitude (rare) are reduced per product.
+        const OFF: i128 = 1 << 32;
+        let gsums: Vec<Vec<i128>> = comps
+            .iter()
+            .map(|gb| gb.iter().map(|gc| gc.iter().sum::<i128>().rem_euclid(P)).collect())
+            .collect();
         let lines: Vec<(usize, usize, &[i64])> = self.lines().collect();
         let sums: Vec<(u32, Vec<i128>)> = lines
             .par_iter()
             .filter_map(|&(b, i, row)| {
-                let gb = comps.get(b)?;
+                let (gb, gs) = (comps.get(b)?, gsums.get(b)?);
                 let sums = gb
                     .iter()
-                    .map(|gc| {
-                        let mut s = 0i128;
+                    .zip(gs)
+                    .map(|(gc, &gsum)| {
+                        let (mut fast, mut slow) = (0u128, 0i128);
                         for (g, w) in gc.iter().zip(row) {
-                            s += if w.unsigned_abs() < 1 << 32 {
-                                g * i128::from(*w)
+                            if w.unsigned_abs() < 1 << 32 {
+                                fast +=
+                                    (*g as u64 as u128) * ((i128::from(*w) + OFF) as u64 as u128);
                             } else {
-                                ((*g as u128 * i128::from(*w).rem_euclid(P) as u128) % P as u128)
-                                    as i128
-                            };
+                                // Offset this weight back out of the `gsum` correction.
+                                slow += OFF * g
+                                    + ((*g as u128 * i128::from(*w).rem_euclid(P) as u128)
+                                        % P as u128) as i128;
+                                slow = slow.rem_euclid(P);
+                            }
                         }
-                        s.rem_euclid(P)
+                        ((fast % P as u128) as i128 + slow - (OFF * gsum).rem_euclid(P))
+                            .rem_euclid(P)
                     })
                     .collect();
                 Some((self.x[b * self.k + i], sums))
@@ -142,5 +167,42 @@ impl DenseBlock {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use winterfell::math::fields::QuadExtension;
+    use winterfell::math::ExtensionOf;
+
+    type E = QuadExtension<Felt>;
+
+    #[test]
+    fn coefficients_equal_the_term_by_term_sum() {
+        // Weights of every size class, negative and beyond 2^32, two batch rows.
+        let (k, n) = (5, 7);
+        let w: Vec<i64> = (0..k * n)
+            .map(|i| match i % 5 {
+                0 => -(i as i64) * 1_000_003,
+                1 => (1i64 << 40) + i as i64,
+                2 => -(1i64 << 45),
+                3 => (1 << 32) - 1,
+                _ => i as i64 - 17,
+            })
+            .collect();
+        let block = DenseBlock { first_row: 3, x: (10..10 + 2 * k as u32).collect(), w, k, n };
+        let gamma = E::new(Felt::new(0x1234_5678_9abc), Felt::new(0xfedc_ba98_7654_3210));
+        let g = crate::linear::powers(gamma, 3 + block.outputs() + 2);
+        let mut acc = vec![0i128; 40 * 2];
+        block.add_coefficients(&g, &mut acc);
+        let mut want = vec![E::ZERO; 40];
+        for out in 0..block.outputs() {
+            for (a, wv) in block.terms(out) {
+                want[a as usize] += g[3 + out].mul_base(crate::field::felt(wv));
+            }
+        }
+        let got: Vec<Felt> = acc.iter().map(|&v| Felt::new(v as u64)).collect();
+        assert_eq!(E::slice_from_base_elements(&got), want.as_slice());
     }
 }

@@ -1,21 +1,27 @@
 //! Trace layout: main columns, periodic (fixed) columns and the auxiliary columns.
 //!
-//! Every used row is one *node* `out = f(round_div(bias + sum_j w_j x_j, d))`. The node's
-//! accumulator `acc = bias + sum_j w_j x_j` sits in one column; it is checked, for all nodes
-//! at once, by a random linear combination (the `linear` relation, [`crate::linear`]). The
-//! lanes hold 8-bit limbs: lanes `0..4` the shifted remainder `T`, lanes `4..10` the value
-//! `V1`, lanes `10..16` the value `V2` (ReLU's negative part or a division's complement),
-//! each limb range-checked; limbs a row does not use read the bus's zero cell, which forces
-//! them to 0.
+//! A row holds up to two *nodes* `out = f(round_div(bias + sum_j w_j x_j, d))`, one per slot
+//! (`A` and `B`). Each node's accumulator `acc = bias + sum_j w_j x_j` sits in its slot's
+//! column; all accumulators are checked at once by a random linear combination (the `linear`
+//! relation, [`crate::linear`]). The 16 lanes hold 8-bit limbs, each range-checked; lanes
+//! `0..8` belong to slot `A`, lanes `8..16` to slot `B`, and within a half lanes `0..2` hold the
+//! shifted remainder `T`, lanes `2..5` the value `V1` and lanes `5..8` the value `V2` (ReLU's
+//! negative part or a division's complement). A *narrow* node (`T` up to 16 bits, `V1` and `V2`
+//! up to 24) fits one half. A *wide* row (periodic flag `WIDE`) holds one node in slot `A`
+//! whose limb sums take both halves: `T = T_A + 2^16 T_B`, `V1 = V1_A + 2^24 V1_B`,
+//! `V2 = V2_A + 2^24 V2_B` (up to 32, 48 and 48 bits). Limbs a row does not use read the
+//! bus's zero cell, which forces them to 0.
 
 /// Lanes per row.
 pub const LANES: usize = 16;
-/// Lanes of the shifted remainder `T` on requant rows (up to 32 bits).
-pub const T_LANES: std::ops::Range<usize> = 0..4;
-/// Lanes of `V1` on requant rows (up to 48 bits).
-pub const V1_LANES: std::ops::Range<usize> = 4..10;
-/// Lanes of `V2` on requant rows (up to 48 bits).
-pub const V2_LANES: std::ops::Range<usize> = 10..16;
+/// Lanes of one slot.
+pub const HALF: usize = LANES / 2;
+/// Lanes of the shifted remainder `T` within a half (up to 16 bits).
+pub const T_LANES: std::ops::Range<usize> = 0..2;
+/// Lanes of `V1` within a half (up to 24 bits).
+pub const V1_LANES: std::ops::Range<usize> = 2..5;
+/// Lanes of `V2` within a half (up to 24 bits).
+pub const V2_LANES: std::ops::Range<usize> = 5..8;
 /// Bits per range-checked limb; the range table holds `0..2^LIMB_BITS`.
 pub const LIMB_BITS: u32 = 8;
 /// Size of the range table.
@@ -31,17 +37,72 @@ pub const ADDR_ZERO: u32 = 1;
 /// First address of tensor elements.
 pub const ADDR_FIRST: u32 = 2;
 
+/// A group of limbs of a node: the shifted remainder, the value, the second value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimbGroup {
+    /// The shifted remainder `T`.
+    T,
+    /// The value `V1`.
+    V1,
+    /// The second value `V2`.
+    V2,
+}
+
+impl LimbGroup {
+    /// Lanes of the group within a half.
+    pub fn half_lanes(self) -> std::ops::Range<usize> {
+        match self {
+            LimbGroup::T => T_LANES,
+            LimbGroup::V1 => V1_LANES,
+            LimbGroup::V2 => V2_LANES,
+        }
+    }
+}
+
+/// Where a node sits: its row and slot, and whether the row is wide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    /// Trace row.
+    pub row: usize,
+    /// Slot `B` (lanes `8..16`) rather than `A`.
+    pub b: bool,
+    /// The row is wide (slot `A` uses both halves).
+    pub wide: bool,
+}
+
+impl Slot {
+    /// The lane of limb `k` of `group`, or `None` when the slot has no such limb.
+    pub fn lane(&self, group: LimbGroup, k: usize) -> Option<usize> {
+        let lanes = group.half_lanes();
+        let per = lanes.len();
+        if k < per {
+            Some(lanes.start + k + if self.b { HALF } else { 0 })
+        } else if self.wide && !self.b && k < 2 * per {
+            Some(HALF + lanes.start + k - per)
+        } else {
+            None
+        }
+    }
+
+    /// Limbs of `group` the slot can hold.
+    pub fn capacity(&self, group: LimbGroup) -> usize {
+        group.half_lanes().len() * if self.wide { 2 } else { 1 }
+    }
+}
+
 /// Main trace columns.
 pub mod main {
     use super::LANES;
     /// Limb lanes `x_0..x_15`.
     pub const X: usize = 0;
-    /// The node's accumulator `bias + sum_j w_j x_j` (checked by the linear relation).
+    /// Slot `A`'s accumulator `bias + sum_j w_j x_j` (checked by the linear relation).
     pub const ACC: usize = LANES;
+    /// Slot `B`'s accumulator.
+    pub const ACC_B: usize = LANES + 1;
     /// Multiplicity of the range-table entry of this row.
-    pub const MULT: usize = LANES + 1;
+    pub const MULT: usize = LANES + 2;
     /// Number of main columns.
-    pub const WIDTH: usize = LANES + 2;
+    pub const WIDTH: usize = LANES + 3;
 }
 
 /// Periodic (fixed) columns: the verifying key.
@@ -49,57 +110,82 @@ pub mod periodic {
     use super::LANES;
     /// Lane addresses `A_0..A_15`: 0 (range lookup) or 1 (zero cell).
     pub const A: usize = 0;
-    /// 1 on requant rows.
-    pub const QSEL: usize = LANES;
-    /// `2^(8 Lr - s)` on requant rows: the remainder shift.
-    pub const TSH: usize = LANES + 1;
-    /// `TSH * (2^(s-1) + 2^s * OFF)` on requant rows.
-    pub const E: usize = LANES + 2;
-    /// `TSH * 2^s` on requant rows.
-    pub const TP: usize = LANES + 3;
-    /// 1 on requant rows with a fused ReLU.
-    pub const RELU: usize = LANES + 4;
+    /// First column of slot `A`'s fields ([`SLOT`] of them, in the order below).
+    pub const SLOT_A: usize = LANES;
+    /// First column of slot `B`'s fields.
+    pub const SLOT_B: usize = LANES + SLOT;
+    /// Fields per slot.
+    pub const SLOT: usize = 11;
+    /// Offset of the slot field: 1 when the slot holds a node.
+    pub const QSEL: usize = 0;
+    /// `2^(8 Lr - s)`: the remainder shift.
+    pub const TSH: usize = 1;
+    /// `TSH * (2^(s-1) + 2^s * OFF)`.
+    pub const E: usize = 2;
+    /// `TSH * 2^s`: the coefficient of `V1`.
+    pub const TP: usize = 3;
+    /// 1 with a fused ReLU.
+    pub const RELU: usize = 4;
     /// Offset subtracted from `V1` to get the written value (signed outputs).
-    pub const OFFW: usize = LANES + 5;
-    /// Bus address written by a requant row.
-    pub const AOUT: usize = LANES + 6;
+    pub const OFFW: usize = 5;
+    /// Bus address written.
+    pub const AOUT: usize = 6;
     /// Fan-out (multiplicity) of that write on the bus (1 for program outputs, else 0).
-    pub const FO: usize = LANES + 7;
-    /// Coefficient of `V2` in the requant constraint: `TP` on rounding-shift rows, 0 on
-    /// division rows (where `V2` is the remainder's complement).
-    pub const TP2: usize = LANES + 8;
-    /// 1 on division rows (rounding division by a constant that is not a power of two).
-    pub const DSEL: usize = LANES + 9;
-    /// `d - 1` on division rows: `T + V2 = d - 1` bounds the remainder `T` below `d`.
-    pub const DM1: usize = LANES + 10;
+    pub const FO: usize = 7;
+    /// Coefficient of `V2`: `TP` on rounding-shift nodes, 0 on division nodes (where `V2` is
+    /// the remainder's complement).
+    pub const TP2: usize = 8;
+    /// 1 on division nodes (rounding division by a constant that is not a power of two).
+    pub const DSEL: usize = 9;
+    /// `d - 1` on division nodes: `T + V2 = d - 1` bounds the remainder `T` below `d`.
+    pub const DM1: usize = 10;
+    /// 1 on wide rows.
+    pub const WIDE: usize = LANES + 2 * SLOT;
+    /// 1 on wide rows with a ReLU (the cross products of the two halves vanish).
+    pub const RELUW: usize = WIDE + 1;
     /// Range table values `0..256`, cycle 256.
-    pub const TAB: usize = LANES + 11;
+    pub const TAB: usize = WIDE + 2;
     /// Number of periodic columns.
-    pub const COUNT: usize = LANES + 12;
+    pub const COUNT: usize = TAB + 1;
 }
 
 /// Auxiliary (extension-field) columns.
 pub mod aux {
-    /// LogUp helper columns: each sums two fractions of its row.
+    /// LogUp helper columns: each sums two fractions of its row (eight lane pairs; the
+    /// range-table entry and slot `B`'s write). Slot `A`'s write enters the running sum's
+    /// constraint directly.
     pub const HELPERS: usize = 9;
     /// The LogUp running sum.
     pub const S: usize = HELPERS;
-    /// `gamma^r` on row `r`: the random weight of node `r`'s accumulator.
+    /// `gamma^r` on row `r`: the random weight of slot `A`'s accumulator (slot `B`'s is
+    /// `gamma^(r + K)`, `K` the schedule's pairing offset).
     pub const G: usize = HELPERS + 1;
-    /// `-c(a)` on the row writing address `a`: the verifier's coefficient of that value in the
-    /// random combination of all nodes (asserted on every row).
+    /// `-c(a)` with `a` the address slot `A` writes: the verifier's coefficient of that value
+    /// in the random combination of all nodes (asserted on every row).
     pub const CW: usize = HELPERS + 2;
+    /// The same for slot `B`.
+    pub const CW_B: usize = HELPERS + 3;
     /// The running sum of the linear relation.
-    pub const F: usize = HELPERS + 3;
+    pub const F: usize = HELPERS + 4;
     /// Number of auxiliary columns.
-    pub const WIDTH: usize = HELPERS + 4;
+    pub const WIDTH: usize = HELPERS + 5;
     /// Random elements drawn for the auxiliary segment (`alpha`, `beta` for the bus, `gamma`
     /// for the linear relation).
     pub const RANDS: usize = 3;
 }
 
 /// Labels of the main transition constraints, in evaluation order.
-pub const MAIN_CONSTRAINTS: [&str; 3] = ["requant", "relu", "division"];
+pub const MAIN_CONSTRAINTS: [&str; 9] = [
+    "requant A",
+    "requant B",
+    "relu A",
+    "relu B",
+    "relu wide",
+    "division A",
+    "division B",
+    "idle A",
+    "idle B",
+];
 
 /// A listing of every column (main, periodic, auxiliary), one per line, for review and
 /// snapshot tests.
@@ -109,27 +195,24 @@ pub fn column_map() -> String {
     for i in 0..LANES {
         s.push_str(&format!("  {:>3} x{i}\n", main::X + i));
     }
-    s.push_str(&format!("  {:>3} acc\n  {:>3} mult\n", main::ACC, main::MULT));
+    s.push_str(&format!(
+        "  {:>3} acc (slot A)\n  {:>3} acc_b (slot B)\n  {:>3} mult\n",
+        main::ACC,
+        main::ACC_B,
+        main::MULT
+    ));
     s.push_str(&format!("periodic ({} columns)\n", periodic::COUNT));
     for i in 0..LANES {
         s.push_str(&format!("  {:>3} A{i}\n", periodic::A + i));
     }
-    for (c, name) in [
-        (periodic::QSEL, "QSEL"),
-        (periodic::TSH, "TSH"),
-        (periodic::E, "E"),
-        (periodic::TP, "TP"),
-        (periodic::RELU, "RELU"),
-        (periodic::OFFW, "OFFW"),
-        (periodic::AOUT, "AOUT"),
-        (periodic::FO, "FO"),
-        (periodic::TP2, "TP2"),
-        (periodic::DSEL, "DSEL"),
-        (periodic::DM1, "DM1"),
-        (periodic::TAB, "TAB (cycle 256)"),
-    ] {
-        s.push_str(&format!("  {c:>3} {name}\n"));
+    let fields = ["QSEL", "TSH", "E", "TP", "RELU", "OFFW", "AOUT", "FO", "TP2", "DSEL", "DM1"];
+    for (base, slot) in [(periodic::SLOT_A, "A"), (periodic::SLOT_B, "B")] {
+        for (k, name) in fields.iter().enumerate() {
+            s.push_str(&format!("  {:>3} {name}_{slot}\n", base + k));
+        }
     }
+    s.push_str(&format!("  {:>3} WIDE\n  {:>3} RELUW\n", periodic::WIDE, periodic::RELUW));
+    s.push_str(&format!("  {:>3} TAB (cycle 256)\n", periodic::TAB));
     s.push_str(&format!(
         "aux ({} extension columns, {} random elements)\n",
         aux::WIDTH,
@@ -138,10 +221,11 @@ pub fn column_map() -> String {
     for k in 0..LANES / 2 {
         s.push_str(&format!("  {k:>3} h{k} = 1/d(lane {}) + 1/d(lane {})\n", 2 * k, 2 * k + 1));
     }
-    s.push_str(&format!("  {:>3} h{} = -mult/d(table) - FO/d(write)\n", LANES / 2, LANES / 2));
-    s.push_str(&format!("  {:>3} S (LogUp running sum)\n", aux::S));
+    s.push_str(&format!("  {:>3} h{} = -mult/d(table) - FO_B/d(write B)\n", LANES / 2, LANES / 2));
+    s.push_str(&format!("  {:>3} S (LogUp running sum; includes -FO_A/d(write A))\n", aux::S));
     s.push_str(&format!("  {:>3} G = gamma^row\n", aux::G));
-    s.push_str(&format!("  {:>3} CW = -c(address written) (asserted)\n", aux::CW));
+    s.push_str(&format!("  {:>3} CW = -c(address written by slot A) (asserted)\n", aux::CW));
+    s.push_str(&format!("  {:>3} CW_B = -c(address written by slot B) (asserted)\n", aux::CW_B));
     s.push_str(&format!("  {:>3} F (linear running sum)\n", aux::F));
     s.push_str(&format!("main constraints: {}\n", MAIN_CONSTRAINTS.join(", ")));
     s

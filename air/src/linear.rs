@@ -9,12 +9,18 @@
 //! sum_r g_r acc_r  =  sum_a c(a) x_a + sum_r g_r bias_r,      c(a) = sum_{r, (a, w) in terms_r} g_r w
 //! ```
 //!
-//! where `x_a` is the value at address `a`: written by the node of another row, or a public
-//! input. The trace carries `G = g_r` (a geometric column), `CW = -c(address written)` on every
-//! row (asserted: the verifier computes it from its own program) and the running sum
-//! `F' = F + CW * written + G * acc`; the verifier asserts `F[0] = 0` and `F[n-1] =` the
-//! public part (inputs and biases). Cost: one row per node however many terms it has; the
-//! verifier does one extension-by-base multiplication per term.
+//! where `x_a` is the value at address `a`: written by another node, or a public input. Node
+//! `r` here is the node at *place* `r` ([`Schedule::place`]): slot `A` of row `r` or slot `B`
+//! of row `r - K`. The trace carries `G = gamma^row` (a geometric column), `CW` and `CW_B`
+//! `= -c(address written)` by each slot on every row (asserted: the verifier computes them from
+//! its own program) and the running sum
+//! `F' = F + CW * written_A + CW_B * written_B + G * (acc + gamma^K acc_b)`; the verifier
+//! asserts `F[0] = 0` and `F[n-1] =` the public part (inputs and biases). Empty slots carry a
+//! zero accumulator (the `idle` constraints), so weights they share with other places do not
+//! matter. Cost: half a row per narrow node however many terms it has; the verifier does one
+//! extension-by-base multiplication per term.
+
+use std::sync::Mutex;
 
 use winterfell::math::FieldElement;
 
@@ -37,8 +43,54 @@ pub(crate) fn powers<E: FieldElement>(gamma: E, n: usize) -> Vec<E> {
 pub(crate) struct LinearCheck<E> {
     /// `CW` on every row of the trace (length `schedule.len`).
     pub cw: Vec<E>,
+    /// `CW_B` on every row of the trace.
+    pub cw_b: Vec<E>,
     /// `F[n-1]`: the public inputs' and the biases' part.
     pub public: E,
+}
+
+/// The last [`LinearCheck`] computed for a public input, by `gamma`: the prover needs it twice
+/// for one `gamma` (the auxiliary trace and the boundary assertions), and it costs a pass over
+/// every weight.
+#[derive(Debug, Default)]
+pub(crate) struct LinearCache(Mutex<Option<CachedCheck>>);
+
+/// A [`LinearCheck`] as base-field components, with the components of its `gamma`.
+#[derive(Debug)]
+struct CachedCheck {
+    gamma: Vec<Felt>,
+    cw: Vec<Felt>,
+    cw_b: Vec<Felt>,
+    public: Vec<Felt>,
+}
+
+impl LinearCache {
+    /// [`check_values`], or the cached result for the same `gamma`.
+    pub(crate) fn check<E: FieldElement<BaseField = Felt>>(
+        &self,
+        s: &Schedule,
+        inputs: &[Vec<i64>],
+        gamma: E,
+    ) -> LinearCheck<E> {
+        let key = E::slice_as_base_elements(&[gamma]).to_vec();
+        let from = |v: &[Felt]| E::slice_from_base_elements(v).to_vec();
+        if let Ok(guard) = self.0.lock() {
+            if let Some(c) = guard.as_ref().filter(|c| c.gamma == key) {
+                let public = from(&c.public).first().copied().unwrap_or(E::ZERO);
+                return LinearCheck { cw: from(&c.cw), cw_b: from(&c.cw_b), public };
+            }
+        }
+        let lin = check_values(s, inputs, gamma);
+        if let Ok(mut guard) = self.0.lock() {
+            *guard = Some(CachedCheck {
+                gamma: key,
+                cw: E::slice_as_base_elements(&lin.cw).to_vec(),
+                cw_b: E::slice_as_base_elements(&lin.cw_b).to_vec(),
+                public: E::slice_as_base_elements(&[lin.public]).to_vec(),
+            });
+        }
+        lin
+    }
 }
 
 /// Terms accumulated into one `i128` slot before every slot is reduced: each product is below
@@ -49,7 +101,7 @@ const FLUSH_EVERY: usize = 1 << 30;
 /// accumulated in `i128` (weights below `2^32` in magnitude multiply without reduction; larger
 /// ones are reduced per product) and reduced once at the end. Rows are split over the rayon
 /// threads, each with its own accumulators.
-fn coefficients<E: FieldElement<BaseField = Felt>>(s: &Schedule, g: &[E]) -> Vec<E> {
+fn coefficients<E: FieldElement<BaseField = Felt>>(s: &Schedule, g: &[E], pw: &[E]) -> Vec<E> {
     use rayon::prelude::*;
     let d = E::EXTENSION_DEGREE;
     let n = s.addresses * d;
@@ -109,7 +161,7 @@ fn coefficients<E: FieldElement<BaseField = Felt>>(s: &Schedule, g: &[E]) -> Vec
     let mut c = E::slice_from_base_elements(&base).to_vec();
     for block in &s.blocks {
         if let Block::Conv(conv) = block {
-            conv.add_coefficients(g, &mut c);
+            conv.add_coefficients(g, pw, &mut c);
         }
     }
     c
@@ -122,8 +174,11 @@ pub(crate) fn check_values<E: FieldElement<BaseField = Felt>>(
     inputs: &[Vec<i64>],
     gamma: E,
 ) -> LinearCheck<E> {
-    let g = powers(gamma, s.rows.len());
-    let c = coefficients(s, &g);
+    let pw = powers(gamma, s.rows.len());
+    // Node weights in program order: `gamma^place`.
+    let g: Vec<E> =
+        s.place.iter().map(|&p| pw.get(p as usize).copied().unwrap_or(E::ZERO)).collect();
+    let c = coefficients(s, &g, &pw);
     let mut public = E::ZERO;
     for (row, gr) in s.rows.iter().zip(&g) {
         public += gr.mul_base(felt(row.bias));
@@ -136,10 +191,13 @@ pub(crate) fn check_values<E: FieldElement<BaseField = Felt>>(
         }
     }
     let mut cw = vec![E::ZERO; s.len];
-    for (r, row) in s.rows.iter().enumerate() {
-        if let (Some(slot), Some(ca)) = (cw.get_mut(r), c.get(row.addr as usize)) {
-            *slot = -*ca;
+    let mut cw_b = vec![E::ZERO; s.len];
+    for (node, row) in s.rows.iter().enumerate() {
+        let slot = s.slot(node);
+        let col = if slot.b { &mut cw_b } else { &mut cw };
+        if let (Some(x), Some(ca)) = (col.get_mut(slot.row), c.get(row.addr as usize)) {
+            *x = -*ca;
         }
     }
-    LinearCheck { cw, public }
+    LinearCheck { cw, cw_b, public }
 }

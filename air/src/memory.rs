@@ -9,16 +9,16 @@ use crate::options::Preset;
 /// Estimated peak bytes of proving a trace of `rows` rows (a power of two) with `preset`.
 ///
 /// Fitted to measured peak RSS of whole `starkml prove` processes (ResNet-style CNN of
-/// `tests/data/resnet`, 2^18 rows: 1.97 GB at blowup 8, 1.17 GB at blowup 4, about 7.5 and 4.5
-/// KB per row; the low-degree extension of the main and auxiliary segments, their Merkle trees
+/// `tests/data/resnet`, 2^17 rows of 19 main and 14 extension columns: 1.03 GB at blowup 8,
+/// about 7.9 KB per row; the low-degree extension of the main and auxiliary segments, their Merkle trees
 /// and the composition polynomial grow with the blowup, the trace, its polynomials and the
 /// periodic table do not), plus a quarter for allocator slack and larger programs.
 pub fn estimate_bytes(rows: usize, preset: Preset) -> u64 {
     let per_row: u64 = match preset {
-        Preset::Bits96 => 8 * 850 + 700,
-        Preset::Fast => 4 * 850 + 700,
+        Preset::Bits96 => 8 * 900 + 800,
+        Preset::Fast => 4 * 900 + 800,
         // Cubic extension: auxiliary and composition columns are half as large again.
-        Preset::Bits128 => 8 * 1100 + 900,
+        Preset::Bits128 => 8 * 1170 + 950,
     };
     (rows as u64).saturating_mul(per_row).saturating_mul(5) / 4
 }

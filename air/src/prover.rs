@@ -14,14 +14,14 @@ use winterfell::{
     ProofOptions, Prover, StarkDomain, Trace, TraceInfo, TracePolyTable,
 };
 
-use crate::air::{limb_sums, ModelAir, PublicInputs};
+use crate::air::{half_sums, pow, wide_sums, ModelAir, PublicInputs};
 use crate::bus::Bus;
-use crate::debug::check_constraints;
+use crate::debug::check_main;
 use crate::error::ProveError;
 use crate::field::Felt;
 use crate::hash::Blake2s256Hasher;
 use crate::layout::{aux, main, periodic as P, LANES};
-use crate::linear::{check_values, powers};
+use crate::linear::powers;
 use crate::options::{HashKind, Preset};
 use crate::proof_file::RunProof;
 use crate::schedule::Schedule;
@@ -101,12 +101,12 @@ where
     }
 }
 
-/// Fractions per row: 16 lanes, the table entry, the write.
-const FRACTIONS: usize = LANES + 2;
+/// Fractions per row: 16 lanes, the table entry, slot `B`'s write, slot `A`'s write.
+const FRACTIONS: usize = LANES + 3;
 
 /// The auxiliary segment for main columns `m` and random elements `r = (alpha, beta, gamma)`:
-/// the LogUp helpers and running sum, then the linear relation's `G`, `CW` and running sum
-/// `F`. The prover calls it with the elements Fiat–Shamir draws; it is public so that tests
+/// the LogUp helpers and running sum, then the linear relation's `G`, `CW`, `CW_B` and running
+/// sum `F`. The prover calls it with the elements Fiat–Shamir draws; it is public so that tests
 /// can build the segment from elements of their own choosing (a replayed challenge).
 ///
 /// # Panics
@@ -119,27 +119,34 @@ pub fn aux_columns<E: FieldElement<BaseField = Felt>>(
     let n = m.num_rows();
     let p = &public.periodic;
     let (bus, gamma) = (Bus::new(r), r[2]);
+    let gk = pow(gamma, public.schedule.pair_offset);
+    let (sa, sb) = (P::SLOT_A, P::SLOT_B);
     let mut dens = Vec::with_capacity(n * FRACTIONS);
-    let mut nums = Vec::with_capacity(n * 2);
+    let mut nums = Vec::with_capacity(n * 3);
     let mut row = vec![Felt::ZERO; main::WIDTH];
-    let mut v1s = Vec::with_capacity(n);
+    let mut written = Vec::with_capacity(n);
     for i in 0..n {
         m.read_row_into(i, &mut row);
         for l in 0..LANES {
             dens.push(bus.message(E::from(p[P::A + l][i]), E::from(row[main::X + l])));
         }
-        let (_, v1, _) = limb_sums(&row[main::X..main::X + LANES]);
-        v1s.push(v1);
+        let [ha, hb] = half_sums(&row[main::X..main::X + LANES]);
+        let [_, v1, _] = wide_sums(ha, hb, p[P::WIDE][i]);
+        let (wa, wb) = (v1 - p[sa + P::OFFW][i], hb[1] - p[sb + P::OFFW][i]);
+        written.push((wa, wb));
         dens.push(bus.table(E::from(p[P::TAB][i % p[P::TAB].len()])));
-        dens.push(bus.message(E::from(p[P::AOUT][i]), E::from(v1 - p[P::OFFW][i])));
+        dens.push(bus.message(E::from(p[sb + P::AOUT][i]), E::from(wb)));
+        dens.push(bus.message(E::from(p[sa + P::AOUT][i]), E::from(wa)));
         nums.push(-E::from(row[main::MULT]));
-        nums.push(-E::from(p[P::FO][i]));
+        nums.push(-E::from(p[sb + P::FO][i]));
+        nums.push(-E::from(p[sa + P::FO][i]));
     }
     let inv = batch_inversion(&dens);
     let mut cols = vec![vec![E::ZERO; n]; aux::WIDTH];
-    let lin = check_values(&public.schedule, &public.inputs, gamma);
+    let lin = public.linear.check(&public.schedule, &public.inputs, gamma);
     cols[aux::G] = powers(gamma, n);
     cols[aux::CW] = lin.cw;
+    cols[aux::CW_B] = lin.cw_b;
     let mut fsum = E::ZERO;
     let mut s = E::ZERO;
     for i in 0..n {
@@ -150,14 +157,17 @@ pub fn aux_columns<E: FieldElement<BaseField = Felt>>(
             cols[k][i] = h;
             total += h;
         }
-        let h = nums[2 * i] * f[LANES] + nums[2 * i + 1] * f[LANES + 1];
+        let h = nums[3 * i] * f[LANES] + nums[3 * i + 1] * f[LANES + 1];
         cols[LANES / 2][i] = h;
-        total += h;
+        total += h + nums[3 * i + 2] * f[LANES + 2];
         cols[aux::S][i] = s;
         s += total;
         cols[aux::F][i] = fsum;
-        let written = E::from(v1s[i] - p[P::OFFW][i]);
-        fsum += cols[aux::CW][i] * written + cols[aux::G][i] * E::from(m.get(main::ACC, i));
+        let (wa, wb) = written[i];
+        let acc = E::from(m.get(main::ACC, i)) + gk * E::from(m.get(main::ACC_B, i));
+        fsum += cols[aux::CW][i] * E::from(wa)
+            + cols[aux::CW_B][i] * E::from(wb)
+            + cols[aux::G][i] * acc;
     }
     ColMatrix::new(cols)
 }
@@ -181,7 +191,7 @@ pub fn prove_rows(
 ) -> Result<RunProof, ProveError> {
     let public = PublicInputs::new(schedule.clone(), inputs.clone(), outputs.clone());
     if check {
-        let v = check_constraints(&schedule, &public.periodic, rows, &public.inputs);
+        let v = check_main(&public.periodic, rows);
         if let Some(first) = v.first() {
             return Err(ProveError::Unsatisfied { count: v.len(), first: first.to_string() });
         }
@@ -230,11 +240,11 @@ pub fn prove(
     preset: Preset,
     hash: HashKind,
 ) -> Result<(RunProof, Vec<Tensor>), ProveError> {
-    // 1 ----- schedule (the verifying key)
-    let schedule = Arc::new(Schedule::new(program)?);
-    crate::memory::check(schedule.len, preset, crate::memory::available_bytes())?;
-    // 2 ----- run
+    // 1 ----- run (validates the program)
     let (outputs, witness) = runtime::run_traced(program, inputs).map_err(ProveError::Run)?;
+    // 2 ----- schedule (the verifying key)
+    let schedule = Arc::new(Schedule::of_valid(program, program.digest())?);
+    crate::memory::check(schedule.len, preset, crate::memory::available_bytes())?;
     // 3 ----- trace (the rows recompute every value; they must agree with the runtime)
     let q_inputs: Vec<Vec<i64>> =
         program.inputs.iter().map(|t| witness.values[t.0 as usize].clone()).collect();

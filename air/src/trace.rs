@@ -5,7 +5,7 @@ use winterfell::{EvaluationFrame, Trace, TraceInfo};
 
 use crate::error::ProveError;
 use crate::field::{felt128, Felt};
-use crate::layout::{aux, main, LANES, LIMB_BITS, TABLE_SIZE, T_LANES, V1_LANES, V2_LANES};
+use crate::layout::{aux, main, LimbGroup, Slot, LANES, LIMB_BITS, TABLE_SIZE};
 use crate::schedule::Schedule;
 
 /// One row of the main trace as integers (converted to field elements by [`to_columns`]).
@@ -49,9 +49,12 @@ impl Trace for ModelTrace {
     }
 }
 
-fn limbs(mut v: u128, out: &mut [i64], range: std::ops::Range<usize>, count: usize) -> bool {
-    for i in range.clone().take(count) {
-        out[i] = (v & 0xff) as i64;
+/// Writes the `count` limbs of `v` into the lanes of `group` in `slot`; false when `v` does
+/// not fit them.
+fn limbs(mut v: u128, out: &mut [i64], slot: Slot, group: LimbGroup, count: usize) -> bool {
+    for k in 0..count {
+        let Some(lane) = slot.lane(group, k) else { return false };
+        out[lane] = (v & 0xff) as i64;
         v >>= LIMB_BITS;
     }
     v == 0
@@ -90,15 +93,19 @@ pub fn build_rows(
     for (r, spec) in schedule.rows.iter().enumerate() {
         let acc = schedule.accumulator(r, &mut cache, |a| i128::from(vals[a as usize]));
         let g = &schedule.requants[spec.group];
+        let slot = schedule.slot(r);
         let p = i128::from(g.d());
         let h = p / 2;
         let q = (acc + h).div_euclid(p);
         let rem = (acc + h).rem_euclid(p);
         let q64 =
-            i64::try_from(q).map_err(|_| bad(format!("row {r}: quotient {q} out of range")))?;
+            i64::try_from(q).map_err(|_| bad(format!("node {r}: quotient {q} out of range")))?;
+        let Some(row) = rows.get_mut(slot.row) else {
+            return Err(bad(format!("node {r}: row {} beyond the trace", slot.row)));
+        };
         let mut x = [0i64; LANES];
-        if !limbs((rem as u128) << g.tshift(), &mut x, T_LANES, g.lr) {
-            return Err(bad(format!("row {r}: remainder does not fit its limbs")));
+        if !limbs((rem as u128) << g.tshift(), &mut x, slot, LimbGroup::T, g.lr) {
+            return Err(bad(format!("node {r}: remainder does not fit its limbs")));
         }
         let (v1, v2) = match (g.divisor, g.relu) {
             (Some(_), _) => (q + i128::from(g.offset()), p - 1 - rem),
@@ -106,16 +113,15 @@ pub fn build_rows(
             (None, false) => (q + i128::from(g.offset()), 0),
         };
         if v1 < 0
-            || !limbs(v1 as u128, &mut x, V1_LANES, g.lv)
-            || !limbs(v2 as u128, &mut x, V2_LANES, g.v2_limbs())
+            || !limbs(v1 as u128, &mut x, slot, LimbGroup::V1, g.lv)
+            || !limbs(v2 as u128, &mut x, slot, LimbGroup::V2, g.v2_limbs())
         {
-            return Err(bad(format!("row {r}: value {q} does not fit its {} limbs", g.lv)));
+            return Err(bad(format!("node {r}: value {q} does not fit its {} limbs", g.lv)));
         }
-        let row = &mut rows[r];
-        for (i, v) in x.iter().enumerate() {
-            row[main::X + i] = i128::from(*v);
+        for i in g.lanes(slot) {
+            row[main::X + i] = i128::from(x[i]);
         }
-        row[main::ACC] = acc;
+        row[if slot.b { main::ACC_B } else { main::ACC }] = acc;
         vals[spec.addr as usize] = if g.relu { q64.max(0) } else { q64 };
     }
     // Range-table multiplicities: every lookup lane (address 0) of rows 0..n-2.
@@ -144,12 +150,19 @@ pub fn build_rows(
 }
 
 /// `is_lookup(row, lane)`: the lane is a range lookup (address 0) rather than a zero-cell
-/// read. Padding rows look up every lane.
+/// read: a lane of a node on a used row, or any lane of a padding row.
 pub fn lookup_lanes(schedule: &Schedule) -> impl Fn(usize, usize) -> bool + '_ {
-    move |r, i| match schedule.rows.get(r) {
-        None => true,
-        Some(row) => schedule.requants[row.group].lane_used(i),
+    let used = schedule.used_rows();
+    let mut lookup = vec![0u16; used];
+    for (node, spec) in schedule.rows.iter().enumerate() {
+        let slot = schedule.slot(node);
+        if let Some(mask) = lookup.get_mut(slot.row) {
+            for i in schedule.requants[spec.group].lanes(slot) {
+                *mask |= 1 << i;
+            }
+        }
     }
+    move |r, i| lookup.get(r).is_none_or(|mask| mask & (1 << i) != 0)
 }
 
 /// Field columns of integer rows.

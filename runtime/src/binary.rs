@@ -270,6 +270,39 @@ fn pb_op(n: &OpNode) -> PbOp {
     }
 }
 
+/// The packed zigzag varints of `d` (protobuf `sint64` packed encoding). Large tensors are
+/// encoded in chunks on all cores (the concatenation of the chunks' encodings is the
+/// encoding of the whole).
+fn zigzag_varints(d: &[i64]) -> Vec<Vec<u8>> {
+    fn encode(d: &[i64]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(d.len() * 2);
+        for &v in d {
+            let z = ((v << 1) ^ (v >> 63)) as u64;
+            // Quantised weights are mostly below 2^14: one or two varint bytes.
+            if z < 0x80 {
+                out.push(z as u8);
+            } else if z < 0x4000 {
+                out.extend_from_slice(&[(z as u8) | 0x80, (z >> 7) as u8]);
+            } else {
+                prost::encoding::encode_varint(z, &mut out);
+            }
+        }
+        out
+    }
+    const PARALLEL_FROM: usize = 1 << 20;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if d.len() < PARALLEL_FROM || threads < 2 {
+        return vec![encode(d)];
+    }
+    let parts: Result<Vec<Vec<u8>>, _> = std::thread::scope(|s| {
+        let handles: Vec<_> =
+            d.chunks(d.len().div_ceil(threads)).map(|c| s.spawn(move || encode(c))).collect();
+        handles.into_iter().map(|h| h.join()).collect()
+    });
+    // `encode` does not panic; were a thread to fail anyway, encode on this one.
+    parts.unwrap_or_else(|_| vec![encode(d)])
+}
+
 impl Program {
     /// The canonical binary form (magic, version, protobuf payload).
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -293,31 +326,24 @@ impl Program {
         for t in &self.tensors {
             let head = pb_tensor_head(t);
             data.clear();
-            if let TensorKind::Const(d) = &t.kind {
-                let mut payload = Vec::with_capacity(d.len() * 3);
-                for &v in d {
-                    let z = ((v << 1) ^ (v >> 63)) as u64;
-                    // Quantised weights are mostly below 2^14: one or two varint bytes.
-                    if z < 0x80 {
-                        payload.push(z as u8);
-                    } else if z < 0x4000 {
-                        payload.extend_from_slice(&[(z as u8) | 0x80, (z >> 7) as u8]);
-                    } else {
-                        encode_varint(z, &mut payload);
-                    }
-                }
-                if !payload.is_empty() {
-                    encode_key(6, WireType::LengthDelimited, &mut data);
-                    encode_varint(payload.len() as u64, &mut data);
-                    data.extend_from_slice(&payload);
-                }
+            let payload = match &t.kind {
+                TensorKind::Const(d) => zigzag_varints(d),
+                _ => Vec::new(),
+            };
+            let len: usize = payload.iter().map(Vec::len).sum();
+            if len > 0 {
+                encode_key(6, WireType::LengthDelimited, &mut data);
+                encode_varint(len as u64, &mut data);
             }
             buf.clear();
             encode_key(2, WireType::LengthDelimited, &mut buf);
-            encode_varint((head.encoded_len() + data.len()) as u64, &mut buf);
+            encode_varint((head.encoded_len() + data.len() + len) as u64, &mut buf);
             head.encode(&mut buf).ok();
             sink(&buf);
             sink(&data);
+            for part in &payload {
+                sink(part);
+            }
         }
         let rest = PbProgram {
             name: String::new(),
@@ -479,6 +505,17 @@ mod tests {
                 outputs: vec![TensorId(5)],
             },
         ];
+        // A tensor large enough to be encoded in parallel chunks (a chunk boundary falls
+        // between values of different varint lengths).
+        let large: Vec<i64> = (0..(3 << 19) as i64).map(|i| (i * 7919) % 40_000 - 20_000).collect();
+        let mut cases = cases;
+        cases.push(Program {
+            name: "large".into(),
+            tensors: vec![tensor("w", &[large.len()], TensorKind::Const(large))],
+            ops: Vec::new(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+        });
         for p in &cases {
             let want = reference_bytes(p);
             assert_eq!(p.to_bytes(), want, "{}", p.name);

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use air::debug::{check_constraints, relation_summary};
-use air::layout::{main, V1_LANES, V2_LANES};
+use air::layout::{main, LimbGroup, Slot};
 use air::schedule::{Row, Schedule};
 use air::trace::build_rows;
 use air::{prove_rows, verify, HashKind, Preset};
@@ -36,10 +36,13 @@ impl Setup {
         self.schedule.periodic_columns()
     }
 
-    /// The first row matching `pred`.
-    fn row(&self, pred: impl Fn(usize, &Row, &[i128; main::WIDTH]) -> bool) -> usize {
+    /// The first node matching `pred` (given the node, its row of the trace and its slot).
+    fn node(&self, pred: impl Fn(usize, &Row, &[i128; main::WIDTH], Slot) -> bool) -> usize {
         (0..self.schedule.rows.len())
-            .find(|&i| pred(i, &self.schedule.rows[i], &self.rows[i]))
+            .find(|&i| {
+                let slot = self.schedule.slot(i);
+                pred(i, &self.schedule.rows[i], &self.rows[slot.row], slot)
+            })
             .unwrap()
     }
 
@@ -90,6 +93,18 @@ impl Setup {
     }
 }
 
+fn lane(slot: Slot, group: LimbGroup, k: usize) -> usize {
+    main::X + slot.lane(group, k).unwrap()
+}
+
+fn acc(slot: Slot) -> usize {
+    if slot.b {
+        main::ACC_B
+    } else {
+        main::ACC
+    }
+}
+
 #[test]
 fn untampered_rows_satisfy_everything_and_prove() {
     let s = setup();
@@ -98,30 +113,40 @@ fn untampered_rows_satisfy_everything_and_prove() {
     assert!(verify(&s.case.program, &s.honest_proof()).is_ok());
 }
 
-#[test]
-fn tampered_accumulator_with_consistent_rounding() {
+/// A node (in slot `B` when `slot_b`) claims `acc + d` and rounds it correctly (V1 + 1):
+/// every main constraint holds, only the linear relation (this node's terms, and its
+/// readers') is broken.
+fn consistent_rounding_twin(slot_b: bool) {
     let s = setup();
-    // A node claims `acc + d` and rounds it correctly (V1 + 1): every main constraint holds,
-    // only the linear relation (this node's terms, and its readers') is broken.
-    let r = s.row(|i, _, v| {
-        s.schedule.terms_of(i).len() > 1
-            && v[main::X + V1_LANES.start] > 0
-            && v[main::X + V1_LANES.start] < 255
+    let r = s.node(|i, _, v, slot| {
+        let v1 = v[lane(slot, LimbGroup::V1, 0)];
+        slot.b == slot_b && s.schedule.terms_of(i).len() > 1 && v1 > 0 && v1 < 255
     });
+    let slot = s.schedule.slot(r);
     let d = i128::from(s.schedule.requants[s.schedule.rows[r].group].d());
     let mut rows = s.rows.clone();
-    rows[r][main::ACC] += d;
-    let limb = rows[r][main::X + V1_LANES.start];
-    rows[r][main::X + V1_LANES.start] += 1;
+    rows[slot.row][acc(slot)] += d;
+    let limb = rows[slot.row][lane(slot, LimbGroup::V1, 0)];
+    rows[slot.row][lane(slot, LimbGroup::V1, 0)] += 1;
     // Keep the range table balanced: one lookup moves from `limb` to `limb + 1`.
     rows[limb as usize][main::MULT] -= 1;
     rows[limb as usize + 1][main::MULT] += 1;
     let v = check_constraints(&s.schedule, &s.periodic(), &rows, &s.inputs);
     assert!(!v.is_empty() && v.iter().all(|v| v.label == "linear"), "{v:?}");
-    assert_eq!(v[0].row, r);
+    assert_eq!(v[0].row, slot.row);
     let report = relation_summary(&s.schedule, &s.periodic(), &rows, &s.inputs, &s.outputs);
-    assert!(report.balanced(), "{report:?} row {r}");
+    assert!(report.balanced(), "{report:?} node {r}");
     s.assert_unprovable(&rows);
+}
+
+#[test]
+fn tampered_accumulator_with_consistent_rounding() {
+    consistent_rounding_twin(false);
+}
+
+#[test]
+fn tampered_slot_b_accumulator_with_consistent_rounding() {
+    consistent_rounding_twin(true);
 }
 
 #[test]
@@ -130,7 +155,24 @@ fn tampered_accumulator_alone() {
     let mut rows = s.rows.clone();
     rows[0][main::ACC] += 1;
     let labels = s.labels(&rows);
-    assert!(labels.contains(&"requant") && labels.contains(&"linear"), "{labels:?}");
+    assert!(labels.contains(&"requant A") && labels.contains(&"linear"), "{labels:?}");
+    s.assert_unprovable(&rows);
+}
+
+#[test]
+fn accumulator_moved_into_an_empty_slot() {
+    let s = setup();
+    // An empty slot's weight `gamma^(row + K)` may equal a node's: a prover moving part of
+    // that node's accumulator into the empty slot would keep the random combination. The
+    // `idle` constraints pin empty slots' accumulators to 0.
+    let empty = s.schedule.used_rows();
+    let mut rows = s.rows.clone();
+    rows[empty][main::ACC_B] += 1;
+    assert_eq!(s.labels(&rows), ["idle B"]);
+    s.assert_unprovable(&rows);
+    let mut rows = s.rows.clone();
+    rows[empty][main::ACC] += 1;
+    assert_eq!(s.labels(&rows), ["idle A"]);
     s.assert_unprovable(&rows);
 }
 
@@ -180,10 +222,9 @@ fn wrong_public_output() {
 #[test]
 fn tampered_requant_remainder() {
     let s = setup();
-    let r = s.row(|_, _, _| true);
     let mut rows = s.rows.clone();
-    rows[r][main::X] = (rows[r][main::X] + 1) % 256;
-    assert!(s.labels(&rows).contains(&"requant"));
+    rows[0][main::X] = (rows[0][main::X] + 1) % 256;
+    assert!(s.labels(&rows).contains(&"requant A"));
     s.assert_unprovable(&rows);
 }
 
@@ -191,17 +232,17 @@ fn tampered_requant_remainder() {
 fn tampered_relu_split() {
     let s = setup();
     // A ReLU row with a positive output: add 1 to both y and n (q = y - n unchanged).
-    let r = s.row(|_, row, v| {
-        s.schedule.requants[row.group].relu
-            && v[main::X + V1_LANES.start] > 0
-            && v[main::X + V1_LANES.start] < 255
+    let r = s.node(|_, row, v, slot| {
+        let v1 = v[lane(slot, LimbGroup::V1, 0)];
+        s.schedule.requants[row.group].relu && v1 > 0 && v1 < 255
     });
+    let slot = s.schedule.slot(r);
     let mut rows = s.rows.clone();
-    rows[r][main::X + V1_LANES.start] += 1;
-    rows[r][main::X + V2_LANES.start] += 1;
+    rows[slot.row][lane(slot, LimbGroup::V1, 0)] += 1;
+    rows[slot.row][lane(slot, LimbGroup::V2, 0)] += 1;
     let labels = s.labels(&rows);
-    assert!(labels.contains(&"relu"), "{labels:?}");
-    assert!(!labels.contains(&"requant"), "{labels:?}");
+    assert!(labels.iter().any(|l| l.starts_with("relu")), "{labels:?}");
+    assert!(!labels.iter().any(|l| l.starts_with("requant")), "{labels:?}");
     s.assert_unprovable(&rows);
 }
 
@@ -221,12 +262,13 @@ fn tampered_range_limb() {
     let s = setup();
     // Rewrite a V1 limb pair (lo, hi) as (lo + 256, hi - 1): the same value, but a limb out of
     // the 8-bit table.
-    let r = s.row(|_, row, v| {
-        s.schedule.requants[row.group].lv >= 2 && v[main::X + V1_LANES.start + 1] > 0
+    let r = s.node(|_, row, v, slot| {
+        s.schedule.requants[row.group].lv >= 2 && v[lane(slot, LimbGroup::V1, 1)] > 0
     });
+    let slot = s.schedule.slot(r);
     let mut rows = s.rows.clone();
-    rows[r][main::X + V1_LANES.start] += 256;
-    rows[r][main::X + V1_LANES.start + 1] -= 1;
+    rows[slot.row][lane(slot, LimbGroup::V1, 0)] += 256;
+    rows[slot.row][lane(slot, LimbGroup::V1, 1)] -= 1;
     assert!(s.labels(&rows).is_empty(), "limb sums are unchanged");
     let report = relation_summary(&s.schedule, &s.periodic(), &rows, &s.inputs, &s.outputs);
     assert!(report.table.keys().any(|&v| v >= 256), "{report:?}");
@@ -263,14 +305,15 @@ fn tampered_division_remainder() {
         .iter()
         .position(|row| schedule.requants[row.group].divisor == Some(9))
         .unwrap();
+    let slot = schedule.slot(r);
     // The complement limb no longer adds up with the remainder to d - 1.
     let mut bad = rows.clone();
-    bad[r][main::X + V2_LANES.start] += 1;
+    bad[slot.row][lane(slot, LimbGroup::V2, 0)] += 1;
     let labels: Vec<&str> = check_constraints(&schedule, &periodic, &bad, &inputs)
         .into_iter()
         .map(|v| v.label)
         .collect();
-    assert_eq!(labels, ["division"]);
+    assert_eq!(labels, [if slot.b { "division B" } else { "division A" }]);
     match prove_rows(schedule.clone(), &bad, inputs, outputs, Preset::Fast, HashKind::Blake3, false)
     {
         Err(air::ProveError::Prover(_)) => {}

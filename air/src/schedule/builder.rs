@@ -7,6 +7,11 @@ use super::{Block, Requant, Row, Terms, MAX_TRACE_LEN};
 use crate::error::UnsupportedOp;
 use crate::layout::{LIMB_BITS, T_LANES, V1_LANES};
 
+/// Most limbs of `T` a node can have (on a wide row).
+const MAX_T_LIMBS: usize = 2 * (T_LANES.end - T_LANES.start);
+/// Most limbs of `V1` (and `V2`) a node can have (on a wide row).
+const MAX_V_LIMBS: usize = 2 * (V1_LANES.end - V1_LANES.start);
+
 /// The op being scheduled: its index, node, output and output shape.
 pub(super) struct Cx<'p> {
     /// Index of the op in the program.
@@ -108,8 +113,8 @@ impl Builder<'_> {
         };
         let need = if relu { bits(qbound) } else { bits(qbound) + 1 };
         let lv = (need.div_ceil(LIMB_BITS) as usize).max(1);
-        if lv > V1_LANES.len() || lr > T_LANES.len() {
-            return Err(format!("values of {need} bits exceed the AIR's {} limbs", V1_LANES.len()));
+        if lv > MAX_V_LIMBS || lr > MAX_T_LIMBS {
+            return Err(format!("values of {need} bits exceed the AIR's {MAX_V_LIMBS} limbs"));
         }
         let g = Requant { shift: if divisor.is_some() { 0 } else { shift }, relu, lr, lv, divisor };
         Ok(match self.requants.iter().position(|r| *r == g) {

@@ -3,10 +3,11 @@
 //!
 //! Every provable op is compiled into *nodes*: `out = f(round_div(bias + sum_j w_j x_j, d))`
 //! with `f` the identity or ReLU, `x_j` values written earlier (by nodes or as public inputs),
-//! and `w_j`, `bias`, `d` fixed. A node is one row: its accumulator and the limbs of its
-//! rounding; the terms `(address, weight)` are checked for all nodes at once by the linear
-//! relation ([`crate::linear`]), so a node costs one row however many terms it has. Ops map to
-//! nodes as follows:
+//! and `w_j`, `bias`, `d` fixed. A node is one slot of a row (half a row; a node whose values
+//! need more than 24 bits takes a wide row): its accumulator and the limbs of its rounding;
+//! the terms `(address, weight)` are checked for all nodes at once by the linear relation
+//! ([`crate::linear`]), so a node costs half a row however many terms it has. Ops map to nodes
+//! as follows:
 //!
 //! - `MatMul`/`Conv` with constant weights, and `Mul` by a constant, each followed by its
 //!   `Rescale` (and a `Relu` that is the rescale's only reader): one node per element;
@@ -34,7 +35,8 @@ use crate::conv::ConvBlock;
 use crate::dense::DenseBlock;
 use crate::error::{ProveError, UnsupportedOp};
 use crate::layout::{
-    ADDR_FIRST, ADDR_ZERO, LANES, LIMB_BITS, MIN_TRACE_LEN, T_LANES, V1_LANES, V2_LANES,
+    LimbGroup, Slot, ADDR_FIRST, ADDR_ZERO, LANES, LIMB_BITS, MIN_TRACE_LEN, T_LANES, V1_LANES,
+    V2_LANES,
 };
 use builder::{Builder, Cx, Uses};
 use std::ops::Range;
@@ -96,15 +98,26 @@ impl Requant {
         self.divisor.unwrap_or(1u64 << self.shift)
     }
 
-    /// Lane `i` holds a limb of this row (a range lookup); unused lanes read the zero cell.
-    pub fn lane_used(&self, i: usize) -> bool {
-        if T_LANES.contains(&i) {
-            i - T_LANES.start < self.lr
-        } else if V1_LANES.contains(&i) {
-            i - V1_LANES.start < self.lv
-        } else {
-            V2_LANES.contains(&i) && i - V2_LANES.start < self.v2_limbs()
+    /// The node fits one half of a row: `T` in 2 limbs, `V1` and `V2` in 3 each.
+    pub fn narrow(&self) -> bool {
+        self.lr <= T_LANES.len() && self.lv <= V1_LANES.len() && self.v2_limbs() <= V2_LANES.len()
+    }
+
+    /// Limbs of `group`.
+    pub fn limbs(&self, group: LimbGroup) -> usize {
+        match group {
+            LimbGroup::T => self.lr,
+            LimbGroup::V1 => self.lv,
+            LimbGroup::V2 => self.v2_limbs(),
         }
+    }
+
+    /// The lanes this node's limbs occupy when it sits in `slot` (lanes it cannot occupy are
+    /// left out; the schedule only places a node where all its limbs fit).
+    pub fn lanes(&self, slot: Slot) -> impl Iterator<Item = usize> + '_ {
+        [LimbGroup::T, LimbGroup::V1, LimbGroup::V2]
+            .into_iter()
+            .flat_map(move |g| (0..self.limbs(g)).filter_map(move |k| slot.lane(g, k)))
     }
 
     /// Limbs used in the `V2` lane group.
@@ -117,7 +130,7 @@ impl Requant {
     }
 }
 
-/// One node: one row of the trace.
+/// One node: one slot of a row of the trace ([`Schedule::slot`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     /// Index into [`Schedule::requants`].
@@ -228,8 +241,21 @@ impl Block {
 pub struct Schedule {
     /// Digest of the program it was derived from.
     pub digest: ProgramDigest,
-    /// Used rows, one per node (the trace pads the rest).
+    /// The nodes, in program order (every value a node reads is written by an earlier node
+    /// or is a public input). Each sits in one slot of a row ([`Schedule::slot`]); the trace
+    /// pads the rows after the used ones.
     pub rows: Vec<Row>,
+    /// Where each node sits: its *place* `p`, which is also its weight `gamma^p` in the linear
+    /// relation. Nodes that need a wide row come first (places `0..wide_rows`, one per row),
+    /// then the narrow ones (slot `A` of rows `wide_rows..wide_rows + pair_offset`, then slot
+    /// `B` of rows `wide_rows..`). The nodes of a block have consecutive places.
+    pub place: Vec<u32>,
+    /// The node at each place (the inverse of `place`).
+    pub by_place: Vec<u32>,
+    /// Rows holding one wide node.
+    pub wide_rows: usize,
+    /// `K`: slot `B` of row `r` holds place `r + K` (its weight is `gamma^(r + K)`).
+    pub pair_offset: usize,
     /// Terms `(address, weight)` of the nodes with [`Terms::List`], in row order.
     pub terms: Vec<(u32, i64)>,
     /// Products kept as their weights (their nodes have [`Terms::Block`]).
@@ -270,6 +296,12 @@ impl Schedule {
     /// every weight, so callers that hold it do not pay twice).
     pub(crate) fn with_digest(p: &Program, digest: ProgramDigest) -> Result<Schedule, ProveError> {
         p.validate().map_err(ProveError::InvalidProgram)?;
+        Self::of_valid(p, digest)
+    }
+
+    /// [`Schedule::with_digest`] for a program that [`Program::validate`] accepted (the
+    /// prover has just run it, which validates).
+    pub(crate) fn of_valid(p: &Program, digest: ProgramDigest) -> Result<Schedule, ProveError> {
         let nt = p.tensors.len();
         let mut uses = Uses { consumers: vec![Vec::new(); nt], is_output: vec![false; nt] };
         for (k, node) in p.ops.iter().enumerate() {
@@ -333,15 +365,18 @@ impl Schedule {
         if !b.unsupported.is_empty() {
             return Err(ProveError::Unsupported { ops: b.unsupported });
         }
-        let len = (b.rows.len() + 1).next_power_of_two().max(MIN_TRACE_LEN);
+        let (place, by_place, wide_rows, pair_offset) =
+            place_nodes(&b.rows, &b.requants, &b.blocks);
+        let used = wide_rows + pair_offset;
+        let len = (used + 1).next_power_of_two().max(MIN_TRACE_LEN);
         if len > MAX_TRACE_LEN {
-            return Err(ProveError::TooLarge { rows: b.rows.len(), max: MAX_TRACE_LEN });
+            return Err(ProveError::TooLarge { rows: used, max: MAX_TRACE_LEN });
         }
         let mut fanout = vec![0u64; b.bound.len()];
-        let mut zero_reads = 0u64;
-        for row in &b.rows {
-            let r = &b.requants[row.group];
-            zero_reads += (LANES - (r.lr + r.lv + r.v2_limbs())) as u64;
+        let mut zero_reads = (used * LANES) as u64;
+        for (node, row) in b.rows.iter().enumerate() {
+            let slot = slot_of(place[node] as usize, wide_rows, pair_offset);
+            zero_reads -= b.requants[row.group].lanes(slot).count() as u64;
         }
         for out in &outputs {
             for a in out {
@@ -352,6 +387,10 @@ impl Schedule {
         Ok(Schedule {
             digest,
             rows: b.rows,
+            place,
+            by_place,
+            wide_rows,
+            pair_offset,
             terms: b.terms,
             blocks: b.blocks,
             requants: b.requants,
@@ -412,6 +451,27 @@ impl Schedule {
         i128::from(row.bias) + sum
     }
 
+    /// Where node `node` sits (row, slot, wide row).
+    pub fn slot(&self, node: usize) -> Slot {
+        let p = self.place.get(node).map_or(usize::MAX, |&p| p as usize);
+        slot_of(p, self.wide_rows, self.pair_offset)
+    }
+
+    /// Rows holding at least one node.
+    pub fn used_rows(&self) -> usize {
+        self.wide_rows + self.pair_offset
+    }
+
+    /// The nodes in slots `A` and `B` of trace row `row`.
+    pub fn occupants(&self, row: usize) -> [Option<usize>; 2] {
+        let at = |p: usize| self.by_place.get(p).map(|&n| n as usize);
+        if row >= self.used_rows() {
+            return [None, None];
+        }
+        let b = if row >= self.wide_rows { at(row + self.pair_offset) } else { None };
+        [at(row), b]
+    }
+
     /// The terms `(address, weight)` of the node on row `r`, zero weights left out (empty
     /// beyond the used rows). Builds a list; the prover and verifier use block-wise passes.
     pub fn terms_of(&self, r: usize) -> Vec<(u32, i64)> {
@@ -423,6 +483,45 @@ impl Schedule {
             }
         }
     }
+}
+
+/// The slot of place `p` with `wide` wide rows and pairing offset `k`.
+fn slot_of(p: usize, wide: usize, k: usize) -> Slot {
+    if p < wide {
+        Slot { row: p, b: false, wide: true }
+    } else if p < wide + k {
+        Slot { row: p, b: false, wide: false }
+    } else {
+        Slot { row: p - k, b: true, wide: false }
+    }
+}
+
+/// Places the nodes: those that need a wide row (or belong to a block with one that does)
+/// first, then the narrow ones, two per row; each group keeps program order, so a block's
+/// nodes get consecutive places. Returns `place`, `by_place`, the wide row count and `K`.
+fn place_nodes(
+    rows: &[Row],
+    requants: &[Requant],
+    blocks: &[Block],
+) -> (Vec<u32>, Vec<u32>, usize, usize) {
+    let mut narrow: Vec<bool> = rows.iter().map(|r| requants[r.group].narrow()).collect();
+    for block in blocks {
+        let range = block.first_row()..block.first_row() + block.outputs();
+        if let Some(nodes) = narrow.get_mut(range) {
+            if nodes.iter().any(|n| !n) {
+                nodes.iter_mut().for_each(|n| *n = false);
+            }
+        }
+    }
+    let mut by_place: Vec<u32> = (0..rows.len() as u32).filter(|&i| !narrow[i as usize]).collect();
+    let wide = by_place.len();
+    by_place.extend((0..rows.len() as u32).filter(|&i| narrow[i as usize]));
+    let mut place = vec![0u32; rows.len()];
+    for (p, &node) in by_place.iter().enumerate() {
+        place[node as usize] = p as u32;
+    }
+    let k = (rows.len() - wide).div_ceil(2);
+    (place, by_place, wide, k)
 }
 
 /// Whether `p` fits the AIR's field budget. `Err` names the first node whose accumulator is

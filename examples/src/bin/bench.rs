@@ -165,7 +165,7 @@ fn child(model: &str) -> Res<()> {
     let t0 = Instant::now();
     let (proof, _) = air::prove(&program, &inputs, air::Preset::Bits96, air::HashKind::Blake3)?;
     let first = t0.elapsed().as_secs_f64();
-    let reps = ((1.0 / first).ceil() as usize).clamp(1, 30);
+    let reps = ((2.0 / first).ceil() as usize).clamp(1, 30);
     let (c0, w0) = (cpu_seconds(), Instant::now());
     for _ in 0..reps {
         air::prove(&program, &inputs, air::Preset::Bits96, air::HashKind::Blake3)?;
@@ -196,7 +196,8 @@ fn child(model: &str) -> Res<()> {
     let line = json!({
         "model": model,
         "macs": schedule.macs,
-        "rows_used": schedule.rows.len(),
+        "rows_used": schedule.used_rows(),
+        "nodes": schedule.rows.len(),
         "trace_rows": schedule.len,
         "prove_wall_s": prove_wall,
         "prove_cpu_s": prove_cpu,
@@ -295,7 +296,7 @@ fn main() -> Res<()> {
     md.push_str("Prove figures are averages over repeated proofs in one process (the `reps` column); CPU seconds are user+sys of that process (both cores count). ");
     md.push_str("Verify (cold) includes deriving the verifying key (schedule and periodic-column polynomials) from the program, as `starkml verify` does; verify (key) uses a key prepared once with `air::prepare`, as a service verifying many runs of one model would. Peak RSS is the whole process (transpile, prove, verify). ");
     md.push_str("EZKL CPU and RSS are of its prove step process (RSS includes Python and the ezkl import, about 40 MB).\n\n");
-    md.push_str("| model | MACs | trace rows (used) | prove wall s | prove CPU s | EZKL prove CPU s | CPU ratio EZKL/ours | verify cold ms | verify key ms | EZKL verify s | proof KiB | peak RSS MB | EZKL prove RSS MB | security conj./proven bits | reps |\n");
+    md.push_str("| model | MACs | trace rows (used; nodes) | prove wall s | prove CPU s | EZKL prove CPU s | CPU ratio EZKL/ours | verify cold ms | verify key ms | EZKL verify s | proof KiB | peak RSS MB | EZKL prove RSS MB | security conj./proven bits | reps |\n");
     md.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for v in &rows {
         let m = v["model"].as_str().unwrap_or("");
@@ -306,10 +307,11 @@ fn main() -> Res<()> {
         let cpu = v["prove_cpu_s"].as_f64().unwrap_or(0.0);
         let f = |x: Option<f64>, d: usize| x.map_or("-".to_string(), |x| format!("{x:.d$}"));
         md.push_str(&format!(
-            "| {m} | {} | {} ({}) | {:.3} | {:.3} | {} | {} | {:.1} | {:.1} | {} | {:.1} | {:.0} | {} | {}/{} | {} |\n",
+            "| {m} | {} | {} ({}; {} nodes) | {:.3} | {:.3} | {} | {} | {:.1} | {:.1} | {} | {:.1} | {:.0} | {} | {}/{} | {} |\n",
             v["macs"],
             v["trace_rows"],
             v["rows_used"],
+            v["nodes"],
             v["prove_wall_s"].as_f64().unwrap_or(0.0),
             cpu,
             f(ecpu, 2),
@@ -351,7 +353,7 @@ fn main() -> Res<()> {
             )),
         ));
     }
-    md.push_str("\nCold verification derives the verifying key: the schedule (every node and its terms), the coefficients `c(a)` of the linear relation (one extension-by-base multiply-add per term), the 28 periodic columns over the trace, and the program digest (Blake3 over the encoded program, weights included). With the key prepared once per model (it carries the digest, schedule and input ranges; `air::verify_with_key` takes no program), only `c(a)` and the STARK remain.\n");
+    md.push_str("\nCold verification derives the verifying key: the schedule (every node and its terms), the coefficients `c(a)` of the linear relation (one extension-by-base multiply-add per term), the 41 periodic columns over the trace, and the program digest (Blake3 over the encoded program, weights included). With the key prepared once per model (it carries the digest, schedule and input ranges; `air::verify_with_key` takes no program), only `c(a)` and the STARK remain.\n");
     for v in rows.iter().filter(|v| v["model"].as_str().is_some_and(|m| m.starts_with("synthetic")))
     {
         let macs = v["macs"].as_f64().unwrap_or(0.0);
