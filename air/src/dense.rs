@@ -79,25 +79,39 @@ impl DenseBlock {
     }
 
     /// `sum_i |W_ij| B(x_i)` for every output, with `bound[address]` the static bound of the
-    /// value read (saturating).
+    /// value read (saturating). Output columns are split over the rayon threads, each sweeping
+    /// every weight row over its columns.
     pub fn abs_bounds(&self, bound: &[u128]) -> Vec<u128> {
+        use rayon::prelude::*;
+        let n = self.n.max(1);
         let mut out = vec![0u128; self.outputs()];
-        for (b, i, row) in self.lines() {
-            let bx = bound.get(self.x[b * self.k + i] as usize).copied().unwrap_or(u128::MAX);
-            let acc = &mut out[b * self.n..(b + 1) * self.n];
-            match u64::try_from(bx) {
-                // A 64 x 64-bit product cannot overflow 128 bits.
-                Ok(bx) => {
-                    for (a, w) in acc.iter_mut().zip(row) {
-                        *a = a.saturating_add(u128::from(w.unsigned_abs()) * u128::from(bx));
+        let per = n.div_ceil(rayon::current_num_threads()).max(1024);
+        let lines: Vec<(usize, usize, &[i64])> = self.lines().collect();
+        for (b, batch_out) in out.chunks_mut(n).enumerate() {
+            batch_out.par_chunks_mut(per).enumerate().for_each(|(c, acc)| {
+                let cols = c * per..c * per + acc.len();
+                for &(_, i, row) in lines.iter().filter(|(lb, _, _)| *lb == b) {
+                    let bx =
+                        bound.get(self.x[b * self.k + i] as usize).copied().unwrap_or(u128::MAX);
+                    let row = row.get(cols.clone()).unwrap_or(&[]);
+                    match u64::try_from(bx) {
+                        // A 64 x 64-bit product cannot overflow 128 bits.
+                        Ok(bx) => {
+                            for (a, w) in acc.iter_mut().zip(row) {
+                                *a =
+                                    a.saturating_add(u128::from(w.unsigned_abs()) * u128::from(bx));
+                            }
+                        }
+                        Err(_) => {
+                            for (a, w) in acc.iter_mut().zip(row) {
+                                *a = a.saturating_add(
+                                    u128::from(w.unsigned_abs()).saturating_mul(bx),
+                                );
+                            }
+                        }
                     }
                 }
-                Err(_) => {
-                    for (a, w) in acc.iter_mut().zip(row) {
-                        *a = a.saturating_add(u128::from(w.unsigned_abs()).saturating_mul(bx));
-                    }
-                }
-            }
+            });
         }
         out
     }
@@ -181,7 +195,7 @@ mod tests {
     #[test]
     fn coefficients_equal_the_term_by_term_sum() {
         // Weights of every size class, negative and beyond 2^32, two batch rows.
-        let (k, n) = (5, 7);
+        let (k, n) = (5, 2500);
         let w: Vec<i64> = (0..k * n)
             .map(|i| match i % 5 {
                 0 => -(i as i64) * 1_000_003,
@@ -204,5 +218,15 @@ mod tests {
         }
         let got: Vec<Felt> = acc.iter().map(|&v| Felt::new(v as u64)).collect();
         assert_eq!(E::slice_from_base_elements(&got), want.as_slice());
+        // Bounds: term by term, with one bound beyond 64 bits (saturating products).
+        let bound: Vec<u128> =
+            (0..40u128).map(|a| if a == 12 { 1 << 100 } else { a * 3 }).collect();
+        let bounds = block.abs_bounds(&bound);
+        for (out, got) in bounds.iter().enumerate() {
+            let want = block.terms(out).iter().fold(0u128, |s, (a, w)| {
+                s.saturating_add(u128::from(w.unsigned_abs()).saturating_mul(bound[*a as usize]))
+            });
+            assert_eq!(*got, want, "output {out}");
+        }
     }
 }

@@ -89,6 +89,9 @@ pub enum VerifyError {
     /// The proof file is malformed.
     #[error("malformed proof file: {0}")]
     Malformed(String),
+    /// The program file given to [`crate::verify_encoded`] is not a valid program.
+    #[error("invalid program: {0}")]
+    Program(String),
     /// The proof is for another program.
     #[error("the proof is for program {proof}, not {program}")]
     WrongProgram {

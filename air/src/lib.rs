@@ -31,7 +31,8 @@ pub use proof_file::RunProof;
 pub use prover::{prove, prove_rows};
 pub use schedule::{check_field_budget, Schedule};
 pub use verifier::{
-    prepare, verify, verify_min_bits, verify_with_key, verify_with_key_min_bits, VerifyReport,
+    prepare, verify, verify_encoded, verify_min_bits, verify_with_key, verify_with_key_min_bits,
+    VerifyReport,
 };
 
 /// Winterfell's hash functions, for callers that report security per hash.

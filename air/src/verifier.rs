@@ -59,6 +59,39 @@ pub fn verify_min_bits(
     verify_keyed(&key, proof, min_bits)
 }
 
+/// Verifies `proof` against the program encoded in `program_bytes` (a program file), with at
+/// least `min_bits` of conjectured security; returns the decoded program with the report.
+///
+/// Cheaper than decoding the file and calling [`verify_min_bits`]: the program's digest is
+/// Blake3 over its canonical encoding, and every file starkml writes is that encoding, so the
+/// digest is the hash of the bytes (no re-encoding of the weights), and the program is
+/// validated once (by decoding). Sound for any bytes: if the hash of the bytes equals the
+/// proof's digest, the bytes are (Blake3 being collision resistant) the canonical encoding of
+/// the proof's program, and decoding them gives that program. A file that decodes but is not
+/// canonical falls back to re-encoding.
+///
+/// # Errors
+/// [`VerifyError::Program`] when the bytes are not a valid program; otherwise as
+/// [`verify_min_bits`].
+pub fn verify_encoded(
+    program_bytes: &[u8],
+    proof: &RunProof,
+    min_bits: u32,
+) -> Result<(Program, VerifyReport), VerifyError> {
+    let program =
+        Program::from_bytes(program_bytes).map_err(|e| VerifyError::Program(e.to_string()))?;
+    let hashed = *blake3::hash(program_bytes).as_bytes();
+    let digest =
+        if hashed == proof.digest { runtime::ProgramDigest(hashed) } else { program.digest() };
+    check_digest(&digest.0, proof)?;
+    // `from_bytes` validated the program.
+    let schedule =
+        Schedule::of_valid(&program, digest).map_err(|e| VerifyError::Schedule(e.to_string()))?;
+    let key = VerifyingKey::from_schedule(Arc::new(schedule));
+    let report = verify_keyed(&key, proof, min_bits)?;
+    Ok((program, report))
+}
+
 fn check_digest(digest: &[u8; 32], proof: &RunProof) -> Result<(), VerifyError> {
     if *digest != proof.digest {
         return Err(VerifyError::WrongProgram { proof: hex(&proof.digest), program: hex(digest) });

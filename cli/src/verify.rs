@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use runtime::Program;
 use serde_json::json;
 
-use crate::inspect::load_program;
 use crate::run::predicted_class;
 
 /// Verify a proof of a run of a program; prints the proven outputs.
@@ -29,17 +29,25 @@ pub struct VerifyCmd {
 impl VerifyCmd {
     /// Runs the command. Exit code 0 when the proof is valid, 1 when not.
     pub fn execute(&self) -> Result<()> {
-        let program = load_program(&self.program)?;
+        let program_bytes = std::fs::read(&self.program)
+            .with_context(|| format!("cannot read {}", self.program.display()))?;
         let bytes = std::fs::read(&self.proof)
             .with_context(|| format!("cannot read {}", self.proof.display()))?;
         let start = Instant::now();
+        // The program is decoded (and validated) by the verifier, which hashes the file's
+        // bytes instead of re-encoding the weights.
         let verdict = air::RunProof::from_bytes(&bytes).and_then(|proof| {
-            air::verify_min_bits(&program, &proof, self.min_bits).map(|r| (proof, r))
+            air::verify_encoded(&program_bytes, &proof, self.min_bits)
+                .map(|(program, r)| (program, proof, r))
         });
         let ms = start.elapsed().as_secs_f64() * 1e3;
-        let (proof, report) = match verdict {
+        let (program, proof, report) = match verdict {
             Ok(v) => v,
             Err(e) => {
+                // A bad program file is reported as such, before any proof error.
+                Program::from_bytes(&program_bytes)
+                    .map(|_| ())
+                    .with_context(|| format!("invalid program file {}", self.program.display()))?;
                 if self.json {
                     println!("{}", json!({"valid": false, "reason": e.to_string()}));
                 }
@@ -96,7 +104,8 @@ impl VerifyCmd {
             println!(
                 "valid proof of a run of {} (digest {})",
                 self.program.display(),
-                program.digest()
+                // Verified equal to the program's digest.
+                runtime::ProgramDigest(proof.digest)
             );
             for (n, s, d) in &named {
                 let vals: Vec<String> = d.iter().map(|x| format!("{x:.6}")).collect();

@@ -47,7 +47,7 @@ fn analyse(program: &Program) -> Result<(Vec<u64>, Vec<bool>), RuntimeError> {
     for (i, t) in program.tensors.iter().enumerate() {
         out[i] = match &t.kind {
             TensorKind::Const(d) => {
-                d.iter().map(|v| u128::from(v.unsigned_abs())).max().unwrap_or(0)
+                u128::from(d.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0))
             }
             TensorKind::Input { lo, hi } => {
                 let q = |v: f64| {
@@ -81,8 +81,8 @@ fn analyse(program: &Program) -> Result<(Vec<u64>, Vec<bool>), RuntimeError> {
             Op::MatMul => {
                 let (ba, bb) = (get(0)?, get(1)?);
                 let dot = match (consts(0), consts(1)) {
-                    (_, Some((w, shape))) => matmul_const_bound(w, shape, ba, false),
-                    (Some((w, shape)), None) => matmul_const_bound(w, shape, bb, true),
+                    (_, Some((w, shape))) => matmul_const_bound(w, bb, shape, ba, false),
+                    (Some((w, shape)), None) => matmul_const_bound(w, ba, shape, bb, true),
                     _ => {
                         let a = node
                             .inputs
@@ -201,29 +201,44 @@ fn abs_sum(v: &[i64]) -> u128 {
 
 /// Largest `sum_k |w[.., k, n]| * bx` over output columns (or rows when `w` is the left
 /// operand).
-fn matmul_const_bound(w: &[i64], shape: &[usize], bx: u128, left: bool) -> u128 {
+fn matmul_const_bound(w: &[i64], w_max: u128, shape: &[usize], bx: u128, left: bool) -> u128 {
     let r = shape.len();
     if r == 1 {
         return abs_sum(w).saturating_mul(bx);
     }
+
     let (rows, cols) = (shape[r - 2], shape[r - 1]);
     let batches = w.len() / (rows * cols).max(1);
     let mut best = 0u128;
-    let mut sums = vec![0u128; if left { rows } else { cols }];
+    // With every |w| below 2^32 (`w_max`, the largest magnitude, computed from the data) and
+    // fewer than 2^31 terms per sum, `u64` sums cannot overflow (and vectorise); else `u128`.
+    let small = rows.max(cols) < 1 << 31 && w_max < 1 << 32;
+    let n = if left { rows } else { cols };
+    let (mut s64, mut s128) = (vec![0u64; n], vec![0u128; n]);
     // Row-major sweeps (a column-wise one misses the cache on every weight of a wide layer):
-    // `sums[l]` is the absolute sum of row `l` (left operand) or column `l` (right operand).
+    // sum `l` is the absolute sum of row `l` (left operand) or column `l` (right operand).
     for b in 0..batches {
         let m = &w[b * rows * cols..(b + 1) * rows * cols];
-        sums.iter_mut().for_each(|s| *s = 0);
+        s64.iter_mut().for_each(|s| *s = 0);
+        s128.iter_mut().for_each(|s| *s = 0);
         for (k, line) in m.chunks(cols.max(1)).enumerate() {
-            for (l, v) in line.iter().enumerate() {
-                let i = if left { k } else { l };
-                sums[i] += u128::from(v.unsigned_abs());
+            match (left, small) {
+                (true, true) => s64[k] = line.iter().map(|v| v.unsigned_abs()).sum(),
+                (true, false) => s128[k] = abs_sum(line),
+                (false, true) => {
+                    s64.iter_mut().zip(line).for_each(|(s, v)| *s += v.unsigned_abs());
+                }
+                (false, false) => {
+                    s128.iter_mut().zip(line).for_each(|(s, v)| *s += u128::from(v.unsigned_abs()));
+                }
             }
         }
-        for s in &sums {
-            best = best.max(s.saturating_mul(bx));
-        }
+        let widest = if small {
+            s64.iter().max().map_or(0, |&s| u128::from(s))
+        } else {
+            s128.iter().copied().max().unwrap_or(0)
+        };
+        best = best.max(widest.saturating_mul(bx));
     }
     best
 }

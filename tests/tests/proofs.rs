@@ -163,3 +163,26 @@ fn ops_without_a_row_type_are_listed_by_prove() {
         other => panic!("{:?}", other.map(|_| ())),
     }
 }
+
+#[test]
+fn verify_encoded_hashes_the_file_and_refuses_other_programs() {
+    let (case, proof) = mlp_small_proof();
+    let bytes = case.program.to_bytes();
+    let (program, report) = air::verify_encoded(&bytes, &proof, 0).unwrap();
+    assert_eq!(program.digest(), case.program.digest());
+    assert_eq!(report.trace_len, proof.proof.trace_info().length());
+    // Bytes that decode to the same program but are not its canonical encoding (an unknown
+    // field 15 appended): the hash differs, the verifier re-encodes, the proof verifies.
+    let mut other = bytes.clone();
+    other.extend_from_slice(&[0x78, 0x00]);
+    assert_ne!(other, bytes);
+    assert!(air::verify_encoded(&other, &proof, 0).is_ok());
+    // Not a program; another program; a security demand above the proof's.
+    assert!(matches!(
+        air::verify_encoded(b"not a program", &proof, 0),
+        Err(VerifyError::Program(_))
+    ));
+    let cnn = ModelCase::new("cnn_small").program.to_bytes();
+    assert!(matches!(air::verify_encoded(&cnn, &proof, 0), Err(VerifyError::WrongProgram { .. })));
+    assert!(matches!(air::verify_encoded(&bytes, &proof, 200), Err(VerifyError::Security { .. })));
+}
