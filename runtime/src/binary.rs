@@ -275,17 +275,33 @@ fn pb_op(n: &OpNode) -> PbOp {
 /// encoding of the whole).
 fn zigzag_varints(d: &[i64]) -> Vec<Vec<u8>> {
     fn encode(d: &[i64]) -> Vec<u8> {
+        // Values go through a stack buffer a block at a time (one `extend` per block instead
+        // of a capacity check per byte); a varint is at most 10 bytes.
+        const BLOCK: usize = 512;
         let mut out = Vec::with_capacity(d.len() * 2);
-        for &v in d {
-            let z = ((v << 1) ^ (v >> 63)) as u64;
-            // Quantised weights are mostly below 2^14: one or two varint bytes.
-            if z < 0x80 {
-                out.push(z as u8);
-            } else if z < 0x4000 {
-                out.extend_from_slice(&[(z as u8) | 0x80, (z >> 7) as u8]);
-            } else {
-                prost::encoding::encode_varint(z, &mut out);
+        let mut buf = [0u8; BLOCK * 10 + 1];
+        for block in d.chunks(BLOCK) {
+            let mut n = 0;
+            for &v in block {
+                let mut z = ((v << 1) ^ (v >> 63)) as u64;
+                if z < 0x4000 {
+                    // Quantised weights are mostly below 2^13: one or two bytes, written
+                    // without a branch on which (its misprediction dominated the cost).
+                    let two = usize::from(z >= 0x80);
+                    buf[n] = (z & 0x7f) as u8 | (two as u8) << 7;
+                    buf[n + 1] = (z >> 7) as u8;
+                    n += 1 + two;
+                    continue;
+                }
+                while z >= 0x80 {
+                    buf[n] = (z as u8) | 0x80;
+                    z >>= 7;
+                    n += 1;
+                }
+                buf[n] = z as u8;
+                n += 1;
             }
+            out.extend_from_slice(&buf[..n]);
         }
         out
     }
