@@ -129,11 +129,23 @@ impl ConvBlock {
         t
     }
 
-    /// Multiply-accumulates of one run (non-zero weights on input positions).
+    /// Multiply-accumulates of one run (non-zero weights on input positions): per kernel
+    /// weight, the output positions whose tap is not in padding.
     pub fn macs(&self) -> u64 {
-        let mut n = 0u64;
-        self.for_each_tap(|_, _, _| n += 1);
-        n
+        let mut valid = vec![0u64; self.k_sp];
+        for (i, &t) in self.taps.iter().enumerate() {
+            if t != PAD {
+                valid[i % self.k_sp.max(1)] += 1;
+            }
+        }
+        let per_item: u64 = self
+            .w
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w != 0)
+            .map(|(i, _)| valid[i % self.k_sp.max(1)])
+            .sum();
+        per_item * self.batch as u64
     }
 
     /// `sum x w` over the taps of every output, with `value(address)` the value read.
@@ -143,12 +155,44 @@ impl ConvBlock {
         out
     }
 
-    /// `sum |w| B(x)` over the taps of every output (saturating).
+    /// `sum |w| B(x)` over the taps of every output (saturating). Output channels are split
+    /// over the rayon threads.
     pub fn abs_bounds(&self, bound: &[u128]) -> Vec<u128> {
+        use rayon::prelude::*;
+        let (c_per, m_per) = (self.c_per(), (self.m / self.group).max(1));
+        // The bound of every input element, and the taps kernel-position-major, so the inner
+        // loop reads both sequentially.
+        let xb: Vec<u128> =
+            self.x.iter().map(|&a| bound.get(a as usize).copied().unwrap_or(u128::MAX)).collect();
+        let o_sp = self.o_sp.max(1);
+        let tk: Vec<u32> = (0..self.k_sp)
+            .flat_map(|k| (0..self.o_sp).map(move |p| self.taps[p * self.k_sp + k]))
+            .collect();
         let mut out = vec![0u128; self.outputs()];
-        self.for_each_tap(|o, a, w| {
-            let bx = bound.get(a as usize).copied().unwrap_or(u128::MAX);
-            out[o] = out[o].saturating_add(u128::from(w.unsigned_abs()).saturating_mul(bx));
+        out.par_chunks_mut(o_sp).enumerate().for_each(|(bo, acc)| {
+            let (b, oc) = (bo / self.m.max(1), bo % self.m.max(1));
+            let g = oc / m_per;
+            for c in 0..c_per {
+                let base = (b * self.c_in + g * c_per + c) * self.in_sp;
+                let xs = xb.get(base..base + self.in_sp).unwrap_or(&[]);
+                for k in 0..self.k_sp {
+                    let wv = self.w.get((oc * c_per + c) * self.k_sp + k).copied().unwrap_or(0);
+                    if wv == 0 {
+                        continue;
+                    }
+                    let wa = u128::from(wv.unsigned_abs());
+                    let taps = tk.get(k * o_sp..(k + 1) * o_sp).unwrap_or(&[]);
+                    for (a, &t) in acc.iter_mut().zip(taps) {
+                        if t == PAD {
+                            continue;
+                        }
+                        let bx = xs.get(t as usize).copied().unwrap_or(u128::MAX);
+                        // Both factors below 2^64: the product fits in 128 bits.
+                        let term = if bx >> 64 == 0 { wa * bx } else { wa.saturating_mul(bx) };
+                        *a = a.saturating_add(term);
+                    }
+                }
+            }
         });
         out
     }
@@ -195,5 +239,39 @@ impl ConvBlock {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_and_macs_equal_the_tap_by_tap_figures() {
+        // Two batch items, 4 input channels in 2 groups, a padded strided 3x3 kernel with some
+        // zero weights, and one input bound beyond 64 bits.
+        let cp = ConvParams {
+            strides: vec![2, 1],
+            dilations: vec![1, 2],
+            pads: vec![1, 2, 0, 1],
+            group: 2,
+        };
+        let (x_shape, w_shape, odims) = ([2usize, 4, 5, 6], [6usize, 2, 3, 3], [2usize, 5]);
+        let n_in: usize = x_shape.iter().product();
+        let w: Vec<i64> =
+            (0..108).map(|i| if i % 7 == 3 { 0 } else { i as i64 * 37 - 2000 }).collect();
+        let block =
+            ConvBlock::new((2..2 + n_in as u32).collect(), w, &x_shape, &w_shape, &odims, &cp);
+        let bound: Vec<u128> =
+            (0..n_in as u128 + 2).map(|a| if a == 17 { 1 << 90 } else { a * a }).collect();
+        let mut want = vec![0u128; block.outputs()];
+        let mut macs = 0u64;
+        block.for_each_tap(|o, a, w| {
+            want[o] = want[o]
+                .saturating_add(u128::from(w.unsigned_abs()).saturating_mul(bound[a as usize]));
+            macs += 1;
+        });
+        assert_eq!(block.abs_bounds(&bound), want);
+        assert_eq!(block.macs(), macs);
     }
 }

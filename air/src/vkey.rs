@@ -17,8 +17,31 @@ impl Schedule {
         for col in &mut cols[P::A..P::A + LANES] {
             col[..used].fill(Felt::new(u64::from(ADDR_ZERO)));
         }
+        // The slot fields of every requant group (all but the write address and fan-out).
+        let groups: Vec<[Felt; P::SLOT]> = self
+            .requants
+            .iter()
+            .map(|q| {
+                let mut f = [Felt::ZERO; P::SLOT];
+                let tsh = pow2(q.tshift());
+                let (p, h, off) = (Felt::new(q.d()), Felt::new(q.d() / 2), Felt::new(q.offset()));
+                f[P::QSEL] = Felt::ONE;
+                f[P::TSH] = tsh;
+                f[P::E] = tsh * (h + p * off);
+                f[P::TP] = tsh * p;
+                if let Some(d) = q.divisor {
+                    f[P::DSEL] = Felt::ONE;
+                    f[P::DM1] = Felt::new(d - 1);
+                } else {
+                    f[P::TP2] = tsh * p;
+                }
+                f[P::RELU] = if q.relu { Felt::ONE } else { Felt::ZERO };
+                f[P::OFFW] = off;
+                f
+            })
+            .collect();
         for (node, row) in self.rows.iter().enumerate() {
-            let q = &self.requants[row.group];
+            let (q, f) = (&self.requants[row.group], &groups[row.group]);
             let slot = self.slot(node);
             let r = slot.row;
             if r >= n {
@@ -28,31 +51,19 @@ impl Schedule {
                 cols[P::A + i][r] = Felt::new(u64::from(ADDR_LOOKUP));
             }
             let base = if slot.b { P::SLOT_B } else { P::SLOT_A };
-            let tsh = pow2(q.tshift());
-            let p = Felt::new(q.d());
-            let h = Felt::new(q.d() / 2);
-            let off = Felt::new(q.offset());
-            let relu = if q.relu { Felt::ONE } else { Felt::ZERO };
-            cols[base + P::QSEL][r] = Felt::ONE;
-            cols[base + P::TSH][r] = tsh;
-            cols[base + P::E][r] = tsh * (h + p * off);
-            cols[base + P::TP][r] = tsh * p;
-            if let Some(d) = q.divisor {
-                cols[base + P::DSEL][r] = Felt::ONE;
-                cols[base + P::DM1][r] = Felt::new(d - 1);
-            } else {
-                cols[base + P::TP2][r] = tsh * p;
+            for (k, v) in f.iter().enumerate() {
+                if *v != Felt::ZERO {
+                    cols[base + k][r] = *v;
+                }
             }
-            cols[base + P::RELU][r] = relu;
-            cols[base + P::OFFW][r] = off;
             cols[base + P::AOUT][r] = Felt::new(u64::from(row.addr));
             cols[base + P::FO][r] =
                 Felt::new(self.fanout.get(row.addr as usize).copied().unwrap_or(0));
             if slot.wide {
                 cols[P::WIDE][r] = Felt::ONE;
-                cols[P::RELUW][r] = relu;
+                cols[P::RELUW][r] = f[P::RELU];
                 // The product of the upper halves: `V1_B * V2_B = 0` as for a slot-B node.
-                cols[P::SLOT_B + P::RELU][r] = relu;
+                cols[P::SLOT_B + P::RELU][r] = f[P::RELU];
             }
         }
         cols.push((0..TABLE_SIZE as u64).map(Felt::new).collect());
