@@ -86,29 +86,21 @@ impl DenseBlock {
         let n = self.n.max(1);
         let mut out = vec![0u128; self.outputs()];
         let per = n.div_ceil(rayon::current_num_threads()).max(1024);
-        let lines: Vec<(usize, usize, &[i64])> = self.lines().collect();
         for (b, batch_out) in out.chunks_mut(n).enumerate() {
             batch_out.par_chunks_mut(per).enumerate().for_each(|(c, acc)| {
                 let cols = c * per..c * per + acc.len();
-                for &(_, i, row) in lines.iter().filter(|(lb, _, _)| *lb == b) {
-                    let bx =
-                        bound.get(self.x[b * self.k + i] as usize).copied().unwrap_or(u128::MAX);
-                    let row = row.get(cols.clone()).unwrap_or(&[]);
-                    match u64::try_from(bx) {
-                        // A 64 x 64-bit product cannot overflow 128 bits.
-                        Ok(bx) => {
-                            for (a, w) in acc.iter_mut().zip(row) {
-                                *a =
-                                    a.saturating_add(u128::from(w.unsigned_abs()) * u128::from(bx));
-                            }
-                        }
-                        Err(_) => {
-                            for (a, w) in acc.iter_mut().zip(row) {
-                                *a = a.saturating_add(
-                                    u128::from(w.unsigned_abs()).saturating_mul(bx),
-                                );
-                            }
-                        }
+                for (i, row) in self.w.chunks(n).take(self.k).enumerate() {
+                    let bx = self
+                        .x
+                        .get(b * self.k + i)
+                        .and_then(|&a| bound.get(a as usize))
+                        .copied()
+                        .unwrap_or(u128::MAX);
+                    for (a, w) in acc.iter_mut().zip(row.get(cols.clone()).unwrap_or(&[])) {
+                        let wa = u128::from(w.unsigned_abs());
+                        // Both factors below 2^64: the product fits in 128 bits.
+                        let term = if bx >> 64 == 0 { wa * bx } else { wa.saturating_mul(bx) };
+                        *a = a.saturating_add(term);
                     }
                 }
             });

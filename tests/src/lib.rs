@@ -5,8 +5,42 @@ pub mod conformance;
 pub mod onnx_build;
 pub mod sklearn;
 
+use std::sync::Arc;
+
 use runtime::Program;
 use transpiler::{transpile, Calibration, TranspileOptions};
+
+/// Asserts that no verifying proof can be made of (tampered) integer `rows` of `schedule`
+/// claiming `outputs`: the rows go to the STARK prover unchecked, which either refuses them
+/// or yields a proof that `verify` rejects as a STARK failure.
+///
+/// # Panics
+/// When a proof of the rows verifies, or proving fails for another reason.
+#[allow(clippy::panic)]
+pub fn assert_unprovable(
+    program: &Program,
+    schedule: &Arc<air::Schedule>,
+    rows: &[[i128; air::layout::main::WIDTH]],
+    inputs: &[Vec<i64>],
+    outputs: &[Vec<i64>],
+) {
+    match air::prove_rows(
+        schedule.clone(),
+        rows,
+        inputs.to_vec(),
+        outputs.to_vec(),
+        air::Preset::Fast,
+        air::HashKind::Blake3,
+        false,
+    ) {
+        Err(air::ProveError::Prover(_)) => {}
+        Ok(proof) => {
+            let verdict = air::verify(program, &proof);
+            assert!(matches!(verdict, Err(air::VerifyError::Stark(_))), "{verdict:?}");
+        }
+        Err(e) => panic!("unexpected error {e}"),
+    }
+}
 
 /// Accuracy of a program on a model's 20 test samples against onnxruntime's float outputs.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,6 +13,7 @@ use air::schedule::Schedule;
 use air::trace::build_rows;
 use air::{prove_rows, verify, HashKind, Preset};
 use runtime::Program;
+use starkml_tests::assert_unprovable;
 use starkml_tests::onnx_build::{self as ob, initializer, node, value_info};
 
 struct Wide {
@@ -62,30 +63,21 @@ impl Wide {
             .collect()
     }
 
-    fn prove(
-        &self,
-        rows: &[[i128; main::WIDTH]],
-        check: bool,
-    ) -> Result<air::RunProof, air::ProveError> {
+    fn prove(&self, rows: &[[i128; main::WIDTH]]) -> Result<air::RunProof, air::ProveError> {
+        let (inputs, outputs) = (self.inputs.clone(), self.outputs.clone());
         prove_rows(
             self.schedule.clone(),
             rows,
-            self.inputs.clone(),
-            self.outputs.clone(),
+            inputs,
+            outputs,
             Preset::Fast,
             HashKind::Blake3,
-            check,
+            true,
         )
     }
 
     fn assert_unprovable(&self, rows: &[[i128; main::WIDTH]]) {
-        match self.prove(rows, false) {
-            Err(air::ProveError::Prover(_)) => {}
-            Ok(proof) => {
-                assert!(matches!(verify(&self.program, &proof), Err(air::VerifyError::Stark(_))))
-            }
-            Err(e) => panic!("unexpected error {e}"),
-        }
+        assert_unprovable(&self.program, &self.schedule, rows, &self.inputs, &self.outputs);
     }
 
     /// The first node on a wide row with a ReLU (or without) whose `V1` limb `k` is set.
@@ -113,7 +105,7 @@ fn wide_rows_prove_and_verify() {
     assert!(s.labels(&s.rows).is_empty());
     let periodic = s.schedule.periodic_columns();
     assert!(relation_summary(&s.schedule, &periodic, &s.rows, &s.inputs, &s.outputs).balanced());
-    let proof = s.prove(&s.rows, true).unwrap();
+    let proof = s.prove(&s.rows).unwrap();
     let report = verify(&s.program, &proof).unwrap();
     assert_eq!(report.trace_len, s.schedule.len);
     assert_eq!(proof.outputs, s.outputs);

@@ -12,7 +12,7 @@ use air::layout::{main, LimbGroup, Slot};
 use air::schedule::{Row, Schedule};
 use air::trace::build_rows;
 use air::{prove_rows, verify, HashKind, Preset};
-use starkml_tests::ModelCase;
+use starkml_tests::{assert_unprovable, ModelCase};
 
 struct Setup {
     case: ModelCase,
@@ -74,22 +74,7 @@ impl Setup {
 
     /// No verifying proof can be made of `rows` claiming `outputs`.
     fn assert_unprovable_claiming(&self, rows: &[[i128; main::WIDTH]], outputs: &[Vec<i64>]) {
-        match prove_rows(
-            self.schedule.clone(),
-            rows,
-            self.inputs.clone(),
-            outputs.to_vec(),
-            Preset::Fast,
-            HashKind::Blake3,
-            false,
-        ) {
-            Err(air::ProveError::Prover(_)) => {}
-            Ok(proof) => assert!(matches!(
-                verify(&self.case.program, &proof),
-                Err(air::VerifyError::Stark(_))
-            )),
-            Err(e) => panic!("unexpected error {e}"),
-        }
+        assert_unprovable(&self.case.program, &self.schedule, rows, &self.inputs, outputs);
     }
 }
 
@@ -314,10 +299,5 @@ fn tampered_division_remainder() {
         .map(|v| v.label)
         .collect();
     assert_eq!(labels, [if slot.b { "division B" } else { "division A" }]);
-    match prove_rows(schedule.clone(), &bad, inputs, outputs, Preset::Fast, HashKind::Blake3, false)
-    {
-        Err(air::ProveError::Prover(_)) => {}
-        Ok(proof) => assert!(matches!(verify(&program, &proof), Err(air::VerifyError::Stark(_)))),
-        Err(e) => panic!("unexpected error {e}"),
-    }
+    assert_unprovable(&program, &schedule, &bad, &inputs, &outputs);
 }

@@ -250,8 +250,6 @@ pub struct Schedule {
     /// then the narrow ones (slot `A` of rows `wide_rows..wide_rows + pair_offset`, then slot
     /// `B` of rows `wide_rows..`). The nodes of a block have consecutive places.
     pub place: Vec<u32>,
-    /// The node at each place (the inverse of `place`).
-    pub by_place: Vec<u32>,
     /// Rows holding one wide node.
     pub wide_rows: usize,
     /// `K`: slot `B` of row `r` holds place `r + K` (its weight is `gamma^(r + K)`).
@@ -365,8 +363,7 @@ impl Schedule {
         if !b.unsupported.is_empty() {
             return Err(ProveError::Unsupported { ops: b.unsupported });
         }
-        let (place, by_place, wide_rows, pair_offset) =
-            place_nodes(&b.rows, &b.requants, &b.blocks);
+        let (place, wide_rows, pair_offset) = place_nodes(&b.rows, &b.requants, &b.blocks);
         let used = wide_rows + pair_offset;
         let len = (used + 1).next_power_of_two().max(MIN_TRACE_LEN);
         if len > MAX_TRACE_LEN {
@@ -388,7 +385,6 @@ impl Schedule {
             digest,
             rows: b.rows,
             place,
-            by_place,
             wide_rows,
             pair_offset,
             terms: b.terms,
@@ -462,16 +458,6 @@ impl Schedule {
         self.wide_rows + self.pair_offset
     }
 
-    /// The nodes in slots `A` and `B` of trace row `row`.
-    pub fn occupants(&self, row: usize) -> [Option<usize>; 2] {
-        let at = |p: usize| self.by_place.get(p).map(|&n| n as usize);
-        if row >= self.used_rows() {
-            return [None, None];
-        }
-        let b = if row >= self.wide_rows { at(row + self.pair_offset) } else { None };
-        [at(row), b]
-    }
-
     /// The terms `(address, weight)` of the node on row `r`, zero weights left out (empty
     /// beyond the used rows). Builds a list; the prover and verifier use block-wise passes.
     pub fn terms_of(&self, r: usize) -> Vec<(u32, i64)> {
@@ -498,12 +484,8 @@ fn slot_of(p: usize, wide: usize, k: usize) -> Slot {
 
 /// Places the nodes: those that need a wide row (or belong to a block with one that does)
 /// first, then the narrow ones, two per row; each group keeps program order, so a block's
-/// nodes get consecutive places. Returns `place`, `by_place`, the wide row count and `K`.
-fn place_nodes(
-    rows: &[Row],
-    requants: &[Requant],
-    blocks: &[Block],
-) -> (Vec<u32>, Vec<u32>, usize, usize) {
+/// nodes get consecutive places. Returns `place`, the wide row count and `K`.
+fn place_nodes(rows: &[Row], requants: &[Requant], blocks: &[Block]) -> (Vec<u32>, usize, usize) {
     let mut narrow: Vec<bool> = rows.iter().map(|r| requants[r.group].narrow()).collect();
     for block in blocks {
         let range = block.first_row()..block.first_row() + block.outputs();
@@ -521,7 +503,7 @@ fn place_nodes(
         place[node as usize] = p as u32;
     }
     let k = (rows.len() - wide).div_ceil(2);
-    (place, by_place, wide, k)
+    (place, wide, k)
 }
 
 /// Whether `p` fits the AIR's field budget. `Err` names the first node whose accumulator is
