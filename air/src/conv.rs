@@ -6,6 +6,8 @@
 //! `O(batch * weights)` for `u` plus `O(batch * inputs channels * kernel * positions)`, not
 //! `O(MACs)` (a factor of the output channels per group less).
 
+use std::sync::Arc;
+
 use runtime::shape::{positions, strides, window_offset};
 use runtime::ConvParams;
 use winterfell::math::FieldElement;
@@ -24,7 +26,7 @@ pub struct ConvBlock {
     /// Bus addresses of the input, `batch x C_in x input positions` row-major.
     pub x: Vec<u32>,
     /// Kernel, `M x C_in/group x kernel positions` row-major.
-    pub w: Vec<i64>,
+    pub w: Arc<Vec<i64>>,
     /// Batch size.
     pub batch: usize,
     /// Input channels.
@@ -49,7 +51,7 @@ impl ConvBlock {
     /// `w_shape`) with output spatial dims `odims`.
     pub fn new(
         x: Vec<u32>,
-        w: Vec<i64>,
+        w: Arc<Vec<i64>>,
         x_shape: &[usize],
         w_shape: &[usize],
         odims: &[usize],
@@ -260,8 +262,14 @@ mod tests {
         let n_in: usize = x_shape.iter().product();
         let w: Vec<i64> =
             (0..108).map(|i| if i % 7 == 3 { 0 } else { i as i64 * 37 - 2000 }).collect();
-        let block =
-            ConvBlock::new((2..2 + n_in as u32).collect(), w, &x_shape, &w_shape, &odims, &cp);
+        let block = ConvBlock::new(
+            (2..2 + n_in as u32).collect(),
+            Arc::new(w),
+            &x_shape,
+            &w_shape,
+            &odims,
+            &cp,
+        );
         let bound: Vec<u128> =
             (0..n_in as u128 + 2).map(|a| if a == 17 { 1 << 90 } else { a * a }).collect();
         let mut want = vec![0u128; block.outputs()];

@@ -3,6 +3,8 @@
 //! (accumulators, bounds, the verifier's coefficients) sweeps `W` row by row, so a layer of
 //! millions of weights costs one sequential read of them, and the schedule holds one copy.
 
+use std::sync::Arc;
+
 use winterfell::math::FieldElement;
 
 use crate::field::Felt;
@@ -19,8 +21,9 @@ pub struct DenseBlock {
     pub first_row: usize,
     /// Bus addresses of the input, `batch x k` row-major.
     pub x: Vec<u32>,
-    /// Weights, `k x n` row-major (integers at the weights' scale).
-    pub w: Vec<i64>,
+    /// Weights, `k x n` row-major (integers at the weights' scale): the program's own
+    /// constant, shared.
+    pub w: Arc<Vec<i64>>,
     /// Inner dimension.
     pub k: usize,
     /// Outputs per batch row.
@@ -119,50 +122,38 @@ impl DenseBlock {
         use rayon::prelude::*;
         let d = E::EXTENSION_DEGREE;
         let rows = g.get(self.first_row..self.first_row + self.outputs()).unwrap_or(&[]);
-        // Components of g by batch row: comps[b][c][j].
-        let comps: Vec<Vec<Vec<i128>>> = rows
+        // Components of g by batch row: comps[b][c][j] (canonical, below P).
+        let comps: Vec<Vec<Vec<u64>>> = rows
             .chunks(self.n.max(1))
             .map(|gs| {
-                (0..d)
-                    .map(|c| gs.iter().map(|g| i128::from(g.base_element(c).as_int())).collect())
-                    .collect()
+                (0..d).map(|c| gs.iter().map(|g| g.base_element(c).as_int()).collect()).collect()
             })
             .collect();
         // `sum_j g_j w_j = sum_j g_j (w_j + 2^32) - 2^32 sum_j g_j`: with the offset weight
         // non-negative and below 2^33, each product is one 64 x 64 -> 128-bit unsigned
-        // multiply and `n < 2^30` of them stay below 2^127. Weights of 2^32 or more in
-        // magnitude (rare) are reduced per product.
-        const OFF: i128 = 1 << 32;
+        // multiply and `n < 2^30` of them stay below 2^127. A weight line with a weight of
+        // 2^32 or more in magnitude (rare) is reduced per product instead.
         let gsums: Vec<Vec<i128>> = comps
             .iter()
-            .map(|gb| gb.iter().map(|gc| gc.iter().sum::<i128>().rem_euclid(P)).collect())
+            .map(|gb| {
+                gb.iter().map(|gc| gc.iter().map(|&g| i128::from(g)).sum::<i128>() % P).collect()
+            })
             .collect();
         let lines: Vec<(usize, usize, &[i64])> = self.lines().collect();
         let sums: Vec<(u32, Vec<i128>)> = lines
             .par_iter()
             .filter_map(|&(b, i, row)| {
                 let (gb, gs) = (comps.get(b)?, gsums.get(b)?);
-                let sums = gb
-                    .iter()
-                    .zip(gs)
-                    .map(|(gc, &gsum)| {
-                        let (mut fast, mut slow) = (0u128, 0i128);
-                        for (g, w) in gc.iter().zip(row) {
-                            if w.unsigned_abs() < 1 << 32 {
-                                fast +=
-                                    (*g as u64 as u128) * ((i128::from(*w) + OFF) as u64 as u128);
-                            } else {
-                                // Offset this weight back out of the `gsum` correction.
-                                slow += OFF * g
-                                    + ((*g as u128 * i128::from(*w).rem_euclid(P) as u128)
-                                        % P as u128) as i128;
-                                slow = slow.rem_euclid(P);
-                            }
-                        }
-                        ((fast % P as u128) as i128 + slow - (OFF * gsum).rem_euclid(P))
-                            .rem_euclid(P)
-                    })
-                    .collect();
+                let small = row.iter().all(|w| w.unsigned_abs() < 1 << 32);
+                let sums = if small {
+                    let dots = offset_dots(gb, row);
+                    gs.iter()
+                        .zip(dots)
+                        .map(|(&gsum, dot)| (dot + P - (OFF * gsum) % P) % P)
+                        .collect()
+                } else {
+                    gb.iter().map(|gc| reduced_dot(gc, row)).collect()
+                };
                 Some((self.x[b * self.k + i], sums))
             })
             .collect();
@@ -174,6 +165,42 @@ impl DenseBlock {
             }
         }
     }
+}
+
+/// Offset added to weights below `2^32` in magnitude so that they multiply as unsigned.
+const OFF: i128 = 1 << 32;
+
+/// `sum_j g_j (w_j + 2^32) mod P` for each component `g` of `gs` (canonical values) and
+/// `|w_j| < 2^32`, in one pass over `w`: one unsigned 64 x 64 -> 128-bit multiply-add per
+/// weight and component, reduced once (`w.len() < 2^30` keeps each sum below `2^127`).
+fn offset_dots(gs: &[Vec<u64>], w: &[i64]) -> Vec<i128> {
+    let off = |w: &i64| u128::from((*w + OFF as i64) as u64);
+    let reduce = |acc: u128| (acc % P as u128) as i128;
+    match gs {
+        [g0, g1] => {
+            let (mut a0, mut a1) = (0u128, 0u128);
+            for ((x0, x1), w) in g0.iter().zip(g1).zip(w) {
+                let w = off(w);
+                a0 += u128::from(*x0) * w;
+                a1 += u128::from(*x1) * w;
+            }
+            vec![reduce(a0), reduce(a1)]
+        }
+        _ => gs
+            .iter()
+            .map(|g| reduce(g.iter().zip(w).map(|(g, w)| u128::from(*g) * off(w)).sum()))
+            .collect(),
+    }
+}
+
+/// `sum_j g_j w_j mod P` for any weights, reducing every product (`g_j < 2^64` and
+/// `|w_j mod P| <= |w_j| < 2^63`: each product stays below `2^127`).
+fn reduced_dot(g: &[u64], w: &[i64]) -> i128 {
+    let mut acc = 0i128;
+    for (g, w) in g.iter().zip(w) {
+        acc = (acc + (i128::from(*g) * (i128::from(*w) % P)) % P) % P;
+    }
+    acc.rem_euclid(P)
 }
 
 #[cfg(test)]
@@ -197,7 +224,8 @@ mod tests {
                 _ => i as i64 - 17,
             })
             .collect();
-        let block = DenseBlock { first_row: 3, x: (10..10 + 2 * k as u32).collect(), w, k, n };
+        let block =
+            DenseBlock { first_row: 3, x: (10..10 + 2 * k as u32).collect(), w: Arc::new(w), k, n };
         let gamma = E::new(Felt::new(0x1234_5678_9abc), Felt::new(0xfedc_ba98_7654_3210));
         let g = crate::linear::powers(gamma, 3 + block.outputs() + 2);
         let mut acc = vec![0i128; 40 * 2];

@@ -78,9 +78,12 @@ pub fn verify_encoded(
     proof: &RunProof,
     min_bits: u32,
 ) -> Result<(Program, VerifyReport), VerifyError> {
-    let program =
-        Program::from_bytes(program_bytes).map_err(|e| VerifyError::Program(e.to_string()))?;
-    let hashed = *blake3::hash(program_bytes).as_bytes();
+    // Decoding is sequential; hash the bytes on another thread meanwhile.
+    let (program, hashed) = rayon::join(
+        || Program::from_bytes(program_bytes),
+        || *blake3::hash(program_bytes).as_bytes(),
+    );
+    let program = program.map_err(|e| VerifyError::Program(e.to_string()))?;
     let digest =
         if hashed == proof.digest { runtime::ProgramDigest(hashed) } else { program.digest() };
     check_digest(&digest.0, proof)?;

@@ -416,7 +416,7 @@ impl Program {
             let kind = match t.kind {
                 0 => TensorKind::Value,
                 1 => TensorKind::Input { lo: t.lo, hi: t.hi },
-                2 => TensorKind::Const(t.data),
+                2 => TensorKind::constant(t.data),
                 _ => return Err(field(format!("tensors[{i}].kind"), "unknown tensor kind")),
             };
             tensors.push(TensorInfo {
@@ -471,7 +471,7 @@ mod tests {
                 .tensors
                 .iter()
                 .map(|t| match &t.kind {
-                    TensorKind::Const(d) => PbTensor { data: d.clone(), ..pb_tensor_head(t) },
+                    TensorKind::Const(d) => PbTensor { data: d.to_vec(), ..pb_tensor_head(t) },
                     _ => pb_tensor_head(t),
                 })
                 .collect(),
@@ -505,9 +505,9 @@ mod tests {
                 name: "mixed".into(),
                 tensors: vec![
                     tensor("x", &[1, 4], TensorKind::Input { lo: -1.5, hi: 2.0 }),
-                    tensor("w", &[13], TensorKind::Const(extremes)),
-                    tensor("empty", &[0], TensorKind::Const(Vec::new())),
-                    tensor("zeros", &[3], TensorKind::Const(vec![0, 0, 0])),
+                    tensor("w", &[13], TensorKind::constant(extremes)),
+                    tensor("empty", &[0], TensorKind::constant(Vec::new())),
+                    tensor("zeros", &[3], TensorKind::constant(vec![0, 0, 0])),
                     tensor("", &[], TensorKind::Value),
                     tensor("y", &[1, 2], TensorKind::Value),
                 ],
@@ -527,7 +527,7 @@ mod tests {
         let mut cases = cases;
         cases.push(Program {
             name: "large".into(),
-            tensors: vec![tensor("w", &[large.len()], TensorKind::Const(large))],
+            tensors: vec![tensor("w", &[large.len()], TensorKind::constant(large))],
             ops: Vec::new(),
             inputs: Vec::new(),
             outputs: Vec::new(),

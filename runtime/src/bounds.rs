@@ -275,9 +275,9 @@ mod tests {
             name: "chain".into(),
             tensors: vec![
                 t("x", &[1, 2], 4, TensorKind::Input { lo: -1.0, hi: 1.0 }),
-                t("w", &[2, 2], 4, TensorKind::Const(vec![48; 4])),
+                t("w", &[2, 2], 4, TensorKind::constant(vec![48; 4])),
                 t("y/acc", &[1, 2], 8, TensorKind::Value),
-                t("unused", &[1], 4, TensorKind::Const(vec![0])),
+                t("unused", &[1], 4, TensorKind::constant(vec![0])),
                 t("y", &[1, 2], 4, TensorKind::Value),
                 t("z/acc", &[1, 2], 8, TensorKind::Value),
                 t("z", &[1, 2], 4, TensorKind::Value),

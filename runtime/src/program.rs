@@ -1,6 +1,7 @@
 //! The program: tensors, ops and I/O, with validation and summary statistics.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::bounds::compute_bounds;
 use crate::error::RuntimeError;
@@ -22,10 +23,19 @@ pub enum TensorKind {
         /// Largest accepted real value.
         hi: f64,
     },
-    /// A constant (weights, biases), row-major integers at the tensor's scale.
-    Const(Vec<i64>),
+    /// A constant (weights, biases), row-major integers at the tensor's scale. Shared, not
+    /// copied, by what reads a program (the prover's and verifier's schedules hold the same
+    /// weights); build one with [`TensorKind::constant`], change one with `Arc::make_mut`.
+    Const(Arc<Vec<i64>>),
     /// Computed by exactly one op.
     Value,
+}
+
+impl TensorKind {
+    /// A constant holding `data`.
+    pub fn constant(data: Vec<i64>) -> TensorKind {
+        TensorKind::Const(Arc::new(data))
+    }
 }
 
 /// A tensor of the program.

@@ -17,7 +17,7 @@ pub fn weights_preimage(program: &Program) -> Vec<Felt> {
     let consts: Vec<&Vec<i64>> = program
         .tensors
         .iter()
-        .filter_map(|t| if let TensorKind::Const(d) = &t.kind { Some(d) } else { None })
+        .filter_map(|t| if let TensorKind::Const(d) = &t.kind { Some(d.as_ref()) } else { None })
         .collect();
     let mut out = Vec::with_capacity(1 + consts.iter().map(|d| d.len() + 1).sum::<usize>());
     out.push(Felt::from(consts.len() as u64));
@@ -67,7 +67,7 @@ mod tests {
             .map(|t| &mut t.kind)
             .find(|k| matches!(k, TensorKind::Const(_)))
         {
-            d[0] += 1;
+            std::sync::Arc::make_mut(d)[0] += 1;
         }
         assert_ne!(weights_commitment(&program), weights_commitment(&other));
     }

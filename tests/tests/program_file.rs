@@ -74,7 +74,7 @@ fn tampered_programs_are_rejected_with_the_failed_check() {
         weights.tensors.iter_mut().find(|t| matches!(t.kind, runtime::TensorKind::Const(_)))
     {
         if let runtime::TensorKind::Const(d) = &mut t.kind {
-            d.pop();
+            std::sync::Arc::make_mut(d).pop();
         }
     }
     assert!(matches!(reload(&weights), Err(RuntimeError::InvalidField { .. })));

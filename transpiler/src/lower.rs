@@ -43,7 +43,7 @@ impl Lowerer<'_> {
                     reason: format!("a value is not finite or does not fit at scale {scale}"),
                 },
             )?;
-        Ok(self.tensor(name, c.shape.clone(), scale, TensorKind::Const(data)))
+        Ok(self.tensor(name, c.shape.clone(), scale, TensorKind::constant(data)))
     }
 
     /// A run-time operand, which must be at the activation scale.

@@ -1,5 +1,7 @@
 //! The schedule builder: addresses, static bounds and nodes, shared by the op families.
 
+use std::sync::Arc;
+
 use runtime::shape::broadcast_index_map;
 use runtime::{Op, OpId, OpNode, Program, TensorId, TensorKind};
 
@@ -84,6 +86,11 @@ impl Builder<'_> {
     }
 
     pub(super) fn consts(&self, t: TensorId) -> Option<&[i64]> {
+        self.shared_consts(t).map(|d| d.as_slice())
+    }
+
+    /// The data of constant `t`, shared with the program (not copied).
+    pub(super) fn shared_consts(&self, t: TensorId) -> Option<&Arc<Vec<i64>>> {
         match &self.p.tensors[t.0 as usize].kind {
             TensorKind::Const(d) => Some(d),
             _ => None,

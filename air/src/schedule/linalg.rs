@@ -21,7 +21,7 @@ pub(super) fn product(
     let n_out = cx.n_out;
     let x = node.inputs[0];
     let x_addr = b.on_bus(x)?;
-    let w = b.consts(node.inputs[1]).map(<[i64]>::to_vec).ok_or("weights must be constants")?;
+    let w = b.shared_consts(node.inputs[1]).cloned().ok_or("weights must be constants")?;
     let bias: Vec<i64> = match node.inputs.get(2) {
         None => vec![0; n_out],
         Some(t) => {

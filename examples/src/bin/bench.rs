@@ -78,14 +78,14 @@ fn synthetic(widths: &[usize]) -> Res<Program> {
             shape: vec![k, n],
             scale: s,
             bound: 0,
-            kind: TensorKind::Const(weights),
+            kind: TensorKind::constant(weights),
         });
         let bid = push(TensorInfo {
             name: format!("b{l}"),
             shape: vec![n],
             scale: 2 * s,
             bound: 0,
-            kind: TensorKind::Const(bias),
+            kind: TensorKind::constant(bias),
         });
         let acc = push(TensorInfo {
             name: format!("acc{l}"),

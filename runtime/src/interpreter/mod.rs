@@ -187,7 +187,7 @@ fn execute(
     let mut values: Vec<Vec<i64>> = program
         .tensors
         .iter()
-        .map(|t| if let TensorKind::Const(d) = &t.kind { d.clone() } else { Vec::new() })
+        .map(|t| if let TensorKind::Const(d) = &t.kind { d.to_vec() } else { Vec::new() })
         .collect();
     let beyond = |data: &[i64], bound: u64| {
         if enforce {

@@ -196,7 +196,7 @@ fn weights_cairo(program: &Program, transposed: &std::collections::BTreeSet<u32>
         .iter()
         .enumerate()
         .filter_map(|(i, t)| match &t.kind {
-            TensorKind::Const(d) => Some((i as u32, t, d)),
+            TensorKind::Const(d) => Some((i as u32, t, d.as_ref())),
             _ => None,
         })
         .collect();
@@ -491,7 +491,7 @@ mod tests {
                 shape: vec![40_000],
                 scale: 8,
                 bound: 3,
-                kind: TensorKind::Const(data),
+                kind: TensorKind::constant(data),
             }],
             ops: vec![],
             inputs: vec![],
