@@ -19,12 +19,12 @@
 //! columns each summing two fractions of the row (16 range lookups or zero-cell reads; the
 //! range-table entry with multiplicity `-MULT` and slot `B`'s write with multiplicity
 //! `-FO_B`) [3], and the running sum `(S' - S - sum h) * d(write A) + FO_A = 0` [3]; the linear
-//! relation ([`crate::linear`]): `G' = gamma G` [1] and
-//! `F' = F + CW (V1 - OFFW_A) + CW_B (V1_B - OFFW_B) + G (acc + gamma^K acc_b)` [3].
+//! relation ([`crate::linear`]), Horner's rule from the last row up:
+//! `F = gamma F' + CW (V1 - OFFW_A) + CW_B (V1_B - OFFW_B) + acc + gamma^K acc_b` [3].
 //! Boundary: `S[0] = 0`, `S[n-1]` equals the public contribution (the zero cell written by the
-//! verifier, program outputs read by it), `acc[n-1] = 0` (padding), `G[0] = 1`, `CW` and
-//! `CW_B` equal to the verifier's coefficients on every row, `F[0] = 0` and `F[n-1]` equal to
-//! the public part of the linear relation.
+//! verifier, program outputs read by it), `acc[n-1] = 0` (padding), `CW` and `CW_B` equal to
+//! the verifier's coefficients (divided by `gamma^row`) on every row, `F[n-1] = 0` and `F[0]`
+//! equal to the public part of the linear relation.
 
 use std::sync::Arc;
 
@@ -155,6 +155,25 @@ impl ToElements<Felt> for PublicInputs {
 pub struct ModelAir {
     context: AirContext<Felt>,
     public: PublicInputs,
+    /// `gamma^K` (slot `B`'s weight factor, `K` the pairing offset) for the last `gamma`, as
+    /// base-field components: `(gamma, gamma^K)`. The constraint evaluator asks for it on every
+    /// row of the evaluation domain.
+    gamma_k: std::sync::OnceLock<(Vec<Felt>, Vec<Felt>)>,
+}
+
+impl ModelAir {
+    /// `gamma^K`, computed once per `gamma`.
+    fn gamma_k<E: FieldElement<BaseField = Felt>>(&self, gamma: E) -> E {
+        let key = E::slice_as_base_elements(std::slice::from_ref(&gamma));
+        let (g, gk) = self.gamma_k.get_or_init(|| {
+            let gk = pow(gamma, self.public.schedule.pair_offset);
+            (key.to_vec(), E::slice_as_base_elements(&[gk]).to_vec())
+        });
+        match E::slice_from_base_elements(gk).first() {
+            Some(v) if g.as_slice() == key => *v,
+            _ => pow(gamma, self.public.schedule.pair_offset),
+        }
+    }
 }
 
 /// The main transition constraints on row `c` with periodic values `p`, in
@@ -220,13 +239,12 @@ impl Air for ModelAir {
             [3, 2, 3, 3, 3, 3, 2, 2, 2].map(TransitionConstraintDegree::new).to_vec();
         let mut aux_degrees = vec![TransitionConstraintDegree::new(3); aux::HELPERS];
         aux_degrees.push(TransitionConstraintDegree::new(3));
-        aux_degrees.push(TransitionConstraintDegree::new(1));
         aux_degrees.push(TransitionConstraintDegree::new(3));
-        // Main: acc[n-1] = 0. Aux: S[0], S[n-1], G[0], F[0], F[n-1], and CW, CW_B on even and
-        // on odd rows.
+        // Main: acc[n-1] = 0. Aux: S[0], S[n-1], F[0], F[n-1], and CW, CW_B on even and on
+        // odd rows.
         let context =
-            AirContext::new_multi_segment(trace_info, main_degrees, aux_degrees, 1, 9, options);
-        ModelAir { context, public }
+            AirContext::new_multi_segment(trace_info, main_degrees, aux_degrees, 1, 8, options);
+        ModelAir { context, public, gamma_k: std::sync::OnceLock::new() }
     }
 
     fn context(&self) -> &AirContext<Felt> {
@@ -266,7 +284,7 @@ impl Air for ModelAir {
     {
         let r = rand.rand_elements();
         let (bus, gamma) = (Bus::new(r), r[2]);
-        let gk = pow(gamma, self.public.schedule.pair_offset);
+        let gk = self.gamma_k(gamma);
         let m = main_frame.current();
         let a = aux_frame.current();
         let an = aux_frame.next();
@@ -291,12 +309,11 @@ impl Air for ModelAir {
             s -= *h;
         }
         result[aux::HELPERS] = s * dwa - nwa;
-        result[aux::HELPERS + 1] = an[aux::G] - gamma * a[aux::G];
-        result[aux::HELPERS + 2] = an[aux::F]
-            - a[aux::F]
+        result[aux::HELPERS + 1] = a[aux::F]
+            - gamma * an[aux::F]
             - a[aux::CW] * written_a
             - a[aux::CW_B] * written_b
-            - a[aux::G] * (E::from(m.acc) + gk * E::from(m.acc_b));
+            - (E::from(m.acc) + gk * E::from(m.acc_b));
     }
 
     fn get_assertions(&self) -> Vec<Assertion<Felt>> {
@@ -317,9 +334,8 @@ impl Air for ModelAir {
         vec![
             Assertion::single(aux::S, 0, E::ZERO),
             Assertion::single(aux::S, last, public_sum(&self.public, r)),
-            Assertion::single(aux::G, 0, E::ONE),
-            Assertion::single(aux::F, 0, E::ZERO),
-            Assertion::single(aux::F, last, lin.public),
+            Assertion::single(aux::F, 0, lin.public),
+            Assertion::single(aux::F, last, E::ZERO),
             Assertion::sequence(aux::CW, 0, 2, even(&lin.cw)),
             Assertion::sequence(aux::CW, 1, 2, odd(&lin.cw)),
             Assertion::sequence(aux::CW_B, 0, 2, even(&lin.cw_b)),

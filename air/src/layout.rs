@@ -157,18 +157,18 @@ pub mod aux {
     pub const HELPERS: usize = 9;
     /// The LogUp running sum.
     pub const S: usize = HELPERS;
-    /// `gamma^r` on row `r`: the random weight of slot `A`'s accumulator (slot `B`'s is
-    /// `gamma^(r + K)`, `K` the schedule's pairing offset).
-    pub const G: usize = HELPERS + 1;
-    /// `-c(a)` with `a` the address slot `A` writes: the verifier's coefficient of that value
-    /// in the random combination of all nodes (asserted on every row).
-    pub const CW: usize = HELPERS + 2;
+    /// `-c(a) / gamma^r` on row `r`, with `a` the address slot `A` writes and `c(a)` the
+    /// verifier's coefficient of that value in the random combination of all nodes (asserted
+    /// on every row).
+    pub const CW: usize = HELPERS + 1;
     /// The same for slot `B`.
-    pub const CW_B: usize = HELPERS + 3;
-    /// The running sum of the linear relation.
-    pub const F: usize = HELPERS + 4;
+    pub const CW_B: usize = HELPERS + 2;
+    /// The linear relation's sum, by Horner's rule from the last row up: row `r` holds
+    /// `sum_{r' >= r} gamma^(r' - r) t_r'` (slot `A`'s accumulator carries weight `gamma^r`,
+    /// slot `B`'s `gamma^(r + K)`, `K` the schedule's pairing offset).
+    pub const F: usize = HELPERS + 3;
     /// Number of auxiliary columns.
-    pub const WIDTH: usize = HELPERS + 5;
+    pub const WIDTH: usize = HELPERS + 4;
     /// Random elements drawn for the auxiliary segment (`alpha`, `beta` for the bus, `gamma`
     /// for the linear relation).
     pub const RANDS: usize = 3;
@@ -223,10 +223,15 @@ pub fn column_map() -> String {
     }
     s.push_str(&format!("  {:>3} h{} = -mult/d(table) - FO_B/d(write B)\n", LANES / 2, LANES / 2));
     s.push_str(&format!("  {:>3} S (LogUp running sum; includes -FO_A/d(write A))\n", aux::S));
-    s.push_str(&format!("  {:>3} G = gamma^row\n", aux::G));
-    s.push_str(&format!("  {:>3} CW = -c(address written by slot A) (asserted)\n", aux::CW));
-    s.push_str(&format!("  {:>3} CW_B = -c(address written by slot B) (asserted)\n", aux::CW_B));
-    s.push_str(&format!("  {:>3} F (linear running sum)\n", aux::F));
+    s.push_str(&format!(
+        "  {:>3} CW = -c(address written by slot A) / gamma^row (asserted)\n",
+        aux::CW
+    ));
+    s.push_str(&format!(
+        "  {:>3} CW_B = -c(address written by slot B) / gamma^row (asserted)\n",
+        aux::CW_B
+    ));
+    s.push_str(&format!("  {:>3} F (linear sum, Horner from the last row)\n", aux::F));
     s.push_str(&format!("main constraints: {}\n", MAIN_CONSTRAINTS.join(", ")));
     s
 }

@@ -11,13 +11,15 @@
 //!
 //! where `x_a` is the value at address `a`: written by another node, or a public input. Node
 //! `r` here is the node at *place* `r` ([`Schedule::place`]): slot `A` of row `r` or slot `B`
-//! of row `r - K`. The trace carries `G = gamma^row` (a geometric column), `CW` and `CW_B`
-//! `= -c(address written)` by each slot on every row (asserted: the verifier computes them from
-//! its own program) and the running sum
-//! `F' = F + CW * written_A + CW_B * written_B + G * (acc + gamma^K acc_b)`; the verifier
-//! asserts `F[0] = 0` and `F[n-1] =` the public part (inputs and biases). Empty slots carry a
-//! zero accumulator (the `idle` constraints), so weights they share with other places do not
-//! matter. Cost: half a row per narrow node however many terms it has; the verifier does one
+//! of row `r - K`. The trace carries `CW` and `CW_B` `= -c(address written) / gamma^row` by
+//! each slot on every row (asserted: the verifier computes them from its own program) and the
+//! sum `F`, by Horner's rule from the last row up:
+//! `F[r] = gamma F[r+1] + acc_r + gamma^K acc_b_r + CW_r written_A + CW_B_r written_B`, so that
+//! `F[0] = sum_r gamma^r (acc_r + gamma^K acc_b_r) - sum_r (c(a_A) written_A + c(a_B) written_B)`;
+//! the verifier asserts `F[n-1] = 0` and `F[0] =` the public part (inputs and biases). Empty
+//! slots carry a zero accumulator (the `idle` constraints), so weights they share with other
+//! places do not matter. Cost: half a row per narrow node however many terms it has, and no
+//! column for the weights `gamma^r` (Horner's rule applies them); the verifier does one
 //! extension-by-base multiplication per term.
 
 use std::sync::Mutex;
@@ -41,7 +43,7 @@ pub(crate) fn powers<E: FieldElement>(gamma: E, n: usize) -> Vec<E> {
 
 /// The verifier's side of the relation for one `gamma`.
 pub(crate) struct LinearCheck<E> {
-    /// `CW` on every row of the trace (length `schedule.len`).
+    /// `CW` on every row of the trace (length `schedule.len`): `-c(a) / gamma^row`.
     pub cw: Vec<E>,
     /// `CW_B` on every row of the trace.
     pub cw_b: Vec<E>,
@@ -190,13 +192,18 @@ pub(crate) fn check_values<E: FieldElement<BaseField = Felt>>(
             }
         }
     }
+    // Row r's terms enter `F[0]` with weight gamma^r: its written values' coefficients are
+    // divided by it.
+    let inv = powers(gamma.inv(), s.len);
     let mut cw = vec![E::ZERO; s.len];
     let mut cw_b = vec![E::ZERO; s.len];
     for (node, row) in s.rows.iter().enumerate() {
         let slot = s.slot(node);
         let col = if slot.b { &mut cw_b } else { &mut cw };
-        if let (Some(x), Some(ca)) = (col.get_mut(slot.row), c.get(row.addr as usize)) {
-            *x = -*ca;
+        if let (Some(x), Some(ca), Some(ir)) =
+            (col.get_mut(slot.row), c.get(row.addr as usize), inv.get(slot.row))
+        {
+            *x = -*ca * *ir;
         }
     }
     LinearCheck { cw, cw_b, public }

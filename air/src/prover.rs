@@ -19,9 +19,8 @@ use crate::bus::Bus;
 use crate::debug::check_main;
 use crate::error::ProveError;
 use crate::field::Felt;
-use crate::hash::Blake2s256Hasher;
+use crate::hash::{Blake2s256Hasher, Blake3Hasher};
 use crate::layout::{aux, main, periodic as P, LANES};
-use crate::linear::powers;
 use crate::options::{HashKind, Preset};
 use crate::proof_file::RunProof;
 use crate::schedule::Schedule;
@@ -144,10 +143,8 @@ pub fn aux_columns<E: FieldElement<BaseField = Felt>>(
     let inv = batch_inversion(&dens);
     let mut cols = vec![vec![E::ZERO; n]; aux::WIDTH];
     let lin = public.linear.check(&public.schedule, &public.inputs, gamma);
-    cols[aux::G] = powers(gamma, n);
     cols[aux::CW] = lin.cw;
     cols[aux::CW_B] = lin.cw_b;
-    let mut fsum = E::ZERO;
     let mut s = E::ZERO;
     for i in 0..n {
         let f = &inv[i * FRACTIONS..(i + 1) * FRACTIONS];
@@ -162,12 +159,16 @@ pub fn aux_columns<E: FieldElement<BaseField = Felt>>(
         total += h + nums[3 * i + 2] * f[LANES + 2];
         cols[aux::S][i] = s;
         s += total;
-        cols[aux::F][i] = fsum;
+    }
+    // F[r] = gamma F[r + 1] + t_r from F[n-1] = 0 up (the last row is exempt from
+    // transitions, so its terms do not enter).
+    let mut fsum = E::ZERO;
+    for i in (0..n.saturating_sub(1)).rev() {
         let (wa, wb) = written[i];
         let acc = E::from(m.get(main::ACC, i)) + gk * E::from(m.get(main::ACC_B, i));
-        fsum += cols[aux::CW][i] * E::from(wa)
-            + cols[aux::CW_B][i] * E::from(wb)
-            + cols[aux::G][i] * acc;
+        fsum =
+            gamma * fsum + cols[aux::CW][i] * E::from(wa) + cols[aux::CW_B][i] * E::from(wb) + acc;
+        cols[aux::F][i] = fsum;
     }
     ColMatrix::new(cols)
 }
@@ -199,12 +200,9 @@ pub fn prove_rows(
     let trace = ModelTrace::new(&schedule, to_columns(rows));
     let options = preset.options();
     let proof = catch_unwind(AssertUnwindSafe(|| match hash {
-        HashKind::Blake3 => ModelProver::<winterfell::crypto::hashers::Blake3_256<Felt>> {
-            options,
-            public,
-            _hash: PhantomData,
+        HashKind::Blake3 => {
+            ModelProver::<Blake3Hasher<Felt>> { options, public, _hash: PhantomData }.prove(trace)
         }
-        .prove(trace),
         HashKind::Blake2s => {
             ModelProver::<Blake2s256Hasher<Felt>> { options, public, _hash: PhantomData }
                 .prove(trace)

@@ -11,7 +11,7 @@ use winterfell::AcceptableOptions;
 use crate::air::{ModelAir, PublicInputs, VerifyingKey};
 use crate::error::VerifyError;
 use crate::field::Felt;
-use crate::hash::Blake2s256Hasher;
+use crate::hash::{Blake2s256Hasher, Blake3Hasher};
 use crate::layout::{aux, main};
 use crate::options::HashKind;
 use crate::proof_file::RunProof;
@@ -174,9 +174,7 @@ fn verify_keyed(
     let public = PublicInputs::with_key(key, proof.inputs.clone(), proof.outputs.clone());
     let acceptable = AcceptableOptions::OptionSet(vec![options]);
     match proof.hash {
-        HashKind::Blake3 => {
-            stark::<winterfell::crypto::hashers::Blake3_256<Felt>>(proof, public, &acceptable)?
-        }
+        HashKind::Blake3 => stark::<Blake3Hasher<Felt>>(proof, public, &acceptable)?,
         HashKind::Blake2s => stark::<Blake2s256Hasher<Felt>>(proof, public, &acceptable)?,
     }
     Ok(VerifyReport { conjectured_bits, proven_bits, trace_len: schedule.len })
