@@ -104,7 +104,7 @@ where
 const FRACTIONS: usize = LANES + 3;
 
 /// The auxiliary segment for main columns `m` and random elements `r = (alpha, beta, gamma)`:
-/// the LogUp helpers and running sum, then the linear relation's `G`, `CW`, `CW_B` and running
+/// the LogUp helpers and running sum, then the linear relation's `CW`, `CW_B` and its Horner
 /// sum `F`. The prover calls it with the elements Fiat–Shamir draws; it is public so that tests
 /// can build the segment from elements of their own choosing (a replayed challenge).
 ///
