@@ -43,100 +43,83 @@ impl Deserializable for ByteDigest {
     }
 }
 
-/// BLAKE2s with 256-bit output over field `B`.
+/// A 256-bit hash function of bytes: what distinguishes the [`ByteHasher`]s.
+pub trait HashFn {
+    /// The digest of `bytes`.
+    fn digest(bytes: &[u8]) -> ByteDigest;
+}
+
+/// BLAKE2s-256.
 #[derive(Debug)]
-pub struct Blake2s256Hasher<B: StarkField>(PhantomData<B>);
+pub struct Blake2sFn;
 
-fn digest(bytes: &[u8]) -> ByteDigest {
-    ByteDigest::new(Blake2s256::digest(bytes).into())
-}
-
-impl<B: StarkField> Hasher for Blake2s256Hasher<B> {
-    type Digest = ByteDigest;
-    const COLLISION_RESISTANCE: u32 = 128;
-
-    fn hash(bytes: &[u8]) -> Self::Digest {
-        digest(bytes)
-    }
-
-    fn merge(values: &[Self::Digest; 2]) -> Self::Digest {
-        digest(&ByteDigest::concat(values))
-    }
-
-    fn merge_many(values: &[Self::Digest]) -> Self::Digest {
-        digest(&ByteDigest::concat(values))
-    }
-
-    fn merge_with_int(seed: Self::Digest, value: u64) -> Self::Digest {
-        let mut data = [0u8; 40];
-        data[..32].copy_from_slice(&seed.0);
-        data[32..].copy_from_slice(&value.to_le_bytes());
-        digest(&data)
+impl HashFn for Blake2sFn {
+    fn digest(bytes: &[u8]) -> ByteDigest {
+        ByteDigest::new(Blake2s256::digest(bytes).into())
     }
 }
 
-/// `f` of the canonical bytes of `elements` (each base element's integer, little-endian, in
-/// order: what Winterfell's serialisation writes), serialised into one buffer first.
-fn with_canonical_bytes<B: StarkField, E: FieldElement<BaseField = B>>(
-    elements: &[E],
-    f: impl FnOnce(&[u8]) -> ByteDigest,
-) -> ByteDigest {
-    if B::IS_CANONICAL {
-        return f(E::elements_as_bytes(elements));
-    }
-    let mut buf: Vec<u8> = Vec::with_capacity(std::mem::size_of_val(elements));
-    buf.write_many(elements);
-    f(&buf)
-}
+/// BLAKE3-256.
+#[derive(Debug)]
+pub struct Blake3Fn;
 
-impl<B: StarkField> ElementHasher for Blake2s256Hasher<B> {
-    type BaseField = B;
-
-    fn hash_elements<E: FieldElement<BaseField = B>>(elements: &[E]) -> Self::Digest {
-        with_canonical_bytes(elements, digest)
+impl HashFn for Blake3Fn {
+    fn digest(bytes: &[u8]) -> ByteDigest {
+        ByteDigest::new(*blake3::hash(bytes).as_bytes())
     }
 }
+
+/// A Winterfell hasher over field `B` from a byte hash `H`: merges hash the concatenated
+/// digests (and a seed with a little-endian `u64`), rows hash their canonical bytes.
+#[derive(Debug)]
+pub struct ByteHasher<H, B>(PhantomData<(H, B)>);
+
+/// BLAKE2s with 256-bit output over field `B`.
+pub type Blake2s256Hasher<B> = ByteHasher<Blake2sFn, B>;
 
 /// BLAKE3 with 256-bit output over field `B`: the digests of Winterfell's `Blake3_256`.
-#[derive(Debug)]
-pub struct Blake3Hasher<B: StarkField>(PhantomData<B>);
+pub type Blake3Hasher<B> = ByteHasher<Blake3Fn, B>;
 
-fn blake3_digest(bytes: &[u8]) -> ByteDigest {
-    ByteDigest::new(*blake3::hash(bytes).as_bytes())
-}
-
-impl<B: StarkField> Hasher for Blake3Hasher<B> {
+impl<H: HashFn + Send + Sync, B: StarkField> Hasher for ByteHasher<H, B> {
     type Digest = ByteDigest;
     const COLLISION_RESISTANCE: u32 = 128;
 
     fn hash(bytes: &[u8]) -> Self::Digest {
-        blake3_digest(bytes)
+        H::digest(bytes)
     }
 
     fn merge(values: &[Self::Digest; 2]) -> Self::Digest {
         let mut data = [0u8; 64];
         data[..32].copy_from_slice(&values[0].0);
         data[32..].copy_from_slice(&values[1].0);
-        blake3_digest(&data)
+        H::digest(&data)
     }
 
     fn merge_many(values: &[Self::Digest]) -> Self::Digest {
-        blake3_digest(&ByteDigest::concat(values))
+        H::digest(&ByteDigest::concat(values))
     }
 
     fn merge_with_int(seed: Self::Digest, value: u64) -> Self::Digest {
         let mut data = [0u8; 40];
         data[..32].copy_from_slice(&seed.0);
         data[32..].copy_from_slice(&value.to_le_bytes());
-        blake3_digest(&data)
+        H::digest(&data)
     }
 }
 
-impl<B: StarkField> ElementHasher for Blake3Hasher<B> {
+impl<H: HashFn + Send + Sync, B: StarkField> ElementHasher for ByteHasher<H, B> {
     type BaseField = B;
 
+    /// The digest of the canonical bytes of `elements` (each base element's integer,
+    /// little-endian, in order: what Winterfell's serialisation writes), serialised into one
+    /// buffer first.
     fn hash_elements<E: FieldElement<BaseField = B>>(elements: &[E]) -> Self::Digest {
-        with_canonical_bytes(elements, blake3_digest)
+        if B::IS_CANONICAL {
+            return H::digest(E::elements_as_bytes(elements));
+        }
+        let mut buf: Vec<u8> = Vec::with_capacity(std::mem::size_of_val(elements));
+        buf.write_many(elements);
+        H::digest(&buf)
     }
 }
 

@@ -25,7 +25,7 @@ mod vkey;
 
 pub use air::{ModelAir, PublicInputs, VerifyingKey};
 pub use error::{ProveError, UnsupportedOp, VerifyError};
-pub use hash::{Blake2s256Hasher, Blake3Hasher};
+pub use hash::{Blake2s256Hasher, Blake2sFn, Blake3Fn, Blake3Hasher, ByteHasher, HashFn};
 pub use options::{HashKind, Preset};
 pub use proof_file::RunProof;
 pub use prover::{prove, prove_rows};
