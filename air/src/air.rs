@@ -1,19 +1,7 @@
 //! The Winterfell AIR of a program run.
 //!
-//! Main transition constraints (degree in brackets), with `T_X`, `V1_X`, `V2_X` the limb sums
-//! of half `X`'s lane groups, `T = T_A + WIDE 2^16 T_B`, `V1 = V1_A + WIDE 2^24 V1_B`,
-//! `V2 = V2_A + WIDE 2^24 V2_B` slot `A`'s sums, and all capitals periodic (`_A`, `_B` the
-//! slot's fields):
-//!
-//! - `requant A` [3]: `TSH_A * acc + E_A - TP_A * V1 + TP2_A * V2 - QSEL_A * T = 0`
-//! - `requant B` [2]: `TSH_B * acc_b + E_B - TP_B * V1_B + TP2_B * V2_B - QSEL_B * T_B = 0`
-//! - `relu A`, `relu B` [3]: `RELU_X * V1_X * V2_X = 0`
-//! - `relu wide` [3]: `RELUW * (V1_A * V2_B + V1_B * V2_A) = 0` (with the two above and
-//!   non-negative limb sums: `V1 * V2 = 0` on a wide row)
-//! - `division A` [3], `division B` [2]: `DSEL_X * (T + V2) - DM1_X = 0`
-//! - `idle A`, `idle B` [2]: `(1 - QSEL_X) * acc_x = 0` (a slot without a node, and every
-//!   padding row, carries a zero accumulator: weights of empty slots may coincide with
-//!   other nodes' weights)
+//! Main transition constraints: [`crate::constraints`] (label, degree and expression in one
+//! table).
 //!
 //! Auxiliary: the LogUp bus (messages `alpha - beta * addr - beta^2 * value`): nine helper
 //! columns each summing two fractions of the row (16 range lookups or zero-cell reads; the
@@ -36,8 +24,9 @@ use winterfell::{
 
 use crate::bus::Bus;
 use crate::cols::{MainCols, PeriodicCols};
+use crate::constraints::{eval_main, half_sums, wide_sums, MAIN};
 use crate::field::{felt, Felt};
-use crate::layout::{aux, main, ADDR_ZERO, HALF, LANES, LIMB_BITS, T_LANES, V1_LANES, V2_LANES};
+use crate::layout::{aux, main, ADDR_ZERO, LANES};
 use crate::linear::LinearCache;
 use crate::schedule::Schedule;
 
@@ -176,47 +165,6 @@ impl ModelAir {
     }
 }
 
-/// The main transition constraints on row `c` with periodic values `p`, in
-/// [`crate::layout::MAIN_CONSTRAINTS`] order.
-pub(crate) fn eval_main<E: FieldElement<BaseField = Felt>>(c: &[E], p: &[E], result: &mut [E]) {
-    let (c, p) = (MainCols::view(c), PeriodicCols::view(p));
-    let [ha, hb] = half_sums(&c.x);
-    let [t, v1, v2] = wide_sums(ha, hb, p.wide);
-    let (sa, sb) = (&p.sa, &p.sb);
-    result[0] = sa.tsh * c.acc + sa.e - sa.tp * v1 + sa.tp2 * v2 - sa.qsel * t;
-    result[1] = sb.tsh * c.acc_b + sb.e - sb.tp * hb[1] + sb.tp2 * hb[2] - sb.qsel * hb[0];
-    result[2] = sa.relu * ha[1] * ha[2];
-    result[3] = sb.relu * hb[1] * hb[2];
-    result[4] = p.reluw * (ha[1] * hb[2] + hb[1] * ha[2]);
-    result[5] = sa.dsel * (t + v2) - sa.dm1;
-    result[6] = sb.dsel * (hb[0] + hb[2]) - sb.dm1;
-    result[7] = (E::ONE - sa.qsel) * c.acc;
-    result[8] = (E::ONE - sb.qsel) * c.acc_b;
-}
-
-/// Limb sums `[T, V1, V2]` of each half of a row's lanes.
-pub(crate) fn half_sums<E: FieldElement>(x: &[E]) -> [[E; 3]; 2] {
-    let sum = |lanes: std::ops::Range<usize>, base: usize| {
-        let mut acc = E::ZERO;
-        for i in lanes.rev() {
-            acc = acc * E::from(1u32 << LIMB_BITS) + x[base + i];
-        }
-        acc
-    };
-    [0, HALF].map(|base| [sum(T_LANES, base), sum(V1_LANES, base), sum(V2_LANES, base)])
-}
-
-/// Slot `A`'s limb sums `[T, V1, V2]`: its half's, plus the other half's shifted up on a wide
-/// row (`wide` is 1 there, 0 elsewhere).
-pub(crate) fn wide_sums<E: FieldElement>(ha: [E; 3], hb: [E; 3], wide: E) -> [E; 3] {
-    let k = |lanes: std::ops::Range<usize>| E::from(1u32 << (LIMB_BITS as usize * lanes.len()));
-    [
-        ha[0] + wide * k(T_LANES) * hb[0],
-        ha[1] + wide * k(V1_LANES) * hb[1],
-        ha[2] + wide * k(V2_LANES) * hb[2],
-    ]
-}
-
 /// `g^k` by repeated squaring.
 pub(crate) fn pow<E: FieldElement>(g: E, mut k: usize) -> E {
     let (mut acc, mut base) = (E::ONE, g);
@@ -235,11 +183,9 @@ impl Air for ModelAir {
     type PublicInputs = PublicInputs;
 
     fn new(trace_info: TraceInfo, public: PublicInputs, options: ProofOptions) -> Self {
-        let main_degrees =
-            [3, 2, 3, 3, 3, 3, 2, 2, 2].map(TransitionConstraintDegree::new).to_vec();
-        let mut aux_degrees = vec![TransitionConstraintDegree::new(3); aux::HELPERS];
-        aux_degrees.push(TransitionConstraintDegree::new(3));
-        aux_degrees.push(TransitionConstraintDegree::new(3));
+        let degree = |c: &crate::constraints::Constraint| TransitionConstraintDegree::new(c.degree);
+        let main_degrees = MAIN.iter().map(degree).collect();
+        let aux_degrees = crate::constraints::aux().iter().map(degree).collect();
         // Main: acc[n-1] = 0. Aux: S[0], S[n-1], F[0], F[n-1], and CW, CW_B on even and on
         // odd rows.
         let context =

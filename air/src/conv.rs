@@ -157,46 +157,74 @@ impl ConvBlock {
         out
     }
 
-    /// `sum |w| B(x)` over the taps of every output (saturating). Output channels are split
-    /// over the rayon threads.
+    /// Upper bounds of `sum |w| B(x)` over the taps of every output (saturating), in
+    /// `O(batch * weights + inputs + outputs * distinct padding patterns / positions)`, not
+    /// `O(MACs)`: every input is bounded by the largest bound of its channel, `B(b, c)`; then
+    /// `U(b, o, k) = sum_c |W[o, c, k]| B(b, c)` per kernel position, and an output position
+    /// sums `U` over the kernel positions whose tap is not in padding. Positions with the same
+    /// padding pattern share the sum. Exact when each input channel's bounds are uniform; an
+    /// upper bound otherwise.
     pub fn abs_bounds(&self, bound: &[u128]) -> Vec<u128> {
         use rayon::prelude::*;
         let (c_per, m_per) = (self.c_per(), (self.m / self.group).max(1));
-        // The bound of every input element, and the taps kernel-position-major, so the inner
-        // loop reads both sequentially.
-        let xb: Vec<u128> =
-            self.x.iter().map(|&a| bound.get(a as usize).copied().unwrap_or(u128::MAX)).collect();
-        let o_sp = self.o_sp.max(1);
-        let tk: Vec<u32> = (0..self.k_sp)
-            .flat_map(|k| (0..self.o_sp).map(move |p| self.taps[p * self.k_sp + k]))
+        let (k_sp, o_sp) = (self.k_sp, self.o_sp.max(1));
+        let chan_max: Vec<u128> = self
+            .x
+            .chunks(self.in_sp.max(1))
+            .map(|ch| {
+                ch.iter()
+                    .map(|&a| bound.get(a as usize).copied().unwrap_or(u128::MAX))
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
+        let (masks, mask_of) = self.padding_patterns();
         let mut out = vec![0u128; self.outputs()];
         out.par_chunks_mut(o_sp).enumerate().for_each(|(bo, acc)| {
             let (b, oc) = (bo / self.m.max(1), bo % self.m.max(1));
             let g = oc / m_per;
+            let mut u = vec![0u128; k_sp];
             for c in 0..c_per {
-                let base = (b * self.c_in + g * c_per + c) * self.in_sp;
-                let xs = xb.get(base..base + self.in_sp).unwrap_or(&[]);
-                for k in 0..self.k_sp {
-                    let wv = self.w.get((oc * c_per + c) * self.k_sp + k).copied().unwrap_or(0);
-                    if wv == 0 {
-                        continue;
-                    }
-                    let wa = u128::from(wv.unsigned_abs());
-                    let taps = tk.get(k * o_sp..(k + 1) * o_sp).unwrap_or(&[]);
-                    for (a, &t) in acc.iter_mut().zip(taps) {
-                        if t == PAD {
-                            continue;
-                        }
-                        let bx = xs.get(t as usize).copied().unwrap_or(u128::MAX);
-                        // Both factors below 2^64: the product fits in 128 bits.
-                        let term = if bx >> 64 == 0 { wa * bx } else { wa.saturating_mul(bx) };
-                        *a = a.saturating_add(term);
-                    }
+                let bc = chan_max.get(b * self.c_in + g * c_per + c).copied().unwrap_or(u128::MAX);
+                let ws = self.w.get((oc * c_per + c) * k_sp..(oc * c_per + c + 1) * k_sp);
+                for (uk, w) in u.iter_mut().zip(ws.unwrap_or(&[])) {
+                    *uk = uk.saturating_add(u128::from(w.unsigned_abs()).saturating_mul(bc));
                 }
+            }
+            let sums: Vec<u128> = masks
+                .iter()
+                .map(|m| {
+                    m.iter()
+                        .zip(&u)
+                        .filter(|(v, _)| **v)
+                        .fold(0u128, |s, (_, x)| s.saturating_add(*x))
+                })
+                .collect();
+            for (a, &mi) in acc.iter_mut().zip(&mask_of) {
+                *a = sums.get(mi).copied().unwrap_or(u128::MAX);
             }
         });
         out
+    }
+
+    /// The distinct padding patterns of the output positions (per kernel position: does its
+    /// tap read an input?) and each position's pattern index.
+    fn padding_patterns(&self) -> (Vec<Vec<bool>>, Vec<usize>) {
+        let mut masks: Vec<Vec<bool>> = Vec::new();
+        let mut index = std::collections::HashMap::new();
+        let mask_of = self
+            .taps
+            .chunks(self.k_sp.max(1))
+            .take(self.o_sp)
+            .map(|t| {
+                let m: Vec<bool> = t.iter().map(|&t| t != PAD).collect();
+                *index.entry(m.clone()).or_insert_with(|| {
+                    masks.push(m);
+                    masks.len() - 1
+                })
+            })
+            .collect();
+        (masks, mask_of)
     }
 
     /// Adds `c(a) += sum over taps reading a of g_(node of the output) w` into `c`, for the
@@ -249,7 +277,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bounds_and_macs_equal_the_tap_by_tap_figures() {
+    fn bounds_bound_the_tap_by_tap_figures_and_macs_equal_them() {
         // Two batch items, 4 input channels in 2 groups, a padded strided 3x3 kernel with some
         // zero weights, and one input bound beyond 64 bits.
         let cp = ConvParams {
@@ -270,16 +298,31 @@ mod tests {
             &odims,
             &cp,
         );
-        let bound: Vec<u128> =
-            (0..n_in as u128 + 2).map(|a| if a == 17 { 1 << 90 } else { a * a }).collect();
-        let mut want = vec![0u128; block.outputs()];
-        let mut macs = 0u64;
-        block.for_each_tap(|o, a, w| {
-            want[o] = want[o]
-                .saturating_add(u128::from(w.unsigned_abs()).saturating_mul(bound[a as usize]));
-            macs += 1;
-        });
-        assert_eq!(block.abs_bounds(&bound), want);
+        let tap_by_tap = |bound: &[u128]| {
+            let mut want = vec![0u128; block.outputs()];
+            let mut macs = 0u64;
+            block.for_each_tap(|o, a, w| {
+                want[o] = want[o]
+                    .saturating_add(u128::from(w.unsigned_abs()).saturating_mul(bound[a as usize]));
+                macs += 1;
+            });
+            (want, macs)
+        };
+        // Uniform bounds per input channel (one channel beyond 64 bits): exact.
+        let in_sp = 30u128;
+        let uniform: Vec<u128> = (0..n_in as u128 + 2)
+            .map(|a| a.saturating_sub(2) / in_sp)
+            .map(|ch| if ch == 3 { 1 << 90 } else { ch * ch + 1 })
+            .collect();
+        let (want, macs) = tap_by_tap(&uniform);
+        assert_eq!(block.abs_bounds(&uniform), want);
         assert_eq!(block.macs(), macs);
+        // Varying bounds: an upper bound, exact where it must be (all of a channel's
+        // inputs at its maximum gives the same figures).
+        let varying: Vec<u128> = (0..n_in as u128 + 2).map(|a| (a * a) % 1000).collect();
+        let (want, _) = tap_by_tap(&varying);
+        let got = block.abs_bounds(&varying);
+        assert!(got.iter().zip(&want).all(|(g, w)| g >= w));
+        assert!(got.iter().zip(&want).any(|(g, w)| g > w));
     }
 }

@@ -5,11 +5,9 @@ use std::collections::BTreeMap;
 
 use winterfell::math::FieldElement;
 
-use crate::air::eval_main;
+use crate::constraints::{eval_main, MAIN};
 use crate::field::{felt128, Felt};
-use crate::layout::{
-    main, periodic as P, LimbGroup, ADDR_ZERO, LANES, LIMB_BITS, MAIN_CONSTRAINTS, TABLE_SIZE,
-};
+use crate::layout::{main, periodic as P, LimbGroup, ADDR_ZERO, LANES, LIMB_BITS, TABLE_SIZE};
 use crate::schedule::Schedule;
 use crate::trace::lookup_lanes;
 
@@ -18,7 +16,7 @@ use crate::trace::lookup_lanes;
 pub struct Violation {
     /// Row where it is evaluated (with the next row).
     pub row: usize,
-    /// Constraint label (see [`crate::layout::MAIN_CONSTRAINTS`]).
+    /// Constraint label (see [`crate::constraints::MAIN`]).
     pub label: &'static str,
     /// Its (non-zero) value.
     pub value: u64,
@@ -37,14 +35,14 @@ pub fn check_main(periodic: &[Vec<Felt>], rows: &[[i128; main::WIDTH]]) -> Vec<V
     let n = rows.len();
     let mut out = Vec::new();
     let felts = |r: &[i128; main::WIDTH]| r.iter().map(|&v| felt128(v)).collect::<Vec<Felt>>();
-    let mut result = [Felt::ZERO; MAIN_CONSTRAINTS.len()];
+    let mut result = [Felt::ZERO; MAIN.len()];
     for r in 0..n.saturating_sub(1) {
         let c = felts(&rows[r]);
         let p: Vec<Felt> = periodic.iter().map(|col| col[r % col.len()]).collect();
         eval_main(&c, &p, &mut result);
         for (k, v) in result.iter().enumerate() {
             if *v != Felt::ZERO {
-                out.push(Violation { row: r, label: MAIN_CONSTRAINTS[k], value: v.as_int() });
+                out.push(Violation { row: r, label: MAIN[k].label, value: v.as_int() });
             }
         }
     }

@@ -83,28 +83,27 @@ impl DenseBlock {
 
     /// `sum_i |W_ij| B(x_i)` for every output, with `bound[address]` the static bound of the
     /// value read (saturating). Output columns are split over the rayon threads, each sweeping
-    /// every weight row over its columns.
+    /// every weight row over its columns in 64-bit arithmetic, while a running
+    /// `sum_i max_j |W_ij| B(x_i)` shows that no sum can reach `2^64`; a chunk whose guard
+    /// reaches it is redone in saturating 128-bit arithmetic.
     pub fn abs_bounds(&self, bound: &[u128]) -> Vec<u128> {
         use rayon::prelude::*;
         let n = self.n.max(1);
         let mut out = vec![0u128; self.outputs()];
         let per = n.div_ceil(rayon::current_num_threads()).max(1024);
         for (b, batch_out) in out.chunks_mut(n).enumerate() {
+            let bx: Vec<u128> = (0..self.k)
+                .map(|i| {
+                    let a = self.x.get(b * self.k + i);
+                    a.and_then(|&a| bound.get(a as usize)).copied().unwrap_or(u128::MAX)
+                })
+                .collect();
             batch_out.par_chunks_mut(per).enumerate().for_each(|(c, acc)| {
                 let cols = c * per..c * per + acc.len();
-                for (i, row) in self.w.chunks(n).take(self.k).enumerate() {
-                    let bx = self
-                        .x
-                        .get(b * self.k + i)
-                        .and_then(|&a| bound.get(a as usize))
-                        .copied()
-                        .unwrap_or(u128::MAX);
-                    for (a, w) in acc.iter_mut().zip(row.get(cols.clone()).unwrap_or(&[])) {
-                        let wa = u128::from(w.unsigned_abs());
-                        // Both factors below 2^64: the product fits in 128 bits.
-                        let term = if bx >> 64 == 0 { wa * bx } else { wa.saturating_mul(bx) };
-                        *a = a.saturating_add(term);
-                    }
+                let rows =
+                    self.w.chunks(n).take(self.k).map(|r| r.get(cols.clone()).unwrap_or(&[]));
+                if !abs_sums_u64(rows.clone(), &bx, acc) {
+                    abs_sums_saturating(rows, &bx, acc);
                 }
             });
         }
@@ -163,6 +162,44 @@ impl DenseBlock {
                     *x = (*x + v).rem_euclid(P);
                 }
             }
+        }
+    }
+}
+
+/// `acc_j = sum_i |w_ij| bx_i` in 64-bit arithmetic, with `rows` the weight rows (over the
+/// same columns as `acc`). Returns `false`, with `acc` unspecified, when the guard
+/// `sum_i max_j |w_ij| bx_i` reaches `2^64` (then some sum may not fit).
+fn abs_sums_u64<'a>(rows: impl Iterator<Item = &'a [i64]>, bx: &[u128], acc: &mut [u128]) -> bool {
+    let mut sums = vec![0u64; acc.len()];
+    let mut guard = 0u128;
+    for (row, &b) in rows.zip(bx) {
+        let Ok(b64) = u64::try_from(b) else { return false };
+        let mut max = 0u64;
+        for (a, w) in sums.iter_mut().zip(row) {
+            let wa = w.unsigned_abs();
+            max = max.max(wa);
+            *a = a.wrapping_add(wa.wrapping_mul(b64));
+        }
+        guard = guard.saturating_add(u128::from(max) * u128::from(b64));
+        if guard >> 64 != 0 {
+            return false;
+        }
+    }
+    for (a, s) in acc.iter_mut().zip(sums) {
+        *a = u128::from(s);
+    }
+    true
+}
+
+/// `acc_j = sum_i |w_ij| bx_i`, saturating at `u128::MAX`.
+fn abs_sums_saturating<'a>(rows: impl Iterator<Item = &'a [i64]>, bx: &[u128], acc: &mut [u128]) {
+    acc.fill(0);
+    for (row, &b) in rows.zip(bx) {
+        for (a, w) in acc.iter_mut().zip(row) {
+            let wa = u128::from(w.unsigned_abs());
+            // Both factors below 2^64: the product fits in 128 bits.
+            let term = if b >> 64 == 0 { wa * b } else { wa.saturating_mul(b) };
+            *a = a.saturating_add(term);
         }
     }
 }
@@ -238,15 +275,20 @@ mod tests {
         }
         let got: Vec<Felt> = acc.iter().map(|&v| Felt::new(v as u64)).collect();
         assert_eq!(E::slice_from_base_elements(&got), want.as_slice());
-        // Bounds: term by term, with one bound beyond 64 bits (saturating products).
-        let bound: Vec<u128> =
-            (0..40u128).map(|a| if a == 12 { 1 << 100 } else { a * 3 }).collect();
-        let bounds = block.abs_bounds(&bound);
-        for (out, got) in bounds.iter().enumerate() {
-            let want = block.terms(out).iter().fold(0u128, |s, (a, w)| {
-                s.saturating_add(u128::from(w.unsigned_abs()).saturating_mul(bound[*a as usize]))
-            });
-            assert_eq!(*got, want, "output {out}");
+        // Bounds: term by term, with small bounds (64-bit sums), bounds whose sums pass 2^64
+        // (128-bit), and one bound beyond 64 bits (saturating products).
+        let sets: [fn(u128) -> u128; 3] =
+            [|a| a * 3, |a| a << 30, |a| if a == 12 { 1 << 100 } else { a * 3 }];
+        for set in sets {
+            let bound: Vec<u128> = (0..40u128).map(set).collect();
+            let bounds = block.abs_bounds(&bound);
+            for (out, got) in bounds.iter().enumerate() {
+                let want = block.terms(out).iter().fold(0u128, |s, (a, w)| {
+                    let b = bound[*a as usize];
+                    s.saturating_add(u128::from(w.unsigned_abs()).saturating_mul(b))
+                });
+                assert_eq!(*got, want, "output {out}");
+            }
         }
     }
 }

@@ -174,19 +174,6 @@ pub mod aux {
     pub const RANDS: usize = 3;
 }
 
-/// Labels of the main transition constraints, in evaluation order.
-pub const MAIN_CONSTRAINTS: [&str; 9] = [
-    "requant A",
-    "requant B",
-    "relu A",
-    "relu B",
-    "relu wide",
-    "division A",
-    "division B",
-    "idle A",
-    "idle B",
-];
-
 /// A listing of every column (main, periodic, auxiliary), one per line, for review and
 /// snapshot tests.
 pub fn column_map() -> String {
@@ -232,6 +219,7 @@ pub fn column_map() -> String {
         aux::CW_B
     ));
     s.push_str(&format!("  {:>3} F (linear sum, Horner from the last row)\n", aux::F));
-    s.push_str(&format!("main constraints: {}\n", MAIN_CONSTRAINTS.join(", ")));
+    let labels: Vec<&str> = crate::constraints::MAIN.iter().map(|c| c.label).collect();
+    s.push_str(&format!("main constraints: {}\n", labels.join(", ")));
     s
 }

@@ -3,6 +3,7 @@
 mod air;
 mod bus;
 pub mod cols;
+pub mod constraints;
 pub mod conv;
 pub mod debug;
 pub mod dense;

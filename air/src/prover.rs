@@ -14,8 +14,9 @@ use winterfell::{
     ProofOptions, Prover, StarkDomain, Trace, TraceInfo, TracePolyTable,
 };
 
-use crate::air::{half_sums, pow, wide_sums, ModelAir, PublicInputs};
+use crate::air::{pow, ModelAir, PublicInputs};
 use crate::bus::Bus;
+use crate::constraints::{half_sums, wide_sums};
 use crate::debug::check_main;
 use crate::error::ProveError;
 use crate::field::Felt;
