@@ -87,9 +87,15 @@ impl DenseBlock {
     /// `sum_i max_j |W_ij| B(x_i)` shows that no sum can reach `2^64`; a chunk whose guard
     /// reaches it is redone in saturating 128-bit arithmetic.
     pub fn abs_bounds(&self, bound: &[u128]) -> Vec<u128> {
+        self.abs_bounds_and_macs(bound).0
+    }
+
+    /// [`DenseBlock::abs_bounds`] and [`DenseBlock::macs`] in one sweep of the weights.
+    pub fn abs_bounds_and_macs(&self, bound: &[u128]) -> (Vec<u128>, u64) {
         use rayon::prelude::*;
         let n = self.n.max(1);
         let mut out = vec![0u128; self.outputs()];
+        let mut nonzero = 0u64;
         let per = n.div_ceil(rayon::current_num_threads()).max(1024);
         for (b, batch_out) in out.chunks_mut(n).enumerate() {
             let bx: Vec<u128> = (0..self.k)
@@ -98,16 +104,22 @@ impl DenseBlock {
                     a.and_then(|&a| bound.get(a as usize)).copied().unwrap_or(u128::MAX)
                 })
                 .collect();
-            batch_out.par_chunks_mut(per).enumerate().for_each(|(c, acc)| {
-                let cols = c * per..c * per + acc.len();
-                let rows =
-                    self.w.chunks(n).take(self.k).map(|r| r.get(cols.clone()).unwrap_or(&[]));
-                if !abs_sums_u64(rows.clone(), &bx, acc) {
-                    abs_sums_saturating(rows, &bx, acc);
-                }
-            });
+            let counts: u64 = batch_out
+                .par_chunks_mut(per)
+                .enumerate()
+                .map(|(c, acc)| {
+                    let cols = c * per..c * per + acc.len();
+                    let rows =
+                        self.w.chunks(n).take(self.k).map(|r| r.get(cols.clone()).unwrap_or(&[]));
+                    abs_sums_u64(rows.clone(), &bx, acc)
+                        .unwrap_or_else(|| abs_sums_saturating(rows, &bx, acc))
+                })
+                .sum();
+            if b == 0 {
+                nonzero = counts;
+            }
         }
-        out
+        (out, nonzero * self.batch() as u64)
     }
 
     /// Adds `c(x_i) += sum_j g_{row(b, j)} W_ij` into `acc` (per address, `d` extension
@@ -143,15 +155,13 @@ impl DenseBlock {
             .par_iter()
             .filter_map(|&(b, i, row)| {
                 let (gb, gs) = (comps.get(b)?, gsums.get(b)?);
-                let small = row.iter().all(|w| w.unsigned_abs() < 1 << 32);
-                let sums = if small {
-                    let dots = offset_dots(gb, row);
-                    gs.iter()
+                let sums = match offset_dots(gb, row) {
+                    Some(dots) => gs
+                        .iter()
                         .zip(dots)
                         .map(|(&gsum, dot)| (dot + P - (OFF * gsum) % P) % P)
-                        .collect()
-                } else {
-                    gb.iter().map(|gc| reduced_dot(gc, row)).collect()
+                        .collect(),
+                    None => gb.iter().map(|gc| reduced_dot(gc, row)).collect(),
                 };
                 Some((self.x[b * self.k + i], sums))
             })
@@ -167,67 +177,93 @@ impl DenseBlock {
 }
 
 /// `acc_j = sum_i |w_ij| bx_i` in 64-bit arithmetic, with `rows` the weight rows (over the
-/// same columns as `acc`). Returns `false`, with `acc` unspecified, when the guard
-/// `sum_i max_j |w_ij| bx_i` reaches `2^64` (then some sum may not fit).
-fn abs_sums_u64<'a>(rows: impl Iterator<Item = &'a [i64]>, bx: &[u128], acc: &mut [u128]) -> bool {
+/// same columns as `acc`); returns the number of non-zero weights. `None`, with `acc`
+/// unspecified, when the guard `sum_i max_j |w_ij| bx_i` reaches `2^64` (then some sum may
+/// not fit).
+fn abs_sums_u64<'a>(
+    rows: impl Iterator<Item = &'a [i64]>,
+    bx: &[u128],
+    acc: &mut [u128],
+) -> Option<u64> {
     let mut sums = vec![0u64; acc.len()];
-    let mut guard = 0u128;
+    let (mut guard, mut nonzero) = (0u128, 0u64);
     for (row, &b) in rows.zip(bx) {
-        let Ok(b64) = u64::try_from(b) else { return false };
-        let mut max = 0u64;
+        let b64 = u64::try_from(b).ok()?;
+        let (mut max, mut nz) = (0u64, 0u64);
         for (a, w) in sums.iter_mut().zip(row) {
             let wa = w.unsigned_abs();
             max = max.max(wa);
+            nz += u64::from(wa != 0);
             *a = a.wrapping_add(wa.wrapping_mul(b64));
         }
+        nonzero += nz;
         guard = guard.saturating_add(u128::from(max) * u128::from(b64));
         if guard >> 64 != 0 {
-            return false;
+            return None;
         }
     }
     for (a, s) in acc.iter_mut().zip(sums) {
         *a = u128::from(s);
     }
-    true
+    Some(nonzero)
 }
 
-/// `acc_j = sum_i |w_ij| bx_i`, saturating at `u128::MAX`.
-fn abs_sums_saturating<'a>(rows: impl Iterator<Item = &'a [i64]>, bx: &[u128], acc: &mut [u128]) {
+/// `acc_j = sum_i |w_ij| bx_i`, saturating at `u128::MAX`; returns the number of non-zero
+/// weights.
+fn abs_sums_saturating<'a>(
+    rows: impl Iterator<Item = &'a [i64]>,
+    bx: &[u128],
+    acc: &mut [u128],
+) -> u64 {
     acc.fill(0);
+    let mut nonzero = 0u64;
     for (row, &b) in rows.zip(bx) {
         for (a, w) in acc.iter_mut().zip(row) {
             let wa = u128::from(w.unsigned_abs());
+            nonzero += u64::from(wa != 0);
             // Both factors below 2^64: the product fits in 128 bits.
             let term = if b >> 64 == 0 { wa * b } else { wa.saturating_mul(b) };
             *a = a.saturating_add(term);
         }
     }
+    nonzero
 }
 
 /// Offset added to weights below `2^32` in magnitude so that they multiply as unsigned.
 const OFF: i128 = 1 << 32;
 
-/// `sum_j g_j (w_j + 2^32) mod P` for each component `g` of `gs` (canonical values) and
-/// `|w_j| < 2^32`, in one pass over `w`: one unsigned 64 x 64 -> 128-bit multiply-add per
-/// weight and component, reduced once (`w.len() < 2^30` keeps each sum below `2^127`).
-fn offset_dots(gs: &[Vec<u64>], w: &[i64]) -> Vec<i128> {
+/// `sum_j g_j (w_j + 2^32) mod P` for each component `g` of `gs` (canonical values), in one
+/// pass over `w`: one unsigned 64 x 64 -> 128-bit multiply-add per weight and component,
+/// reduced once (`w.len() < 2^30` keeps each sum below `2^127`). `None` when some
+/// `|w_j| >= 2^32` (the offset weight would not stay below `2^33`); that is checked in the
+/// same pass.
+fn offset_dots(gs: &[Vec<u64>], w: &[i64]) -> Option<Vec<i128>> {
     let off = |w: &i64| u128::from((*w + OFF as i64) as u64);
     let reduce = |acc: u128| (acc % P as u128) as i128;
-    match gs {
+    let mut high = 0u64;
+    let dots = match gs {
         [g0, g1] => {
             let (mut a0, mut a1) = (0u128, 0u128);
             for ((x0, x1), w) in g0.iter().zip(g1).zip(w) {
-                let w = off(w);
-                a0 += u128::from(*x0) * w;
-                a1 += u128::from(*x1) * w;
+                high |= w.unsigned_abs() >> 32;
+                // Wrapping: a weight beyond 2^32 makes the whole line fall back (`high`).
+                let w = u128::from(w.wrapping_add(OFF as i64) as u64);
+                a0 = a0.wrapping_add(u128::from(*x0) * w);
+                a1 = a1.wrapping_add(u128::from(*x1) * w);
             }
             vec![reduce(a0), reduce(a1)]
         }
-        _ => gs
-            .iter()
-            .map(|g| reduce(g.iter().zip(w).map(|(g, w)| u128::from(*g) * off(w)).sum()))
-            .collect(),
-    }
+        _ => {
+            high = w.iter().fold(0, |h, w| h | (w.unsigned_abs() >> 32));
+            if high != 0 {
+                return None;
+            }
+            gs.iter()
+                .map(|g| reduce(g.iter().zip(w).map(|(g, w)| u128::from(*g) * off(w)).sum()))
+                .collect()
+        }
+    };
+    (high == 0).then_some(dots)
 }
 
 /// `sum_j g_j w_j mod P` for any weights, reducing every product (`g_j < 2^64` and
@@ -281,7 +317,8 @@ mod tests {
             [|a| a * 3, |a| a << 30, |a| if a == 12 { 1 << 100 } else { a * 3 }];
         for set in sets {
             let bound: Vec<u128> = (0..40u128).map(set).collect();
-            let bounds = block.abs_bounds(&bound);
+            let (bounds, macs) = block.abs_bounds_and_macs(&bound);
+            assert_eq!(macs, block.macs());
             for (out, got) in bounds.iter().enumerate() {
                 let want = block.terms(out).iter().fold(0u128, |s, (a, w)| {
                     let b = bound[*a as usize];

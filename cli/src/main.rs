@@ -45,6 +45,8 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    // Proving allocates and frees blocks of hundreds of megabytes: keep them for reuse.
+    air::memory::reuse_freed_memory();
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Compile(c) => c.execute(),

@@ -285,12 +285,15 @@ fn zigzag_varints(d: &[i64]) -> Vec<Vec<u8>> {
             for &v in block {
                 let mut z = ((v << 1) ^ (v >> 63)) as u64;
                 if z < 0x4000 {
-                    // Quantised weights are mostly below 2^13: one or two bytes, written
-                    // without a branch on which (its misprediction dominated the cost).
-                    let two = usize::from(z >= 0x80);
-                    buf[n] = (z & 0x7f) as u8 | (two as u8) << 7;
-                    buf[n + 1] = (z >> 7) as u8;
-                    n += 1 + two;
+                    // Quantised weights are mostly below 2^13: one or two bytes, written as
+                    // one 2-byte store without a branch on which (its misprediction dominated
+                    // the cost); a one-byte value's second byte is overwritten next.
+                    let two = u16::from(z >= 0x80);
+                    let word = (z & 0x7f) as u16 | two << 7 | ((z >> 7) as u16) << 8;
+                    if let Some(dst) = buf.get_mut(n..n + 2) {
+                        dst.copy_from_slice(&word.to_le_bytes());
+                    }
+                    n += 1 + usize::from(two);
                     continue;
                 }
                 while z >= 0x80 {

@@ -215,8 +215,8 @@ impl Builder<'_> {
         if bias.len() != block.outputs() {
             return Err("operand layout".into());
         }
-        let bounds = block.abs_bounds(&self.bound);
-        self.macs += block.macs();
+        let (bounds, macs) = block.abs_bounds_and_macs(&self.bound);
+        self.macs += macs;
         let id = self.blocks.len();
         block.set_first_row(self.rows.len());
         self.blocks.push(block);

@@ -234,6 +234,14 @@ impl Block {
             Block::Conv(c) => c.abs_bounds(bound),
         }
     }
+
+    /// [`Block::abs_bounds`] and [`Block::macs`] (one sweep of a dense block's weights).
+    pub fn abs_bounds_and_macs(&self, bound: &[u128]) -> (Vec<u128>, u64) {
+        match self {
+            Block::Dense(d) => d.abs_bounds_and_macs(bound),
+            Block::Conv(c) => (c.abs_bounds(bound), c.macs()),
+        }
+    }
 }
 
 /// The schedule of a program.

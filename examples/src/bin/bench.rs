@@ -273,6 +273,8 @@ fn ezkl(dir: Option<&str>, model: &str) -> Option<Value> {
 }
 
 fn main() -> Res<()> {
+    // As `starkml` does: freed blocks are reused, not unmapped and faulted in again.
+    air::memory::reuse_freed_memory();
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--child") {
         return child(args.get(i + 1).ok_or("--child MODEL")?);
