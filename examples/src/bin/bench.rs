@@ -213,6 +213,26 @@ fn child(model: &str) -> Res<()> {
         runtime::run(&p, &inputs)?;
     }
     let run_file_ms = w4.elapsed().as_secs_f64() * 1e3 / f64::from(vreps);
+    // `starkml run` and `starkml prove` as wholes, in CPU: both from the program file's bytes.
+    let mut run_file_cpu = Vec::new();
+    for _ in 0..15 {
+        let c = cpu_seconds();
+        runtime::run(&Program::from_bytes(&program_bytes)?, &inputs)?;
+        run_file_cpu.push(cpu_seconds() - c);
+    }
+    let mut prove_file_cpu = Vec::new();
+    for _ in 0..reps.min(5) {
+        let c = cpu_seconds();
+        let p = Program::from_bytes(&program_bytes)?;
+        air::prove(&p, &inputs, air::Preset::Bits96, air::HashKind::Blake3)?;
+        prove_file_cpu.push(cpu_seconds() - c);
+    }
+    // Verification once the program is loaded (decoded), without a prepared key.
+    let w5 = Instant::now();
+    for _ in 0..vreps {
+        air::verify(&program, &proof)?;
+    }
+    let verify_loaded_ms = w5.elapsed().as_secs_f64() * 1e3 / f64::from(vreps);
     let line = json!({
         "model": model,
         "macs": schedule.macs,
@@ -226,6 +246,9 @@ fn child(model: &str) -> Res<()> {
         "verify_key_ms": verify_key_ms,
         "run_cpu_s": run_cpu_s,
         "run_file_ms": run_file_ms,
+        "run_file_cpu_s": median(run_file_cpu),
+        "prove_file_cpu_s": median(prove_file_cpu),
+        "verify_loaded_ms": verify_loaded_ms,
         "proof_bytes": proof.to_bytes().len(),
         "peak_rss_mb": peak_rss_mb(),
         "conjectured_bits": report.conjectured_bits,
@@ -401,8 +424,17 @@ fn main() -> Res<()> {
             macs / 1e6 / cpu,
             mark(macs / cpu >= 1e7)
         ));
+        let pf = v["prove_file_cpu_s"].as_f64().unwrap_or(f64::MAX);
+        let rfc = v["run_file_cpu_s"].as_f64().unwrap_or(0.0).max(1e-9);
         md.push_str(&format!(
-            "| prove CPU <= 10x `run` CPU | {:.1}x | {} |\n",
+            "| prove CPU <= 10x run CPU: `starkml prove` / `starkml run` as wholes (from the program file's bytes: decode, validate, run; then prove) | {:.3} / {:.3} s = {:.1}x | {} |\n",
+            pf,
+            rfc,
+            pf / rfc,
+            mark(pf <= 10.0 * rfc)
+        ));
+        md.push_str(&format!(
+            "| the same in memory: `air::prove` / `runtime::run` on a loaded program (stricter: leaves out the decoding both pay) | {:.1}x | {} |\n",
             cpu / run,
             mark(cpu <= 10.0 * run)
         ));
@@ -410,9 +442,11 @@ fn main() -> Res<()> {
         md.push_str(&format!("| peak RSS < 1 GB | {rss:.0} MB | {} |\n", mark(rss < 1024.0)));
         let vk = v["verify_key_ms"].as_f64().unwrap_or(f64::MAX);
         let vc = v["verify_ms"].as_f64().unwrap_or(f64::MAX);
+        let vl = v["verify_loaded_ms"].as_f64().unwrap_or(f64::MAX);
         md.push_str(&format!(
-            "| verify < 50 ms (key prepared / cold) | {vk:.1} / {vc:.1} ms | {} / {} |\n",
+            "| verify < 50 ms once the program is loaded: key prepared / program decoded (`air::verify`: digest, schedule, key, STARK) / cold from the file's bytes | {vk:.1} / {vl:.1} / {vc:.1} ms | {} / {} / {} |\n",
             mark(vk < 50.0),
+            mark(vl < 50.0),
             mark(vc < 50.0)
         ));
         let rf = v["run_file_ms"].as_f64().unwrap_or(0.0);
