@@ -140,22 +140,23 @@ impl DenseBlock {
                 (0..d).map(|c| gs.iter().map(|g| g.base_element(c).as_int()).collect()).collect()
             })
             .collect();
-        // `sum_j g_j w_j = sum_j g_j (w_j + 2^32) - 2^32 sum_j g_j`: with the offset weight
-        // non-negative and below 2^33, each product is one 64 x 64 -> 128-bit unsigned
-        // multiply and `n < 2^30` of them stay below 2^127. A weight line with a weight of
-        // 2^32 or more in magnitude (rare) is reduced per product instead.
+        // `sum_j g_j w_j = sum_j g_j (w_j + 2^31) - 2^31 sum_j g_j`: with the offset weight an
+        // unsigned 32-bit value and `g` in 22-bit limbs, every product is a 32 x 32 -> 64-bit
+        // multiply, which vectorises (see `limb_dots`). A weight line with a weight outside
+        // `[-2^31, 2^31)` (rare) is reduced per product instead.
         let gsums: Vec<Vec<i128>> = comps
             .iter()
             .map(|gb| {
                 gb.iter().map(|gc| gc.iter().map(|&g| i128::from(g)).sum::<i128>() % P).collect()
             })
             .collect();
+        let limbs: Vec<Vec<[Vec<u32>; 3]>> = comps.iter().map(|gb| to_limbs(gb)).collect();
         let lines: Vec<(usize, usize, &[i64])> = self.lines().collect();
         let sums: Vec<(u32, Vec<i128>)> = lines
             .par_iter()
             .filter_map(|&(b, i, row)| {
-                let (gb, gs) = (comps.get(b)?, gsums.get(b)?);
-                let sums = match offset_dots(gb, row) {
+                let (gb, gs, ls) = (comps.get(b)?, gsums.get(b)?, limbs.get(b)?);
+                let sums = match limb_dots(ls, row) {
                     Some(dots) => gs
                         .iter()
                         .zip(dots)
@@ -229,41 +230,58 @@ fn abs_sums_saturating<'a>(
     nonzero
 }
 
-/// Offset added to weights below `2^32` in magnitude so that they multiply as unsigned.
-const OFF: i128 = 1 << 32;
+/// Offset that makes a weight in `[-2^31, 2^31)` an unsigned 32-bit value.
+const OFF: i128 = 1 << 31;
+/// Bits per limb of a challenge component (`g = l0 + 2^22 l1 + 2^44 l2`, `l2 < 2^20`).
+const LIMB: u32 = 22;
+/// Terms summed in 64 bits before a 128-bit carry: `2^9` products below `2^54` stay below
+/// `2^63`.
+const CHUNK: usize = 512;
 
-/// `sum_j g_j (w_j + 2^32) mod P` for each component `g` of `gs` (canonical values), in one
-/// pass over `w`: one unsigned 64 x 64 -> 128-bit multiply-add per weight and component,
-/// reduced once (`w.len() < 2^30` keeps each sum below `2^127`). `None` when some
-/// `|w_j| >= 2^32` (the offset weight would not stay below `2^33`); that is checked in the
-/// same pass.
-fn offset_dots(gs: &[Vec<u64>], w: &[i64]) -> Option<Vec<i128>> {
-    let off = |w: &i64| u128::from((*w + OFF as i64) as u64);
-    let reduce = |acc: u128| (acc % P as u128) as i128;
-    let mut high = 0u64;
-    let dots = match gs {
-        [g0, g1] => {
-            let (mut a0, mut a1) = (0u128, 0u128);
-            for ((x0, x1), w) in g0.iter().zip(g1).zip(w) {
-                high |= w.unsigned_abs() >> 32;
-                // Wrapping: a weight beyond 2^32 makes the whole line fall back (`high`).
-                let w = u128::from(w.wrapping_add(OFF as i64) as u64);
-                a0 = a0.wrapping_add(u128::from(*x0) * w);
-                a1 = a1.wrapping_add(u128::from(*x1) * w);
+/// The 22-bit limbs of each component of `gs` (canonical values).
+fn to_limbs(gs: &[Vec<u64>]) -> Vec<[Vec<u32>; 3]> {
+    let mask = (1u64 << LIMB) - 1;
+    gs.iter()
+        .map(|g| {
+            [0, LIMB, 2 * LIMB].map(|sh| g.iter().map(|&x| ((x >> sh) & mask) as u32).collect())
+        })
+        .collect()
+}
+
+/// `sum_j g_j (w_j + 2^31) mod P` for each component of `g`, given as its limbs `ls`; `None`
+/// when some `w_j` lies outside `[-2^31, 2^31)`. Each product `limb x (w + 2^31)` is below
+/// `2^54`; [`CHUNK`] of them are summed in `u64` lanes (a loop the compiler vectorises) and the
+/// chunk sums in `u128` (`w.len() < 2^30` keeps them below `2^84`).
+fn limb_dots(ls: &[[Vec<u32>; 3]], w: &[i64]) -> Option<Vec<i128>> {
+    let offset = |x: &i64| x.wrapping_add(OFF as i64) as u64;
+    if w.iter().fold(0u64, |h, x| h | offset(x) >> 32) != 0 {
+        return None;
+    }
+    let p = P as u128;
+    let dots = ls.iter().map(|[l0, l1, l2]| {
+        let mut t = [0u128; 3];
+        for (c, wc) in w.chunks(CHUNK).enumerate() {
+            let span = c * CHUNK..c * CHUNK + wc.len();
+            let (Some(a), Some(b), Some(d)) =
+                (l0.get(span.clone()), l1.get(span.clone()), l2.get(span))
+            else {
+                continue;
+            };
+            let (mut s0, mut s1, mut s2) = (0u64, 0u64, 0u64);
+            for (x, ((a, b), d)) in wc.iter().zip(a.iter().zip(b).zip(d)) {
+                let x = offset(x);
+                s0 += u64::from(*a) * x;
+                s1 += u64::from(*b) * x;
+                s2 += u64::from(*d) * x;
             }
-            vec![reduce(a0), reduce(a1)]
+            t[0] += u128::from(s0);
+            t[1] += u128::from(s1);
+            t[2] += u128::from(s2);
         }
-        _ => {
-            high = w.iter().fold(0, |h, w| h | (w.unsigned_abs() >> 32));
-            if high != 0 {
-                return None;
-            }
-            gs.iter()
-                .map(|g| reduce(g.iter().zip(w).map(|(g, w)| u128::from(*g) * off(w)).sum()))
-                .collect()
-        }
-    };
-    (high == 0).then_some(dots)
+        let v = (t[0] % p + ((t[1] % p) << LIMB) % p + ((t[2] % p) << (2 * LIMB)) % p) % p;
+        v as i128
+    });
+    Some(dots.collect())
 }
 
 /// `sum_j g_j w_j mod P` for any weights, reducing every product (`g_j < 2^64` and
@@ -286,14 +304,20 @@ mod tests {
 
     #[test]
     fn coefficients_equal_the_term_by_term_sum() {
-        // Weights of every size class, negative and beyond 2^32, two batch rows.
+        // Two batch rows. Weight lines 0 and 1 within [-2^31, 2^31) (the vectorised limb
+        // path, both ends included, lines of several chunks); the others mix weights of every
+        // size class, negative and beyond 2^32 (reduced per product).
         let (k, n) = (5, 2500);
         let w: Vec<i64> = (0..k * n)
-            .map(|i| match i % 5 {
-                0 => -(i as i64) * 1_000_003,
-                1 => (1i64 << 40) + i as i64,
-                2 => -(1i64 << 45),
-                3 => (1 << 32) - 1,
+            .map(|i| match (i / n < 2, i % 5) {
+                (true, 0) => -(1i64 << 31),
+                (true, 1) => (1i64 << 31) - 1,
+                (true, 2) => -(i as i64 * 7919 % 100_003),
+                (true, _) => i as i64 - 1000,
+                (false, 0) => -(i as i64) * 1_000_003,
+                (false, 1) => (1i64 << 40) + i as i64,
+                (false, 2) => -(1i64 << 45),
+                (false, 3) => (1 << 32) - 1,
                 _ => i as i64 - 17,
             })
             .collect();
