@@ -322,6 +322,87 @@ fn zigzag_varints(d: &[i64]) -> Vec<Vec<u8>> {
     parts.unwrap_or_else(|_| vec![encode(d)])
 }
 
+/// Decodes a `PbProgram` payload, its tensor messages on all cores when it is large: the same
+/// result as `PbProgram::decode(payload)` on every input. A repeated message field decodes each
+/// occurrence on its own and appends it, so decoding the tensor occurrences apart (in their
+/// order) and the other fields together gives the same message. Anything the top-level scan
+/// does not take apart (groups, a malformed key or length), and any error, sends the payload
+/// whole to `PbProgram::decode`, so errors are prost's own.
+fn decode_payload(payload: &[u8]) -> Result<PbProgram, prost::DecodeError> {
+    const PARALLEL_FROM: usize = 1 << 20;
+    let whole = || PbProgram::decode(payload);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if payload.len() < PARALLEL_FROM || threads < 2 {
+        return whole();
+    }
+    let Some((tensors, rest)) = split_tensors(payload) else { return whole() };
+    // Largest tensors first, each to the least loaded thread.
+    let mut order: Vec<usize> = (0..tensors.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(tensors[i].len()));
+    let mut groups: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new()); threads.min(tensors.len())];
+    for i in order {
+        if let Some(g) = groups.iter_mut().min_by_key(|g| g.0) {
+            g.0 += tensors[i].len();
+            g.1.push(i);
+        }
+    }
+    let decode_group = |ids: &[usize]| -> Result<Vec<(usize, PbTensor)>, prost::DecodeError> {
+        ids.iter().map(|&i| Ok((i, PbTensor::decode(tensors[i])?))).collect()
+    };
+    let decoded = std::thread::scope(|s| {
+        let handles: Vec<_> = groups.iter().map(|g| s.spawn(|| decode_group(&g.1))).collect();
+        let head = PbProgram::decode(rest.as_slice());
+        let parts: Result<Vec<_>, _> = handles.into_iter().map(|h| h.join()).collect();
+        (head, parts)
+    });
+    let (Ok(mut pb), Ok(parts)) = decoded else { return whole() };
+    let mut slots: Vec<Option<PbTensor>> = vec![None; tensors.len()];
+    for part in parts {
+        let Ok(part) = part else { return whole() };
+        for (i, t) in part {
+            slots[i] = Some(t);
+        }
+    }
+    match slots.into_iter().collect::<Option<Vec<PbTensor>>>() {
+        Some(t) => {
+            pb.tensors = t;
+            Ok(pb)
+        }
+        None => whole(),
+    }
+}
+
+/// The bodies of the top-level tensor fields (tag 2, length-delimited) of a `PbProgram`
+/// payload, and the bytes of all its other fields in order; `None` when the payload is not a
+/// sequence of well-formed varint, 64-bit, length-delimited and 32-bit fields.
+fn split_tensors(payload: &[u8]) -> Option<(Vec<&[u8]>, Vec<u8>)> {
+    use prost::encoding::decode_varint;
+    let (mut tensors, mut rest) = (Vec::new(), Vec::new());
+    let mut buf = payload;
+    while !buf.is_empty() {
+        let start = buf;
+        let key = decode_varint(&mut buf).ok()?;
+        let len = match key & 7 {
+            0 => {
+                decode_varint(&mut buf).ok()?;
+                0
+            }
+            1 => 8,
+            2 => usize::try_from(decode_varint(&mut buf).ok()?).ok()?,
+            5 => 4,
+            _ => return None,
+        };
+        let body = buf.get(..len)?;
+        buf = buf.get(len..)?;
+        if key == (2 << 3) | 2 {
+            tensors.push(body);
+        } else {
+            rest.extend_from_slice(start.get(..start.len() - buf.len())?);
+        }
+    }
+    Some((tensors, rest))
+}
+
 impl Program {
     /// The canonical binary form (magic, version, protobuf payload).
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -400,7 +481,7 @@ impl Program {
                 supported: FORMAT_VERSION,
             });
         }
-        let pb = PbProgram::decode(&bytes[6..])
+        let pb = decode_payload(&bytes[6..])
             .map_err(|e| RuntimeError::Decode { reason: e.to_string() })?;
         let field = |f: String, reason: &str| RuntimeError::InvalidField {
             field: f,
@@ -539,6 +620,61 @@ mod tests {
             let want = reference_bytes(p);
             assert_eq!(p.to_bytes(), want, "{}", p.name);
             assert_eq!(p.digest().0, *blake3::hash(&want).as_bytes());
+        }
+    }
+
+    #[test]
+    fn the_parallel_decode_equals_prost_on_valid_and_damaged_payloads() {
+        // Tensors of several sizes (two large ones), interleaved with the other fields by the
+        // canonical encoding; a payload above the parallel threshold.
+        let big = |n: i64, k: i64| (0..n).map(|i| (i * k) % 50_000 - 25_000).collect::<Vec<i64>>();
+        let p = Program {
+            name: "parallel".into(),
+            tensors: vec![
+                tensor("x", &[1, 4], TensorKind::Input { lo: -1.0, hi: 1.0 }),
+                tensor("w0", &[4, 200_000], TensorKind::constant(big(800_000, 7919))),
+                tensor("b", &[3], TensorKind::constant(vec![1, -2, 3])),
+                tensor("w1", &[300_000], TensorKind::constant(big(300_000, 104_729))),
+                tensor("y", &[1, 2], TensorKind::Value),
+            ],
+            ops: vec![OpNode {
+                op: Op::MatMul,
+                inputs: vec![TensorId(0), TensorId(1)],
+                output: TensorId(4),
+                origin: "mm".into(),
+            }],
+            inputs: vec![TensorId(0)],
+            outputs: vec![TensorId(4)],
+        };
+        let bytes = p.to_bytes();
+        let payload = &bytes[6..];
+        assert!(payload.len() > 1 << 20);
+        let same = |b: &[u8]| match (decode_payload(b), PbProgram::decode(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            (Err(x), Err(y)) => x.to_string() == y.to_string(),
+            _ => false,
+        };
+        assert!(same(payload));
+        assert_eq!(decode_payload(payload).map(|pb| pb.tensors.len()), Ok(5));
+        // Damage: truncations and byte changes spread over the payload (keys, lengths, data).
+        let mut damaged = payload.to_vec();
+        let step = payload.len() / 37;
+        for k in 0..37 {
+            let at = k * step + k % 5;
+            assert!(same(&payload[..at]), "truncated at {at}");
+            let keep = damaged[at];
+            for v in [0x00, 0x12, 0x80, 0xff] {
+                damaged[at] = v;
+                assert!(same(&damaged), "byte {at} set to {v:#x}");
+            }
+            damaged[at] = keep;
+        }
+        // The first bytes (name and the first tensor's key and length).
+        for at in 0..24 {
+            assert!(same(&payload[..payload.len() - at]), "{at} bytes short");
+            damaged[at] ^= 0x55;
+            assert!(same(&damaged), "byte {at} flipped");
+            damaged[at] ^= 0x55;
         }
     }
 }
