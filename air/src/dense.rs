@@ -254,9 +254,9 @@ fn to_limbs(gs: &[Vec<u64>]) -> Vec<[Vec<u32>; 3]> {
 /// chunk sums in `u128` (`w.len() < 2^30` keeps them below `2^84`).
 fn limb_dots(ls: &[[Vec<u32>; 3]], w: &[i64]) -> Option<Vec<i128>> {
     let offset = |x: &i64| x.wrapping_add(OFF as i64) as u64;
-    if w.iter().fold(0u64, |h, x| h | offset(x) >> 32) != 0 {
-        return None;
-    }
+    // Out-of-range weights are detected inside the sums (`high`), not in a pass of their own;
+    // the sums are then discarded.
+    let mut high = 0u64;
     let p = P as u128;
     let dots = ls.iter().map(|[l0, l1, l2]| {
         let mut t = [0u128; 3];
@@ -267,13 +267,16 @@ fn limb_dots(ls: &[[Vec<u32>; 3]], w: &[i64]) -> Option<Vec<i128>> {
             else {
                 continue;
             };
-            let (mut s0, mut s1, mut s2) = (0u64, 0u64, 0u64);
+            let (mut s0, mut s1, mut s2, mut h) = (0u64, 0u64, 0u64, 0u64);
             for (x, ((a, b), d)) in wc.iter().zip(a.iter().zip(b).zip(d)) {
                 let x = offset(x);
-                s0 += u64::from(*a) * x;
-                s1 += u64::from(*b) * x;
-                s2 += u64::from(*d) * x;
+                h |= x;
+                // Wrapping: exact when every offset weight is below 2^32 (checked by `h`).
+                s0 = s0.wrapping_add(u64::from(*a).wrapping_mul(x));
+                s1 = s1.wrapping_add(u64::from(*b).wrapping_mul(x));
+                s2 = s2.wrapping_add(u64::from(*d).wrapping_mul(x));
             }
+            high |= h >> 32;
             t[0] += u128::from(s0);
             t[1] += u128::from(s1);
             t[2] += u128::from(s2);
@@ -281,7 +284,8 @@ fn limb_dots(ls: &[[Vec<u32>; 3]], w: &[i64]) -> Option<Vec<i128>> {
         let v = (t[0] % p + ((t[1] % p) << LIMB) % p + ((t[2] % p) << (2 * LIMB)) % p) % p;
         v as i128
     });
-    Some(dots.collect())
+    let dots: Vec<i128> = dots.collect();
+    (high == 0).then_some(dots)
 }
 
 /// `sum_j g_j w_j mod P` for any weights, reducing every product (`g_j < 2^64` and
