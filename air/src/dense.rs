@@ -85,12 +85,8 @@ impl DenseBlock {
     /// value read (saturating). Output columns are split over the rayon threads, each sweeping
     /// every weight row over its columns in 64-bit arithmetic, while a running
     /// `sum_i max_j |W_ij| B(x_i)` shows that no sum can reach `2^64`; a chunk whose guard
-    /// reaches it is redone in saturating 128-bit arithmetic.
-    pub fn abs_bounds(&self, bound: &[u128]) -> Vec<u128> {
-        self.abs_bounds_and_macs(bound).0
-    }
-
-    /// [`DenseBlock::abs_bounds`] and [`DenseBlock::macs`] in one sweep of the weights.
+    /// reaches it is redone in saturating 128-bit arithmetic. Returned with
+    /// [`DenseBlock::macs`], counted in the same sweep.
     pub fn abs_bounds_and_macs(&self, bound: &[u128]) -> (Vec<u128>, u64) {
         use rayon::prelude::*;
         let n = self.n.max(1);

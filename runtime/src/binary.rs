@@ -573,6 +573,24 @@ mod tests {
         TensorInfo { name: name.into(), shape: shape.to_vec(), scale: 7, bound: 300, kind }
     }
 
+    /// A program over `tensors` with one op, `MatMul` of tensors 0 and 1 into the last tensor
+    /// (the program's input and output).
+    fn matmul_program(name: &str, tensors: Vec<TensorInfo>) -> Program {
+        let last = TensorId(tensors.len() as u32 - 1);
+        Program {
+            name: name.into(),
+            tensors,
+            ops: vec![OpNode {
+                op: Op::MatMul,
+                inputs: vec![TensorId(0), TensorId(1)],
+                output: last,
+                origin: "mm".into(),
+            }],
+            inputs: vec![TensorId(0)],
+            outputs: vec![last],
+        }
+    }
+
     #[test]
     fn streamed_encoding_equals_the_message_encoding() {
         let extremes =
@@ -585,9 +603,9 @@ mod tests {
                 inputs: Vec::new(),
                 outputs: Vec::new(),
             },
-            Program {
-                name: "mixed".into(),
-                tensors: vec![
+            matmul_program(
+                "mixed",
+                vec![
                     tensor("x", &[1, 4], TensorKind::Input { lo: -1.5, hi: 2.0 }),
                     tensor("w", &[13], TensorKind::constant(extremes)),
                     tensor("empty", &[0], TensorKind::constant(Vec::new())),
@@ -595,15 +613,7 @@ mod tests {
                     tensor("", &[], TensorKind::Value),
                     tensor("y", &[1, 2], TensorKind::Value),
                 ],
-                ops: vec![OpNode {
-                    op: Op::MatMul,
-                    inputs: vec![TensorId(0), TensorId(1)],
-                    output: TensorId(5),
-                    origin: "mm".into(),
-                }],
-                inputs: vec![TensorId(0)],
-                outputs: vec![TensorId(5)],
-            },
+            ),
         ];
         // A tensor large enough to be encoded in parallel chunks (a chunk boundary falls
         // between values of different varint lengths).
@@ -628,24 +638,16 @@ mod tests {
         // Tensors of several sizes (two large ones), interleaved with the other fields by the
         // canonical encoding; a payload above the parallel threshold.
         let big = |n: i64, k: i64| (0..n).map(|i| (i * k) % 50_000 - 25_000).collect::<Vec<i64>>();
-        let p = Program {
-            name: "parallel".into(),
-            tensors: vec![
+        let p = matmul_program(
+            "parallel",
+            vec![
                 tensor("x", &[1, 4], TensorKind::Input { lo: -1.0, hi: 1.0 }),
                 tensor("w0", &[4, 200_000], TensorKind::constant(big(800_000, 7919))),
                 tensor("b", &[3], TensorKind::constant(vec![1, -2, 3])),
                 tensor("w1", &[300_000], TensorKind::constant(big(300_000, 104_729))),
                 tensor("y", &[1, 2], TensorKind::Value),
             ],
-            ops: vec![OpNode {
-                op: Op::MatMul,
-                inputs: vec![TensorId(0), TensorId(1)],
-                output: TensorId(4),
-                origin: "mm".into(),
-            }],
-            inputs: vec![TensorId(0)],
-            outputs: vec![TensorId(4)],
-        };
+        );
         let bytes = p.to_bytes();
         let payload = &bytes[6..];
         assert!(payload.len() > 1 << 20);

@@ -227,15 +227,9 @@ impl Block {
         }
     }
 
-    /// `sum |w| B(x)` of every output, with `bound[address]` the static bounds.
-    pub fn abs_bounds(&self, bound: &[u128]) -> Vec<u128> {
-        match self {
-            Block::Dense(d) => d.abs_bounds(bound),
-            Block::Conv(c) => c.abs_bounds(bound),
-        }
-    }
-
-    /// [`Block::abs_bounds`] and [`Block::macs`] (one sweep of a dense block's weights).
+    /// `sum |w| B(x)` of every output (an upper bound for convolutions), with
+    /// `bound[address]` the static bounds, and [`Block::macs`] (one sweep of a dense block's
+    /// weights for both).
     pub fn abs_bounds_and_macs(&self, bound: &[u128]) -> (Vec<u128>, u64) {
         match self {
             Block::Dense(d) => d.abs_bounds_and_macs(bound),
