@@ -8,6 +8,7 @@ use crate::error::RuntimeError;
 use crate::op::{ConvParams, Op, OpId, PoolParams, TensorId};
 use crate::program::{OpNode, Program, TensorInfo, TensorKind, MAX_ITEMS};
 use crate::shape::MAX_RANK;
+use crate::wire;
 
 /// Magic bytes at the start of every program file.
 pub const MAGIC: &[u8; 4] = b"STKM";
@@ -331,11 +332,11 @@ fn zigzag_varints(d: &[i64]) -> Vec<Vec<u8>> {
 fn decode_payload(payload: &[u8]) -> Result<PbProgram, prost::DecodeError> {
     const PARALLEL_FROM: usize = 1 << 20;
     let whole = || PbProgram::decode(payload);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if payload.len() < PARALLEL_FROM || threads < 2 {
+    if payload.len() < PARALLEL_FROM {
         return whole();
     }
     let Some((tensors, rest)) = split_tensors(payload) else { return whole() };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     // Largest tensors first, each to the least loaded thread.
     let mut order: Vec<usize> = (0..tensors.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(tensors[i].len()));
@@ -347,13 +348,22 @@ fn decode_payload(payload: &[u8]) -> Result<PbProgram, prost::DecodeError> {
         }
     }
     let decode_group = |ids: &[usize]| -> Result<Vec<(usize, PbTensor)>, prost::DecodeError> {
-        ids.iter().map(|&i| Ok((i, PbTensor::decode(tensors[i])?))).collect()
+        ids.iter().map(|&i| Ok((i, decode_tensor(tensors[i])?))).collect()
     };
     let decoded = std::thread::scope(|s| {
-        let handles: Vec<_> = groups.iter().map(|g| s.spawn(|| decode_group(&g.1))).collect();
+        let (first, others) =
+            groups.split_first().map_or((&[][..], &[][..]), |(f, o)| (&f.1[..], o));
+        let handles: Vec<_> = others.iter().map(|g| s.spawn(|| decode_group(&g.1))).collect();
         let head = PbProgram::decode(rest.as_slice());
-        let parts: Result<Vec<_>, _> = handles.into_iter().map(|h| h.join()).collect();
-        (head, parts)
+        let mine = decode_group(first);
+        let theirs: Result<Vec<_>, _> = handles.into_iter().map(|h| h.join()).collect();
+        (
+            head,
+            theirs.map(|mut t| {
+                t.push(mine);
+                t
+            }),
+        )
     });
     let (Ok(mut pb), Ok(parts)) = decoded else { return whole() };
     let mut slots: Vec<Option<PbTensor>> = vec![None; tensors.len()];
@@ -372,32 +382,41 @@ fn decode_payload(payload: &[u8]) -> Result<PbProgram, prost::DecodeError> {
     }
 }
 
+/// Decodes one tensor message: its packed data (field 6, the weights) by
+/// [`wire::packed_sint64`] into a vector sized once, the other fields by prost; the same
+/// result as `PbTensor::decode(body)`, to which anything else (unpacked data, malformed
+/// fields) goes whole.
+fn decode_tensor(body: &[u8]) -> Result<PbTensor, prost::DecodeError> {
+    const DATA: u64 = 6 << 3;
+    let whole = || PbTensor::decode(body);
+    let Some(fields) = wire::fields(body) else { return whole() };
+    let (mut data, mut rest) = (Vec::new(), Vec::new());
+    for f in &fields {
+        match f.key {
+            k if k == DATA | 2 => data.push(f.body),
+            k if k >> 3 == DATA >> 3 => return whole(),
+            _ => rest.extend_from_slice(f.raw),
+        }
+    }
+    let Ok(mut t) = PbTensor::decode(rest.as_slice()) else { return whole() };
+    for d in data {
+        if wire::packed_sint64(d, &mut t.data).is_none() {
+            return whole();
+        }
+    }
+    Ok(t)
+}
+
 /// The bodies of the top-level tensor fields (tag 2, length-delimited) of a `PbProgram`
 /// payload, and the bytes of all its other fields in order; `None` when the payload is not a
 /// sequence of well-formed varint, 64-bit, length-delimited and 32-bit fields.
 fn split_tensors(payload: &[u8]) -> Option<(Vec<&[u8]>, Vec<u8>)> {
-    use prost::encoding::decode_varint;
     let (mut tensors, mut rest) = (Vec::new(), Vec::new());
-    let mut buf = payload;
-    while !buf.is_empty() {
-        let start = buf;
-        let key = decode_varint(&mut buf).ok()?;
-        let len = match key & 7 {
-            0 => {
-                decode_varint(&mut buf).ok()?;
-                0
-            }
-            1 => 8,
-            2 => usize::try_from(decode_varint(&mut buf).ok()?).ok()?,
-            5 => 4,
-            _ => return None,
-        };
-        let body = buf.get(..len)?;
-        buf = buf.get(len..)?;
-        if key == (2 << 3) | 2 {
-            tensors.push(body);
+    for f in wire::fields(payload)? {
+        if f.key == (2 << 3) | 2 {
+            tensors.push(f.body);
         } else {
-            rest.extend_from_slice(start.get(..start.len() - buf.len())?);
+            rest.extend_from_slice(f.raw);
         }
     }
     Some((tensors, rest))
@@ -631,6 +650,34 @@ mod tests {
             assert_eq!(p.to_bytes(), want, "{}", p.name);
             assert_eq!(p.digest().0, *blake3::hash(&want).as_bytes());
         }
+    }
+
+    #[test]
+    fn tensor_data_decodes_as_prost_in_every_encoding() {
+        let packed = PbTensor {
+            name: "w".into(),
+            kind: 2,
+            data: vec![3, -300, 1 << 40],
+            ..Default::default()
+        }
+        .encode_to_vec();
+        // Data split over two packed fields, data as single varints (wire type 0), mixed with
+        // other fields, and the same damaged.
+        let mut two = packed.clone();
+        two.extend_from_slice(&[0x32, 0x02, 0x01, 0x7f]);
+        let mut single = packed.clone();
+        single.extend_from_slice(&[0x30, 0x05, 0x18, 0x07]);
+        let mut wrong_type = packed.clone();
+        wrong_type.extend_from_slice(&[0x35, 0, 0, 0, 0]);
+        for body in [packed.clone(), two, single, wrong_type, packed[..packed.len() - 1].to_vec()] {
+            let (ours, theirs) = (decode_tensor(&body), PbTensor::decode(body.as_slice()));
+            match (&ours, &theirs) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                _ => panic!("{ours:?} against prost's {theirs:?}"),
+            }
+        }
+        assert_eq!(decode_tensor(&packed).map(|t| t.data), Ok(vec![3, -300, 1 << 40]));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod op;
 pub mod program;
 pub mod shape;
 pub mod text;
+mod wire;
 
 pub use binary::{ProgramDigest, FORMAT_VERSION, MAGIC};
 pub use error::RuntimeError;
