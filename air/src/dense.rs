@@ -267,10 +267,13 @@ fn limb_dots(ls: &[[Vec<u32>; 3]], w: &[i64]) -> Option<Vec<i128>> {
             for (x, ((a, b), d)) in wc.iter().zip(a.iter().zip(b).zip(d)) {
                 let x = offset(x);
                 h |= x;
-                // Wrapping: exact when every offset weight is below 2^32 (checked by `h`).
-                s0 = s0.wrapping_add(u64::from(*a).wrapping_mul(x));
-                s1 = s1.wrapping_add(u64::from(*b).wrapping_mul(x));
-                s2 = s2.wrapping_add(u64::from(*d).wrapping_mul(x));
+                // The low 32 bits, so that each product is one 32 x 32 -> 64-bit multiply
+                // (a 64 x 64 one costs several times more): exact when every offset weight is
+                // below 2^32 (checked by `h`). Wrapping adds: `CHUNK` products stay below 2^64.
+                let x = u64::from(x as u32);
+                s0 = s0.wrapping_add(u64::from(*a) * x);
+                s1 = s1.wrapping_add(u64::from(*b) * x);
+                s2 = s2.wrapping_add(u64::from(*d) * x);
             }
             high |= h >> 32;
             t[0] += u128::from(s0);
