@@ -219,9 +219,15 @@ fn tensor_scope(case: &serde_json::Value, name: &str) -> Option<String> {
     for key in ["inputs", "outputs"] {
         for i in case.get(key).and_then(|v| v.as_array()).into_iter().flatten() {
             let dtype = i.get("dtype").and_then(|d| d.as_str()).unwrap_or("unknown");
+            let n = i.get("name").and_then(|n| n.as_str()).unwrap_or("?");
             if !IN_SCOPE_DTYPES.contains(&dtype) {
-                let n = i.get("name").and_then(|n| n.as_str()).unwrap_or("?");
                 return Some(format!("'{n}' is {dtype}"));
+            }
+            let dims = i.get("shape").and_then(|d| d.as_array());
+            if dims.is_some_and(|d| d.iter().any(|x| x.as_u64() == Some(0))) {
+                return Some(format!(
+                    "'{n}' has no elements (a program's tensors hold at least one)"
+                ));
             }
         }
     }
@@ -367,7 +373,8 @@ pub fn report(results: &[CaseResult]) -> String {
         "Out of scope by design ({out} cases; reported, but left out of the claimed pass rate): cases\n\
          with a sequence, map or optional value, cases with a tensor of a dtype other than {} (a\n\
          program takes float32 tensors at run time and int64 tensors as compile-time shapes, axes\n\
-         and indices), and these:\n\n",
+         and indices), cases with a tensor of no elements (a program's tensors hold at least one),\n\
+         and these:\n\n",
         IN_SCOPE_DTYPES.join(" or ")
     ));
     for (case, why) in OUT_OF_SCOPE {

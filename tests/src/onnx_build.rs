@@ -37,6 +37,16 @@ pub fn initializer(name: &str, shape: &[i64], data: &[f32]) -> TensorProto {
     t
 }
 
+/// An int64 initializer (shapes, axes, indices, pads).
+pub fn int_initializer(name: &str, shape: &[i64], data: &[i64]) -> TensorProto {
+    let mut t = TensorProto::new();
+    t.name = name.to_string();
+    t.dims = shape.to_vec();
+    t.data_type = 7;
+    t.int64_data = data.to_vec();
+    t
+}
+
 /// A node.
 pub fn node(
     op_type: &str,

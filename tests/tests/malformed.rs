@@ -208,3 +208,52 @@ fn a_node_of_a_domain_without_opset_import_is_named() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn bad_data_movement_parameters_name_the_node() {
+    use starkml_tests::onnx_build::{attr_int, attr_string, int_initializer, value_info};
+    // (op, extra inputs as int64 constants, attributes, output shape): each must be refused
+    // with an error naming the node, never a panic or a huge allocation.
+    let cases: Vec<(&str, Vec<Vec<i64>>, Vec<onnx_protobuf::AttributeProto>)> = vec![
+        ("Expand", vec![vec![1, 1 << 40]], vec![]),
+        ("Expand", vec![vec![3, 4]], vec![]),
+        ("Tile", vec![vec![1, -2]], vec![]),
+        ("Tile", vec![vec![1 << 30, 1 << 30]], vec![]),
+        ("Pad", vec![vec![0, 1 << 40, 0, 0]], vec![]),
+        ("Pad", vec![vec![0, -9, 0, 0]], vec![]),
+        ("Pad", vec![vec![0, 1, 0, 1]], vec![attr_string("mode", "mirror")]),
+        ("Slice", vec![vec![0], vec![4], vec![1], vec![0]], vec![]),
+        ("Slice", vec![vec![9], vec![12], vec![1]], vec![]),
+        ("Split", vec![vec![3, 3]], vec![attr_int("axis", 1)]),
+        ("DepthToSpace", vec![], vec![attr_int("blocksize", 2)]),
+    ];
+    for (op, consts, attrs) in cases {
+        let names: Vec<String> = (0..consts.len()).map(|k| format!("c{k}")).collect();
+        let mut inputs = vec!["x"];
+        inputs.extend(names.iter().map(String::as_str));
+        let inits = consts
+            .iter()
+            .zip(&names)
+            .map(|(v, n)| int_initializer(n, &[v.len() as i64], v))
+            .collect();
+        let outs: &[&str] = if op == "Split" { &["y", "z"] } else { &["y"] };
+        let mut outputs = vec![value_info("y", &[2, 4])];
+        if op == "Split" {
+            outputs.push(value_info("z", &[2, 4]));
+        }
+        let m = ob::model(
+            vec![node(op, "moved", &inputs, outs, attrs)],
+            inits,
+            vec![value_info("x", &[2, 4])],
+            outputs,
+        );
+        match compile(&ob::bytes(&m)) {
+            Err(
+                TranspileError::Shape { node, .. }
+                | TranspileError::BadAttribute { node, .. }
+                | TranspileError::Unsupported { node, .. },
+            ) => assert_eq!(node, "moved", "{op}"),
+            other => panic!("{op} {consts:?}: {other:?}"),
+        }
+    }
+}

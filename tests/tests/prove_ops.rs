@@ -5,7 +5,8 @@
 
 use air::{HashKind, Preset};
 use starkml_tests::onnx_build::{
-    self as ob, attr_float, attr_int, attr_ints, initializer, node, value_info,
+    self as ob, attr_float, attr_int, attr_ints, attr_string, initializer, int_initializer, node,
+    value_info,
 };
 use transpiler::TranspileOptions;
 
@@ -227,4 +228,66 @@ fn argmax_first_and_last_on_ties() {
         bad.outputs[0][0] = 1;
         assert!(matches!(air::verify(&program, &bad), Err(air::VerifyError::Stark(_))));
     }
+}
+
+#[test]
+fn slice_split_pad_tile_expand_and_depth_moves_are_address_maps() {
+    // x [1, 4, 4, 4] -> Slice (channels 3..0 step -1, rows 1..) -> Pad reflect (1 row, 2 cols)
+    // -> SpaceToDepth 2 -> DepthToSpace 2 (CRD) -> Split in 2 along the channels -> Tile and
+    // Expand -> Add of the parts: every move is checked against the runtime by the proof.
+    let ints = |name: &str, v: &[i64]| int_initializer(name, &[v.len() as i64], v);
+    let m = ob::model(
+        vec![
+            node("Slice", "slice", &["x", "st", "en", "ax", "sp"], &["s"], vec![]),
+            node("Pad", "pad", &["s", "pads"], &["p"], vec![attr_string("mode", "reflect")]),
+            node("SpaceToDepth", "s2d", &["p"], &["d"], vec![attr_int("blocksize", 2)]),
+            node(
+                "DepthToSpace",
+                "d2s",
+                &["d"],
+                &["u"],
+                vec![attr_int("blocksize", 2), attr_string("mode", "CRD")],
+            ),
+            node("Split", "split", &["u", "halves"], &["a", "b"], vec![attr_int("axis", 1)]),
+            node("Tile", "tile", &["a", "reps"], &["t"], vec![]),
+            node("Slice", "narrow", &["b", "st1", "en1", "ax1"], &["b1"], vec![]),
+            node("Expand", "expand", &["b1", "shape"], &["e"], vec![]),
+            node("Add", "add", &["t", "e"], &["y"], vec![]),
+        ],
+        vec![
+            ints("st", &[3, 1]),
+            ints("en", &[-(1 << 62), i64::MAX]),
+            ints("ax", &[1, 2]),
+            ints("sp", &[-1, 1]),
+            ints("pads", &[0, 0, 1, 2, 0, 0, 0, 0]),
+            ints("halves", &[2, 2]),
+            ints("reps", &[1, 2, 1, 1]),
+            ints("st1", &[0]),
+            ints("en1", &[1]),
+            ints("ax1", &[1]),
+            ints("shape", &[4, 1, 1]),
+        ],
+        vec![value_info("x", &[1, 4, 4, 4])],
+        vec![value_info("y", &[1, 4, 4, 6])],
+    );
+    prove_and_check(&m, input(64));
+}
+
+#[test]
+fn constant_pad_is_a_masked_edge_gather_plus_the_fill() {
+    let ints = |name: &str, v: &[i64]| int_initializer(name, &[v.len() as i64], v);
+    let m = ob::model(
+        vec![
+            node("Pad", "pad", &["x", "pads", "v"], &["p"], vec![]),
+            node("Pad", "crop", &["p", "cut"], &["y"], vec![]),
+        ],
+        vec![
+            ints("pads", &[0, 0, 1, 2, 0, 0, 2, -1]),
+            initializer("v", &[], &[0.75]),
+            ints("cut", &[0, 0, -1, 0, 0, 0, 0, 1]),
+        ],
+        vec![value_info("x", &[1, 2, 3, 3])],
+        vec![value_info("y", &[1, 2, 5, 5])],
+    );
+    prove_and_check(&m, input(18));
 }

@@ -1,7 +1,7 @@
 //! The one place ONNX op names appear: op type and opset to builder function.
 
 use crate::builder::Builder;
-use crate::ops::{activation, elementwise, linalg, ml, nn, shape};
+use crate::ops::{activation, elementwise, linalg, ml, movement, nn, shape};
 
 /// `(op_type, first supported opset of the `ai.onnx.ml` domain, builder)`.
 const ML_REGISTRY: &[(&str, i64, Builder)] = &[
@@ -44,6 +44,13 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
     ("Cast", 6, shape::cast),
     ("Constant", 1, shape::constant),
     ("ConstantOfShape", 9, shape::constant_of_shape),
+    ("Slice", 1, movement::slice),
+    ("Split", 2, movement::split),
+    ("Tile", 6, movement::tile),
+    ("Expand", 8, movement::expand),
+    ("Pad", 2, movement::pad),
+    ("DepthToSpace", 1, movement::depth_to_space),
+    ("SpaceToDepth", 1, movement::space_to_depth),
 ];
 
 /// The builder for `op_type` in `domain` at `opset`, if supported.

@@ -5,6 +5,7 @@ pub mod activation;
 pub mod elementwise;
 pub mod linalg;
 pub mod ml;
+pub mod movement;
 pub mod nn;
 pub mod shape;
 
