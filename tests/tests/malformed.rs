@@ -214,7 +214,8 @@ fn bad_data_movement_parameters_name_the_node() {
     use starkml_tests::onnx_build::{attr_int, attr_string, int_initializer, value_info};
     // (op, extra inputs as int64 constants, attributes, output shape): each must be refused
     // with an error naming the node, never a panic or a huge allocation.
-    let cases: Vec<(&str, Vec<Vec<i64>>, Vec<onnx_protobuf::AttributeProto>)> = vec![
+    type Case = (&'static str, Vec<Vec<i64>>, Vec<onnx_protobuf::AttributeProto>);
+    let cases: Vec<Case> = vec![
         ("Expand", vec![vec![1, 1 << 40]], vec![]),
         ("Expand", vec![vec![3, 4]], vec![]),
         ("Tile", vec![vec![1, -2]], vec![]),
