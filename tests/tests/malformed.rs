@@ -258,3 +258,38 @@ fn bad_data_movement_parameters_name_the_node() {
         }
     }
 }
+
+#[test]
+fn bad_resize_parameters_name_the_node() {
+    use starkml_tests::onnx_build::{attr_string, initializer, int_initializer, value_info};
+    let scales = |v: &[f32]| vec![initializer("c", &[v.len() as i64], v)];
+    let cases: Vec<(Vec<onnx_protobuf::TensorProto>, &str)> = vec![
+        (scales(&[1.0, 0.0]), "linear"),
+        (scales(&[1.0, -2.0]), "nearest"),
+        (scales(&[1.0, f32::NAN]), "linear"),
+        (scales(&[1.0, 1e30]), "nearest"),
+        (scales(&[1.0, 1.0, 2.0]), "nearest"),
+        (scales(&[1.0, 2.0]), "bicubic"),
+        (scales(&[1.0, 4095.0]), "linear"),
+        (vec![int_initializer("c", &[2], &[2, 1 << 40])], "nearest"),
+        (vec![int_initializer("c", &[2], &[2, 0])], "linear"),
+    ];
+    for (init, mode) in cases {
+        let sizes = init[0].data_type == 7;
+        let inputs: &[&str] = if sizes { &["x", "", "", "c"] } else { &["x", "", "c"] };
+        let m = ob::model(
+            vec![node("Resize", "moved", inputs, &["y"], vec![attr_string("mode", mode)])],
+            init,
+            vec![value_info("x", &[2, 4096])],
+            vec![value_info("y", &[2, 4])],
+        );
+        match compile(&ob::bytes(&m)) {
+            Err(
+                TranspileError::Shape { node, .. }
+                | TranspileError::BadAttribute { node, .. }
+                | TranspileError::Unsupported { node, .. },
+            ) => assert_eq!(node, "moved", "{mode}"),
+            other => panic!("{mode}: {other:?}"),
+        }
+    }
+}

@@ -291,3 +291,37 @@ fn constant_pad_is_a_masked_edge_gather_plus_the_fill() {
     );
     prove_and_check(&m, input(18));
 }
+
+#[test]
+fn resize_nearest_is_a_gather_and_linear_or_cubic_a_constant_matmul_per_axis() {
+    let m = ob::model(
+        vec![
+            node("Resize", "up", &["x", "", "s2"], &["u"], vec![attr_string("mode", "nearest")]),
+            node(
+                "Resize",
+                "smooth",
+                &["u", "", "s1"],
+                &["l"],
+                vec![
+                    attr_string("mode", "linear"),
+                    attr_string("coordinate_transformation_mode", "align_corners"),
+                ],
+            ),
+            node(
+                "Resize",
+                "down",
+                &["l", "", "s3"],
+                &["y"],
+                vec![attr_string("mode", "cubic"), attr_int("antialias", 1)],
+            ),
+        ],
+        vec![
+            initializer("s2", &[4], &[1.0, 1.0, 2.0, 2.0]),
+            initializer("s1", &[4], &[1.0, 1.0, 1.5, 1.0]),
+            initializer("s3", &[4], &[1.0, 1.0, 0.5, 0.75]),
+        ],
+        vec![value_info("x", &[1, 2, 3, 3])],
+        vec![value_info("y", &[1, 2, 4, 4])],
+    );
+    prove_and_check(&m, input(18));
+}

@@ -1,7 +1,7 @@
 //! The one place ONNX op names appear: op type and opset to builder function.
 
 use crate::builder::Builder;
-use crate::ops::{activation, elementwise, linalg, ml, movement, nn, shape};
+use crate::ops::{activation, elementwise, linalg, ml, movement, nn, resize, shape};
 
 /// `(op_type, first supported opset of the `ai.onnx.ml` domain, builder)`.
 const ML_REGISTRY: &[(&str, i64, Builder)] = &[
@@ -51,6 +51,7 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
     ("Pad", 2, movement::pad),
     ("DepthToSpace", 1, movement::depth_to_space),
     ("SpaceToDepth", 1, movement::space_to_depth),
+    ("Resize", 10, resize::resize),
 ];
 
 /// The builder for `op_type` in `domain` at `opset`, if supported.

@@ -7,6 +7,7 @@ pub mod linalg;
 pub mod ml;
 pub mod movement;
 pub mod nn;
+pub mod resize;
 pub mod shape;
 
 use crate::builder::{Ctx, Node};

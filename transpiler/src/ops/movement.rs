@@ -16,7 +16,7 @@ use crate::onnx::{ConstTensor, DType};
 /// `x` with axis `axis` replaced by the elements at `idx` (in order, repeats allowed): a
 /// `Gather` with a one-dimensional index list, folded for constants and skipped when `idx` is
 /// the whole axis in order.
-fn take(
+pub(crate) fn take(
     ctx: &mut Ctx,
     node: &Node<'_>,
     x: Arg,
