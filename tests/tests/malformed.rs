@@ -227,6 +227,8 @@ fn bad_data_movement_parameters_name_the_node() {
         ("Slice", vec![vec![9], vec![12], vec![1]], vec![]),
         ("Split", vec![vec![3, 3]], vec![attr_int("axis", 1)]),
         ("DepthToSpace", vec![], vec![attr_int("blocksize", 2)]),
+        ("ReduceSum", vec![vec![7]], vec![]),
+        ("ReduceMax", vec![], vec![starkml_tests::onnx_build::attr_ints("axes", &[-3])]),
     ];
     for (op, consts, attrs) in cases {
         let names: Vec<String> = (0..consts.len()).map(|k| format!("c{k}")).collect();

@@ -325,3 +325,39 @@ fn resize_nearest_is_a_gather_and_linear_or_cubic_a_constant_matmul_per_axis() {
     );
     prove_and_check(&m, input(18));
 }
+
+#[test]
+fn max_min_abs_neg_mean_prelu_and_reductions_compose_proven_ops() {
+    let ints = |name: &str, v: &[i64]| int_initializer(name, &[v.len() as i64], v);
+    let m = ob::model(
+        vec![
+            node("Neg", "neg", &["x"], &["n"], vec![]),
+            node("Abs", "abs", &["x"], &["a"], vec![]),
+            node("Max", "max", &["x", "n", "c"], &["mx"], vec![]),
+            node("Min", "min", &["a", "mx"], &["mn"], vec![]),
+            node("Mean", "mean", &["mx", "mn", "a"], &["me"], vec![]),
+            node("PRelu", "prelu", &["me", "slope"], &["p"], vec![]),
+            node("ReduceSum", "rsum", &["p", "ax"], &["s"], vec![attr_int("keepdims", 1)]),
+            node("ReduceMax", "rmax", &["p"], &["rm"], vec![attr_ints("axes", &[1, 3])]),
+            node("ReduceMin", "rmin", &["p"], &["rn"], vec![attr_ints("axes", &[1, 3])]),
+            node("ReduceMean", "rmean", &["p"], &["ra"], vec![attr_ints("axes", &[1, 3])]),
+            node("Sum", "all", &["s", "rm", "rn", "ra"], &["y"], vec![]),
+        ],
+        vec![
+            initializer("c", &[3], &[0.25, -0.5, 0.0]),
+            initializer("slope", &[2, 1, 1], &[0.25, -0.5]),
+            ints("ax", &[1, 3]),
+        ],
+        vec![value_info("x", &[1, 2, 2, 3])],
+        vec![value_info("y", &[1, 1, 2, 1])],
+    );
+    prove_and_check(&m, input(12));
+    // ArgMin: the first minimum.
+    let m = ob::model(
+        vec![node("ArgMin", "argmin", &["x"], &["y"], vec![attr_int("axis", 1)])],
+        vec![],
+        vec![value_info("x", &[2, 6])],
+        vec![value_info("y", &[2, 1])],
+    );
+    prove_and_check(&m, input(12));
+}

@@ -1,7 +1,7 @@
 //! The one place ONNX op names appear: op type and opset to builder function.
 
 use crate::builder::Builder;
-use crate::ops::{activation, elementwise, linalg, ml, movement, nn, resize, shape};
+use crate::ops::{activation, composite, elementwise, linalg, ml, movement, nn, resize, shape};
 
 /// `(op_type, first supported opset of the `ai.onnx.ml` domain, builder)`.
 const ML_REGISTRY: &[(&str, i64, Builder)] = &[
@@ -52,6 +52,18 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
     ("DepthToSpace", 1, movement::depth_to_space),
     ("SpaceToDepth", 1, movement::space_to_depth),
     ("Resize", 10, resize::resize),
+    ("Neg", 1, composite::neg),
+    ("Abs", 1, composite::abs),
+    ("Max", 1, composite::max),
+    ("Min", 1, composite::min),
+    ("Mean", 1, composite::mean),
+    ("PRelu", 1, composite::prelu),
+    ("ArgMin", 1, composite::argmin),
+    ("ReduceSum", 1, composite::reduce_sum),
+    ("ReduceMean", 1, composite::reduce_mean),
+    ("ReduceL1", 1, composite::reduce_l1),
+    ("ReduceMax", 1, composite::reduce_max),
+    ("ReduceMin", 1, composite::reduce_min),
 ];
 
 /// The builder for `op_type` in `domain` at `opset`, if supported.

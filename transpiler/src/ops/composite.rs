@@ -1,0 +1,379 @@
+//! Ops spelled out in ops the prover already checks, so they prove with no new constraint:
+//! `Neg` (`0 - x`), `Abs` (`relu(x) + relu(-x)`), `Max` / `Min` (`b + relu(a - b)`,
+//! `a - relu(a - b)`), `Mean` (a sum times `1/n`), `PRelu` (`relu(x) - slope relu(-x)`), the
+//! linear reductions `ReduceSum`, `ReduceMean` and `ReduceL1` (a `MatMul` by a constant column),
+//! `ReduceMax` / `ReduceMin` (a tree of pairwise maxima) and `ArgMin` (`ArgMax` of `-x`).
+//! Constant operands fold at compile time.
+
+use runtime::shape::{broadcast, numel};
+
+use super::emit_tmp;
+use crate::builder::{Ctx, Node};
+use crate::consts::{self, norm_axis};
+use crate::error::TranspileError;
+use crate::graph::{Arg, IrOp};
+use crate::onnx::{ConstTensor, DType};
+
+/// A scalar constant.
+fn scalar(v: f64) -> Arg {
+    Arg::Const(ConstTensor::scalar(v, DType::Float))
+}
+
+/// `op(a, b)` for an element-wise binary op (`f` on constants), broadcasting.
+fn binary(
+    ctx: &mut Ctx,
+    node: &Node<'_>,
+    op: IrOp,
+    f: fn(f64, f64) -> f64,
+    a: Arg,
+    b: Arg,
+    suffix: &str,
+) -> Result<Arg, TranspileError> {
+    if let (Arg::Const(x), Arg::Const(y)) = (&a, &b) {
+        return Ok(Arg::Const(consts::binary(x, y, f).map_err(|e| node.ctx.shape(e))?));
+    }
+    let (sa, sb) = (ctx.graph.shape(&a).to_vec(), ctx.graph.shape(&b).to_vec());
+    let shape = broadcast(&sa, &sb)
+        .ok_or_else(|| node.ctx.shape(format!("shapes {sa:?} and {sb:?} do not broadcast")))?;
+    Ok(emit_tmp(ctx, node, suffix, shape, op, vec![a, b]))
+}
+
+fn sub(ctx: &mut Ctx, node: &Node<'_>, a: Arg, b: Arg, s: &str) -> Result<Arg, TranspileError> {
+    binary(ctx, node, IrOp::Sub, |p, q| p - q, a, b, s)
+}
+
+fn add(ctx: &mut Ctx, node: &Node<'_>, a: Arg, b: Arg, s: &str) -> Result<Arg, TranspileError> {
+    binary(ctx, node, IrOp::Add, |p, q| p + q, a, b, s)
+}
+
+fn mul(ctx: &mut Ctx, node: &Node<'_>, a: Arg, b: Arg, s: &str) -> Result<Arg, TranspileError> {
+    binary(ctx, node, IrOp::Mul, |p, q| p * q, a, b, s)
+}
+
+fn relu(ctx: &mut Ctx, node: &Node<'_>, x: Arg, suffix: &str) -> Arg {
+    match x {
+        Arg::Const(mut c) => {
+            c.data.iter_mut().for_each(|v| *v = v.max(0.0));
+            Arg::Const(c)
+        }
+        d @ Arg::Dyn(_) => {
+            let shape = ctx.graph.shape(&d).to_vec();
+            emit_tmp(ctx, node, suffix, shape, IrOp::Relu, vec![d])
+        }
+    }
+}
+
+/// `max(a, b) = b + relu(a - b)`.
+fn max2(ctx: &mut Ctx, node: &Node<'_>, a: Arg, b: Arg, s: &str) -> Result<Arg, TranspileError> {
+    let d = sub(ctx, node, a, b.clone(), &format!("{s}/diff"))?;
+    let r = relu(ctx, node, d, &format!("{s}/relu"));
+    add(ctx, node, b, r, s)
+}
+
+/// `min(a, b) = a - relu(a - b)`.
+fn min2(ctx: &mut Ctx, node: &Node<'_>, a: Arg, b: Arg, s: &str) -> Result<Arg, TranspileError> {
+    let d = sub(ctx, node, a.clone(), b, &format!("{s}/diff"))?;
+    let r = relu(ctx, node, d, &format!("{s}/relu"));
+    sub(ctx, node, a, r, s)
+}
+
+fn inputs(node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let args: Vec<Arg> =
+        (0..node.arity()).map(|i| node.input(i).cloned()).collect::<Result<_, _>>()?;
+    if args.is_empty() {
+        return Err(node.ctx.shape("no inputs"));
+    }
+    Ok(args)
+}
+
+/// ONNX `Neg`.
+pub fn neg(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    Ok(vec![sub(ctx, node, scalar(0.0), x, "neg")?])
+}
+
+/// ONNX `Abs`.
+pub fn abs(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    Ok(vec![abs_of(ctx, node, x, "abs")?])
+}
+
+fn abs_of(ctx: &mut Ctx, node: &Node<'_>, x: Arg, s: &str) -> Result<Arg, TranspileError> {
+    let n = sub(ctx, node, scalar(0.0), x.clone(), &format!("{s}/neg"))?;
+    let (p, q) =
+        (relu(ctx, node, x, &format!("{s}/pos")), relu(ctx, node, n, &format!("{s}/negpart")));
+    add(ctx, node, p, q, s)
+}
+
+/// ONNX `Max` (variadic, broadcasting).
+pub fn max(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let args = inputs(node)?;
+    let mut acc = args[0].clone();
+    for (k, b) in args.into_iter().enumerate().skip(1) {
+        acc = max2(ctx, node, acc, b, &format!("max{k}"))?;
+    }
+    Ok(vec![acc])
+}
+
+/// ONNX `Min` (variadic, broadcasting).
+pub fn min(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let args = inputs(node)?;
+    let mut acc = args[0].clone();
+    for (k, b) in args.into_iter().enumerate().skip(1) {
+        acc = min2(ctx, node, acc, b, &format!("min{k}"))?;
+    }
+    Ok(vec![acc])
+}
+
+/// ONNX `Mean` (variadic, broadcasting).
+pub fn mean(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let args = inputs(node)?;
+    let n = args.len();
+    let mut acc = args[0].clone();
+    for (k, b) in args.into_iter().enumerate().skip(1) {
+        acc = add(ctx, node, acc, b, &format!("sum{k}"))?;
+    }
+    if n == 1 {
+        return Ok(vec![acc]);
+    }
+    Ok(vec![mul(ctx, node, acc, scalar(1.0 / n as f64), "mean")?])
+}
+
+/// ONNX `PRelu` (a constant slope, broadcast from the right).
+pub fn prelu(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    let slope = node.const_input(1, "slope")?.clone();
+    let n = sub(ctx, node, scalar(0.0), x.clone(), "neg")?;
+    let (p, q) = (relu(ctx, node, x, "pos"), relu(ctx, node, n, "negpart"));
+    let scaled = mul(ctx, node, q, Arg::Const(slope), "scaled")?;
+    Ok(vec![sub(ctx, node, p, scaled, "prelu")?])
+}
+
+/// ONNX `ArgMin`: the `ArgMax` of `-x` (the first or last minimum, as the attributes say).
+pub fn argmin(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    let shape = ctx.graph.shape(&x).to_vec();
+    let axis = norm_axis(node.attrs.int_or("axis", 0)?, shape.len())
+        .map_err(|e| node.ctx.attr("axis", e))?;
+    let keepdims = node.attrs.flag("keepdims", true)?;
+    let last = node.attrs.flag("select_last_index", false)?;
+    if let Arg::Const(_) = x {
+        return Err(node.ctx.unsupported("constant input; fold it before export"));
+    }
+    let n = sub(ctx, node, scalar(0.0), x, "neg")?;
+    let mut out = shape;
+    if keepdims {
+        out[axis] = 1;
+    } else {
+        out.remove(axis);
+    }
+    Ok(vec![super::emit(ctx, node, out, IrOp::ArgMax(axis, keepdims, last), vec![n])])
+}
+
+/// The kind of a reduction.
+#[derive(Clone, Copy, PartialEq)]
+enum Reduce {
+    Sum,
+    Mean,
+    L1,
+    Max,
+    Min,
+}
+
+/// Reduced axes (attribute before `input_from`, else input 1), `keepdims` and
+/// `noop_with_empty_axes`, as ONNX defines them.
+fn reduced_axes(
+    node: &Node<'_>,
+    rank: usize,
+    input_from: i64,
+) -> Result<Option<Vec<usize>>, TranspileError> {
+    let given = if node.opset < input_from {
+        node.attrs.ints("axes")?
+    } else {
+        match node.opt_const(1, "axes")? {
+            Some(c) => Some(c.as_ints().map_err(|e| node.ctx.shape(e))?),
+            None => None,
+        }
+    };
+    let noop = node.attrs.flag("noop_with_empty_axes", false)?;
+    let axes = match given {
+        Some(a) if !a.is_empty() => a,
+        _ if noop => return Ok(None),
+        _ => (0..rank as i64).collect(),
+    };
+    let mut out = Vec::new();
+    for a in axes {
+        let a = norm_axis(a, rank).map_err(|e| node.ctx.attr("axes", e))?;
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    out.sort_unstable();
+    Ok(Some(out))
+}
+
+fn reduce(
+    ctx: &mut Ctx,
+    node: &Node<'_>,
+    kind: Reduce,
+    input_from: i64,
+) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    let shape = ctx.graph.shape(&x).to_vec();
+    let r = shape.len();
+    let Some(axes) = reduced_axes(node, r, input_from)? else {
+        return Ok(vec![x]);
+    };
+    let keepdims = node.attrs.flag("keepdims", true)?;
+    let kept: Vec<usize> = (0..r).filter(|a| !axes.contains(a)).collect();
+    let m: usize = kept.iter().map(|&a| shape[a]).product();
+    let n: usize = axes.iter().map(|&a| shape[a]).product();
+    let out: Vec<usize> = if keepdims {
+        (0..r).map(|a| if axes.contains(&a) { 1 } else { shape[a] }).collect()
+    } else {
+        kept.iter().map(|&a| shape[a]).collect()
+    };
+    if n == 0 || numel(&out).is_none() {
+        return Err(node.ctx.shape(format!("reduction of {shape:?} over {axes:?}")));
+    }
+    // Bring the reduced axes last and flatten to [m, n].
+    let perm: Vec<usize> = kept.iter().chain(&axes).copied().collect();
+    let mut y = x;
+    if perm.iter().enumerate().any(|(k, &p)| k != p) {
+        y = match y {
+            Arg::Const(c) => Arg::Const(consts::transpose(&c, &perm)),
+            d @ Arg::Dyn(_) => {
+                let moved = perm.iter().map(|&p| shape[p]).collect();
+                emit_tmp(ctx, node, "moved", moved, IrOp::Transpose(perm), vec![d])
+            }
+        };
+    }
+    let y = reshaped(ctx, node, y, vec![m, n], "rows");
+    let z = match kind {
+        Reduce::Sum | Reduce::Mean | Reduce::L1 => {
+            let y = if kind == Reduce::L1 { abs_of(ctx, node, y, "abs")? } else { y };
+            let w = if kind == Reduce::Mean { 1.0 / n as f64 } else { 1.0 };
+            let col = ConstTensor {
+                shape: vec![n, 1],
+                data: vec![w; n],
+                dtype: DType::Float,
+                name: None,
+            };
+            match y {
+                Arg::Const(c) => Arg::Const(ConstTensor {
+                    shape: vec![m, 1],
+                    data: c.data.chunks(n).map(|row| row.iter().sum::<f64>() * w).collect(),
+                    dtype: DType::Float,
+                    name: None,
+                }),
+                d @ Arg::Dyn(_) => emit_tmp(
+                    ctx,
+                    node,
+                    "sum",
+                    vec![m, 1],
+                    IrOp::MatMul { bias: None },
+                    vec![d, Arg::Const(col)],
+                ),
+            }
+        }
+        Reduce::Max | Reduce::Min => {
+            // Pairwise: the first half against the second, an odd last column carried over.
+            let mut y = y;
+            let mut width = n;
+            let mut level = 0;
+            while width > 1 {
+                let h = width / 2;
+                let a = super::movement::take(
+                    ctx,
+                    node,
+                    y.clone(),
+                    1,
+                    (0..h).collect(),
+                    &format!("l{level}a"),
+                )?;
+                let b = super::movement::take(
+                    ctx,
+                    node,
+                    y.clone(),
+                    1,
+                    (h..2 * h).collect(),
+                    &format!("l{level}b"),
+                )?;
+                let s = format!("l{level}");
+                let mut next = if kind == Reduce::Max {
+                    max2(ctx, node, a, b, &s)?
+                } else {
+                    min2(ctx, node, a, b, &s)?
+                };
+                if width % 2 == 1 {
+                    let odd = super::movement::take(
+                        ctx,
+                        node,
+                        y,
+                        1,
+                        vec![width - 1],
+                        &format!("l{level}odd"),
+                    )?;
+                    let shapes = [ctx.graph.shape(&next), ctx.graph.shape(&odd)];
+                    let shape = consts::concat_shape(&shapes, 1).map_err(|e| node.ctx.shape(e))?;
+                    next = match (&next, &odd) {
+                        (Arg::Const(p), Arg::Const(q)) => {
+                            Arg::Const(consts::concat(&[p, q], 1, shape))
+                        }
+                        _ => emit_tmp(
+                            ctx,
+                            node,
+                            &format!("l{level}carry"),
+                            shape,
+                            IrOp::Concat(1),
+                            vec![next, odd],
+                        ),
+                    };
+                }
+                y = next;
+                width = h + width % 2;
+                level += 1;
+            }
+            y
+        }
+    };
+    Ok(vec![reshaped(ctx, node, z, out, "out")])
+}
+
+fn reshaped(ctx: &mut Ctx, node: &Node<'_>, x: Arg, shape: Vec<usize>, suffix: &str) -> Arg {
+    if ctx.graph.shape(&x) == shape.as_slice() {
+        return x;
+    }
+    match x {
+        Arg::Const(mut c) => {
+            c.shape = shape;
+            Arg::Const(c)
+        }
+        d @ Arg::Dyn(_) => emit_tmp(ctx, node, suffix, shape, IrOp::Reshape, vec![d]),
+    }
+}
+
+/// ONNX `ReduceSum` (axes as an input from opset 13).
+pub fn reduce_sum(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    reduce(ctx, node, Reduce::Sum, 13)
+}
+
+/// ONNX `ReduceMean` (axes as an input from opset 18).
+pub fn reduce_mean(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    reduce(ctx, node, Reduce::Mean, 18)
+}
+
+/// ONNX `ReduceL1` (axes as an input from opset 18).
+pub fn reduce_l1(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    reduce(ctx, node, Reduce::L1, 18)
+}
+
+/// ONNX `ReduceMax` (axes as an input from opset 18).
+pub fn reduce_max(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    reduce(ctx, node, Reduce::Max, 18)
+}
+
+/// ONNX `ReduceMin` (axes as an input from opset 18).
+pub fn reduce_min(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    reduce(ctx, node, Reduce::Min, 18)
+}
