@@ -28,6 +28,33 @@ pub enum Outcome {
     Crashed(String),
 }
 
+/// Whether a passing case's run was proven and verified.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Proof {
+    /// The case did not pass, so no proof was attempted.
+    NotTried,
+    /// Proven (preset `fast`) and verified, the proof carrying the runtime's outputs.
+    Verified,
+    /// Refused with every float input at run time (a product of two run-time tensors), then
+    /// proven and verified with the float inputs after the first bound as constants, as an
+    /// exporter embeds weights.
+    VerifiedWithConstants,
+    /// Every output is a compile-time constant (no run-time input, or outputs such as a
+    /// `Shape`): there is nothing to prove, and the case is left out of the proven rate.
+    Constant,
+    /// `prove` refused the program (an op the AIR does not prove yet, or too large).
+    Refused(String),
+    /// Proving or verifying failed otherwise (a bug).
+    Failed(String),
+}
+
+impl Proof {
+    /// Proven and verified (as run, or with constants bound).
+    pub fn verified(&self) -> bool {
+        matches!(self, Proof::Verified | Proof::VerifiedWithConstants)
+    }
+}
+
 /// One case and its outcome.
 #[derive(Debug, Clone)]
 pub struct CaseResult {
@@ -41,6 +68,8 @@ pub struct CaseResult {
     pub out_of_scope: Option<String>,
     /// Outcome.
     pub outcome: Outcome,
+    /// The proof of a passing case.
+    pub proof: Proof,
 }
 
 fn read_pbs(dir: &Path, prefix: &str) -> Result<Vec<ConstTensor>, String> {
@@ -56,29 +85,73 @@ fn read_pbs(dir: &Path, prefix: &str) -> Result<Vec<ConstTensor>, String> {
     Ok(out)
 }
 
-/// Runs one case folder; `input_names` are the graph input names in order.
-pub fn run_case(dir: &Path, input_names: &[String]) -> Outcome {
-    match catch_unwind(AssertUnwindSafe(|| run_case_inner(dir, input_names))) {
-        Ok(o) => o,
-        Err(p) => {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
-            Outcome::Crashed(msg.unwrap_or_else(|| "panic".into()))
-        }
+/// Runs one case folder (`input_names` are the graph input names in order) and, when it
+/// passes, proves and verifies the run.
+pub fn run_case(dir: &Path, input_names: &[String]) -> (Outcome, Proof) {
+    let proved = |bind: bool| {
+        catch_unwind(AssertUnwindSafe(|| {
+            run_case_inner(dir, input_names, bind)
+                .map(|(program, inputs)| prove_case(&program, &inputs))
+        }))
+    };
+    match proved(false) {
+        Ok(Ok(Proof::Refused(why))) => match proved(true) {
+            Ok(Ok(Proof::Verified)) => (Outcome::Passed, Proof::VerifiedWithConstants),
+            _ => (Outcome::Passed, Proof::Refused(why)),
+        },
+        Ok(Ok(proof)) => (Outcome::Passed, proof),
+        Ok(Err(outcome)) => (outcome, Proof::NotTried),
+        Err(p) => (Outcome::Crashed(panic_text(&*p)), Proof::NotTried),
     }
 }
 
-fn run_case_inner(dir: &Path, input_names: &[String]) -> Outcome {
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "panic".into())
+}
+
+/// Proves the run of a passing case (preset `fast`) and verifies the proof.
+fn prove_case(program: &runtime::Program, inputs: &[Vec<f64>]) -> Proof {
+    let constant = |t: &runtime::TensorId| {
+        matches!(program.tensor(*t).map(|t| &t.kind), Some(runtime::TensorKind::Const(_)))
+    };
+    if program.inputs.is_empty() || program.outputs.iter().all(constant) {
+        return Proof::Constant;
+    }
+    let want = match runtime::run(program, inputs) {
+        Ok(o) => o,
+        Err(e) => return Proof::Failed(format!("run: {e}")),
+    };
+    match air::prove(program, inputs, air::Preset::Fast, air::HashKind::Blake3) {
+        Err(e @ (air::ProveError::Unsupported { .. } | air::ProveError::TooLarge { .. })) => {
+            Proof::Refused(e.to_string())
+        }
+        Err(e) => Proof::Failed(format!("prove: {e}")),
+        Ok((_, outs)) if outs != want => Proof::Failed("the prover's outputs differ".into()),
+        Ok((proof, _)) => match air::verify(program, &proof) {
+            Ok(_) => Proof::Verified,
+            Err(e) => Proof::Failed(format!("verify: {e}")),
+        },
+    }
+}
+
+/// A passing case's program and its inputs in program order, or the outcome of a case that
+/// does not pass.
+fn run_case_inner(
+    dir: &Path,
+    input_names: &[String],
+    bind_params: bool,
+) -> Result<(runtime::Program, Vec<Vec<f64>>), Outcome> {
     let bytes = match std::fs::read(dir.join("model.onnx")) {
         Ok(b) => b,
-        Err(e) => return Outcome::Unsupported(format!("cannot read model: {e}")),
+        Err(e) => return Err(Outcome::Unsupported(format!("cannot read model: {e}"))),
     };
     let data = dir.join("test_data_set_0");
     let (inputs, outputs) = match (read_pbs(&data, "input"), read_pbs(&data, "output")) {
         (Ok(i), Ok(o)) => (i, o),
-        (Err(e), _) | (_, Err(e)) => return Outcome::Unsupported(format!("test data: {e}")),
+        (Err(e), _) | (_, Err(e)) => return Err(Outcome::Unsupported(format!("test data: {e}"))),
     };
     // Integer inputs (shapes, axes, indices) are compile-time constants of a static program.
     let is_int = |t: &ConstTensor| t.dtype != transpiler::onnx::DType::Float;
@@ -112,13 +185,13 @@ fn run_case_inner(dir: &Path, input_names: &[String]) -> Outcome {
     };
     // First with every float input at run time; if that is refused, with the float inputs
     // after the first bound as constants (parameters an exporter would have embedded).
-    let program = match attempt(bound(false)) {
+    let program = match attempt(bound(bind_params)) {
         Ok(p) => p,
         Err(first) => {
             let floats = inputs.iter().filter(|t| !is_int(t)).count();
             match (floats > 1).then(|| attempt(bound(true))) {
                 Some(Ok(p)) => p,
-                _ => return Outcome::Unsupported(first.to_string()),
+                _ => return Err(Outcome::Unsupported(first.to_string())),
             }
         }
     };
@@ -128,35 +201,35 @@ fn run_case_inner(dir: &Path, input_names: &[String]) -> Outcome {
         let name = program.tensor(*id).map(|t| t.name.clone()).unwrap_or_default();
         match input_names.iter().position(|n| *n == name) {
             Some(k) if k < inputs.len() => ordered.push(inputs[k].data.clone()),
-            _ => return Outcome::Unsupported(format!("no test data for input '{name}'")),
+            _ => return Err(Outcome::Unsupported(format!("no test data for input '{name}'"))),
         }
     }
     let got = match runtime::run(&program, &ordered) {
         Ok(o) => o,
-        Err(e) => return Outcome::Wrong(format!("run failed: {e}")),
+        Err(e) => return Err(Outcome::Wrong(format!("run failed: {e}"))),
     };
     if got.len() != outputs.len() {
-        return Outcome::Wrong(format!("{} outputs, expected {}", got.len(), outputs.len()));
+        return Err(Outcome::Wrong(format!("{} outputs, expected {}", got.len(), outputs.len())));
     }
     for (k, (g, want)) in got.iter().zip(&outputs).enumerate() {
         if g.shape != want.shape {
-            return Outcome::Wrong(format!(
+            return Err(Outcome::Wrong(format!(
                 "output {k}: shape {:?}, expected {:?}",
                 g.shape, want.shape
-            ));
+            )));
         }
         let vals = g.to_f64();
         let unit = (2f64).powi(-i32::from(g.scale));
         for (i, (x, w)) in vals.iter().zip(&want.data).enumerate() {
             let tol = if g.scale == 0 { 0.0 } else { TOLERANCE_K * unit * w.abs().max(1.0) };
             if (x - w).abs() > tol {
-                return Outcome::Wrong(format!(
+                return Err(Outcome::Wrong(format!(
                     "output {k}[{i}] = {x}, expected {w} (tolerance {tol:.2e})"
-                ));
+                )));
             }
         }
     }
-    Outcome::Passed
+    Ok((program, ordered))
 }
 
 /// The conformance cases this suite is pinned to (`scripts/conformance/expected.json`): which
@@ -257,11 +330,12 @@ pub fn run_all(root: &Path) -> Result<Vec<CaseResult>, String> {
         let s = |k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
         let name = s("name");
         // A non-tensor value is both refused and out of scope.
-        let (outcome, out_of_scope) = match non_tensor(c) {
-            Some(why) => (Outcome::Unsupported(why.clone()), Some(why)),
+        let ((outcome, proof), out_of_scope) = match non_tensor(c) {
+            Some(why) => ((Outcome::Unsupported(why.clone()), Proof::NotTried), Some(why)),
             None => (run_case(&root.join(&name), &io_names(c, "inputs")), tensor_scope(c, &name)),
         };
         out.push(CaseResult {
+            proof,
             out_of_scope,
             name,
             op_type: s("op_type"),
@@ -318,6 +392,28 @@ fn plain_in_scope<'a>(
     results.iter().filter(move |r| r.op_type == op && !r.expanded && r.out_of_scope.is_none())
 }
 
+/// The fraction of `op`'s plain in-scope cases that pass and whose run is proven and verified
+/// (cases with constant outputs left out; `None` without cases).
+pub fn proven_rate(results: &[CaseResult], op: &str) -> Option<f64> {
+    let cases: Vec<&CaseResult> =
+        plain_in_scope(results, op).filter(|r| r.proof != Proof::Constant).collect();
+    let proven = cases.iter().filter(|r| r.proof.verified()).count();
+    (!cases.is_empty()).then(|| proven as f64 / cases.len() as f64)
+}
+
+/// Ops supported in the full sense: claimed, with at least 95% of their plain in-scope cases
+/// passing and proven.
+pub fn supported_ops(results: &[CaseResult]) -> Vec<String> {
+    let mut ops: Vec<String> = results
+        .iter()
+        .map(|r| r.op_type.clone())
+        .filter(|o| claimed(o) && proven_rate(results, o).is_some_and(|r| r >= 0.95))
+        .collect();
+    ops.sort_unstable();
+    ops.dedup();
+    ops
+}
+
 /// Pass rate of a claimed op over its plain, in-scope cases (`None` without such cases).
 pub fn claim_rate(results: &[CaseResult], op: &str) -> Option<f64> {
     let cases: Vec<&CaseResult> = plain_in_scope(results, op).collect();
@@ -350,7 +446,14 @@ pub fn report(results: &[CaseResult]) -> String {
         "*Plain* cases test the op itself; *expanded* cases spell the op out in other ops (their\n",
     );
     s.push_str("outcome depends on those). A claimed op is one in the transpiler's registry; the claim is\n");
-    s.push_str("that its plain cases pass, with a clear *unsupported* error for the variants it refuses.\n\n");
+    s.push_str("that its plain cases pass, with a clear *unsupported* error for the variants it refuses.\n");
+    s.push_str(
+        "Every passing case is then proven (preset `fast`) and the proof verified; an op is\n",
+    );
+    s.push_str(
+        "*supported* when at least 95% of its plain in-scope cases both pass and prove (cases\n\
+         whose inputs are all compile-time constants have nothing to prove and are left out).\n\n",
+    );
     let all: [usize; 4] = results.iter().fold([0; 4], |mut a, r| {
         a[match r.outcome {
             Outcome::Passed => 0,
@@ -368,6 +471,16 @@ pub fn report(results: &[CaseResult]) -> String {
         all[2],
         all[3]
     ));
+    let proven = results.iter().filter(|r| r.proof.verified()).count();
+    let with_constants = results.iter().filter(|r| r.proof == Proof::VerifiedWithConstants).count();
+    let supported = supported_ops(results);
+    s.push_str(&format!(
+        "Proven and verified: {proven} of the {} passing cases ({with_constants} of them with the float\n\
+         inputs after the first bound as constants, as an exporter embeds weights: the AIR does not\n\
+         prove products of two run-time tensors yet). Supported ops (run and proven): {}.\n\n",
+        all[0],
+        supported.len()
+    ));
     let out = results.iter().filter(|r| r.out_of_scope.is_some()).count();
     s.push_str(&format!(
         "Out of scope by design ({out} cases; reported, but left out of the claimed pass rate): cases\n\
@@ -380,16 +493,20 @@ pub fn report(results: &[CaseResult]) -> String {
     for (case, why) in OUT_OF_SCOPE {
         s.push_str(&format!("- `{case}`: {why}\n"));
     }
-    s.push_str("\n| op | claimed | plain: passed / wrong / unsupported / crashed | plain in scope | claimed pass rate (plain, in scope) | expanded: passed / wrong / unsupported / crashed |\n");
-    s.push_str("|---|---|---|---|---|---|\n");
+    s.push_str("\n| op | claimed | plain: passed / wrong / unsupported / crashed | plain in scope | claimed pass rate (plain, in scope) | proven (plain, in scope) | expanded: passed / wrong / unsupported / crashed |\n");
+    s.push_str("|---|---|---|---|---|---|---|\n");
     for (op, (p, e)) in &t {
         let rate = match claim_rate(results, op) {
             Some(r) if claimed(op) => format!("{:.0}%", 100.0 * r),
             _ => "-".to_string(),
         };
         let in_scope = plain_in_scope(results, op).count();
+        let proven = match proven_rate(results, op) {
+            Some(r) if claimed(op) => format!("{:.0}%", 100.0 * r),
+            _ => "-".to_string(),
+        };
         s.push_str(&format!(
-            "| {op} | {} | {} / {} / {} / {} | {in_scope} | {rate} | {} / {} / {} / {} |\n",
+            "| {op} | {} | {} / {} / {} / {} | {in_scope} | {rate} | {proven} | {} / {} / {} / {} |\n",
             if claimed(op) { "yes" } else { "no" },
             p[0],
             p[1],
@@ -400,6 +517,18 @@ pub fn report(results: &[CaseResult]) -> String {
             e[2],
             e[3]
         ));
+    }
+    s.push_str("\n## Cases passed but not proven\n\n");
+    for r in results {
+        let (kind, why) = match &r.proof {
+            Proof::Refused(w) => ("refused by prove", w),
+            Proof::Failed(w) => ("PROOF FAILED", w),
+            Proof::NotTried | Proof::Constant | Proof::Verified | Proof::VerifiedWithConstants => {
+                continue
+            }
+        };
+        let why: String = why.replace('\n', " ").replace('|', "\\|").chars().take(160).collect();
+        s.push_str(&format!("- `{}` ({}): {kind}: {why}\n", r.name, r.op_type));
     }
     s.push_str("\n## Cases not passed\n\n");
     for r in results {

@@ -6,7 +6,7 @@
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
 use starkml_tests::conformance::{
-    claim_rate, claimed, default_dir, run_all, Outcome, FETCH_COMMAND,
+    claim_rate, claimed, default_dir, proven_rate, run_all, Outcome, Proof, FETCH_COMMAND,
 };
 
 #[test]
@@ -19,6 +19,16 @@ fn conformance_cases_pass_for_claimed_ops_and_never_crash() {
         .map(|r| r.name.as_str())
         .collect();
     assert!(crashed.is_empty(), "crashed: {crashed:?}");
+    // A passing case whose proof fails (other than a refusal naming what the AIR lacks) is a
+    // bug in the prover or the verifier.
+    let failed: Vec<String> = results
+        .iter()
+        .filter_map(|r| match &r.proof {
+            Proof::Failed(why) => Some(format!("{}: {why}", r.name)),
+            _ => None,
+        })
+        .collect();
+    assert!(failed.is_empty(), "proofs failed: {failed:#?}");
     let mut ops: Vec<&str> =
         results.iter().map(|r| r.op_type.as_str()).filter(|o| claimed(o)).collect();
     ops.sort_unstable();
@@ -32,6 +42,16 @@ fn conformance_cases_pass_for_claimed_ops_and_never_crash() {
                 .map(|r| format!("{}: {:?}", r.name, r.outcome))
                 .collect();
             assert!(rate >= 0.95, "{op}: {:.0}% < 95%: {fails:#?}", rate * 100.0);
+        }
+        // An op counts as supported only when its passing cases also prove and verify.
+        if let Some(rate) = proven_rate(&results, op) {
+            let unproven: Vec<String> = results
+                .iter()
+                .filter(|r| r.op_type == op && !r.expanded && r.out_of_scope.is_none())
+                .filter(|r| r.proof != Proof::Constant && !r.proof.verified())
+                .map(|r| format!("{}: {:?}", r.name, r.proof))
+                .collect();
+            assert!(rate >= 0.95, "{op}: proven {:.0}% < 95%: {unproven:#?}", rate * 100.0);
         }
     }
 }

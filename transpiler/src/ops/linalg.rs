@@ -128,5 +128,78 @@ pub fn matmul(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError
     }
     let shape =
         matmul_shape(ctx.graph.shape(&a), ctx.graph.shape(&b)).map_err(|e| node.ctx.shape(e))?;
+    if let (Arg::Dyn(_), Arg::Const(w)) = (&a, &b) {
+        if w.shape.len() != 2 || ctx.graph.shape(&a).len() == 1 {
+            return Ok(vec![matmul_by_matrices(ctx, node, a, w.clone(), shape)?]);
+        }
+    }
     Ok(vec![emit(ctx, node, shape, IrOp::MatMul { bias: None }, vec![a, b])])
+}
+
+/// A run-time `a` times constant weights `w` of any rank, in products by 2-D matrices (the
+/// form the prover checks): a vector `a` or `w` gains the unit axis numpy gives it, and each
+/// batch of a batched `w` multiplies its (broadcast) batch of `a`; the results are stacked.
+fn matmul_by_matrices(
+    ctx: &mut Ctx,
+    node: &Node<'_>,
+    a: Arg,
+    w: ConstTensor,
+    out: Vec<usize>,
+) -> Result<Arg, TranspileError> {
+    let sa = ctx.graph.shape(&a).to_vec();
+    let a_shape: Vec<usize> = if sa.len() == 1 { vec![1, sa[0]] } else { sa.clone() };
+    let w_shape: Vec<usize> =
+        if w.shape.len() == 1 { vec![w.shape[0], 1] } else { w.shape.clone() };
+    let (m, k, n) =
+        (a_shape[a_shape.len() - 2], a_shape[a_shape.len() - 1], w_shape[w_shape.len() - 1]);
+    let (ba, bw) = (&a_shape[..a_shape.len() - 2], &w_shape[..w_shape.len() - 2]);
+    let batches = broadcast(ba, bw).ok_or_else(|| node.ctx.shape("batch axes do not broadcast"))?;
+    let count: usize = batches.iter().product();
+    if count > 4096 {
+        return Err(node.ctx.unsupported(format!("{count} batches of constant weights")));
+    }
+    let (map_a, map_w) = (
+        runtime::shape::broadcast_index_map(ba, &batches),
+        runtime::shape::broadcast_index_map(bw, &batches),
+    );
+    let a3 = emit_tmp(ctx, node, "rows", vec![ba.iter().product(), m, k], IrOp::Reshape, vec![a]);
+    let mut parts = Vec::with_capacity(count);
+    for j in 0..count {
+        let xa = if ba.iter().product::<usize>() == 1 {
+            a3.clone()
+        } else {
+            let idx = vec![map_a[j]];
+            emit_tmp(
+                ctx,
+                node,
+                &format!("a{j}"),
+                vec![1, m, k],
+                IrOp::Gather(0, idx, vec![1]),
+                vec![a3.clone()],
+            )
+        };
+        let x2 = emit_tmp(ctx, node, &format!("x{j}"), vec![m, k], IrOp::Reshape, vec![xa]);
+        let base = map_w[j] * k * n;
+        let wj = ConstTensor {
+            shape: vec![k, n],
+            data: w.data.get(base..base + k * n).map(<[f64]>::to_vec).unwrap_or_default(),
+            dtype: DType::Float,
+            name: None,
+        };
+        let y = emit_tmp(
+            ctx,
+            node,
+            &format!("y{j}"),
+            vec![m, n],
+            IrOp::MatMul { bias: None },
+            vec![x2, Arg::Const(wj)],
+        );
+        parts.push(emit_tmp(ctx, node, &format!("z{j}"), vec![1, m, n], IrOp::Reshape, vec![y]));
+    }
+    let stacked = if parts.len() == 1 {
+        parts.remove(0)
+    } else {
+        emit_tmp(ctx, node, "stack", vec![count, m, n], IrOp::Concat(0), parts)
+    };
+    Ok(super::emit(ctx, node, out, IrOp::Reshape, vec![stacked]))
 }
