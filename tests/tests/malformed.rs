@@ -228,6 +228,10 @@ fn bad_data_movement_parameters_name_the_node() {
         ("Split", vec![vec![3, 3]], vec![attr_int("axis", 1)]),
         ("DepthToSpace", vec![], vec![attr_int("blocksize", 2)]),
         ("ReduceSum", vec![vec![7]], vec![]),
+        ("GatherElements", vec![vec![9]], vec![]),
+        ("GatherND", vec![vec![7, 7]], vec![]),
+        ("GatherND", vec![vec![1, -5]], vec![]),
+        ("ReverseSequence", vec![vec![9, 9]], vec![]),
         ("ReduceMax", vec![], vec![starkml_tests::onnx_build::attr_ints("axes", &[-3])]),
     ];
     for (op, consts, attrs) in cases {

@@ -361,3 +361,40 @@ fn max_min_abs_neg_mean_prelu_and_reductions_compose_proven_ops() {
     );
     prove_and_check(&m, input(12));
 }
+
+#[test]
+fn trilu_cumsum_and_hard_sigmoid_prove() {
+    let ints = |name: &str, v: &[i64]| int_initializer(name, &[v.len() as i64], v);
+    let m = ob::model(
+        vec![
+            node("Trilu", "tril", &["x", "k"], &["t"], vec![attr_int("upper", 0)]),
+            node("CumSum", "cum", &["t", "axis"], &["c"], vec![attr_int("reverse", 1)]),
+            node("HardSigmoid", "hs", &["c"], &["y"], vec![attr_float("alpha", 0.3)]),
+        ],
+        vec![int_initializer("k", &[], &[1]), ints("axis", &[-1])],
+        vec![value_info("x", &[2, 3, 4])],
+        vec![value_info("y", &[2, 3, 4])],
+    );
+    let mut m = m;
+    m.opset_import[0].version = 14;
+    prove_and_check(&m, input(24));
+}
+
+#[test]
+fn gather_elements_gather_nd_and_reverse_sequence_are_address_maps() {
+    let m = ob::model(
+        vec![
+            node("GatherElements", "ge", &["x", "gi"], &["g"], vec![attr_int("axis", 1)]),
+            node("ReverseSequence", "rev", &["g", "lens"], &["r"], vec![]),
+            node("GatherND", "nd", &["r", "ni"], &["y"], vec![]),
+        ],
+        vec![
+            int_initializer("gi", &[3, 2], &[2, 0, -1, 1, 0, 0]),
+            int_initializer("lens", &[2], &[3, 1]),
+            int_initializer("ni", &[2, 2], &[2, 1, 0, 0]),
+        ],
+        vec![value_info("x", &[3, 3])],
+        vec![value_info("y", &[2])],
+    );
+    prove_and_check(&m, input(9));
+}

@@ -64,6 +64,13 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
     ("ReduceL1", 1, composite::reduce_l1),
     ("ReduceMax", 1, composite::reduce_max),
     ("ReduceMin", 1, composite::reduce_min),
+    ("HardSigmoid", 1, composite::hard_sigmoid),
+    ("Trilu", 14, composite::trilu),
+    ("CumSum", 11, composite::cumsum),
+    ("Upsample", 9, resize::resize),
+    ("GatherElements", 11, movement::gather_elements),
+    ("GatherND", 11, movement::gather_nd),
+    ("ReverseSequence", 10, movement::reverse_sequence),
 ];
 
 /// The builder for `op_type` in `domain` at `opset`, if supported.

@@ -377,3 +377,77 @@ pub fn reduce_max(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileE
 pub fn reduce_min(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     reduce(ctx, node, Reduce::Min, 18)
 }
+
+/// ONNX `HardSigmoid`: `clip(alpha x + beta, 0, 1)`.
+pub fn hard_sigmoid(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    let alpha = node.attrs.float_or("alpha", 0.2)?;
+    let beta = node.attrs.float_or("beta", 0.5)?;
+    let y = mul(ctx, node, x, scalar(alpha), "alpha")?;
+    let y = add(ctx, node, y, scalar(beta), "beta")?;
+    Ok(vec![match y {
+        Arg::Const(mut c) => {
+            c.data.iter_mut().for_each(|v| *v = v.clamp(0.0, 1.0));
+            Arg::Const(c)
+        }
+        d @ Arg::Dyn(_) => {
+            let shape = ctx.graph.shape(&d).to_vec();
+            super::emit(ctx, node, shape, IrOp::Clip(Some(0.0), Some(1.0)), vec![d])
+        }
+    }])
+}
+
+/// ONNX `Trilu`: the lower or upper triangle (diagonal offset `k`, a constant input) of the
+/// last two axes, as a product by a constant 0/1 mask.
+pub fn trilu(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    let shape = ctx.graph.shape(&x).to_vec();
+    let k = match node.opt_const(1, "k")? {
+        Some(c) => c.as_ints().map_err(|e| node.ctx.shape(e))?.first().copied().unwrap_or(0),
+        None => 0,
+    };
+    let upper = node.attrs.int_or("upper", 1)? != 0;
+    let r = shape.len();
+    if r < 2 {
+        return Err(node.ctx.shape(format!("input of rank {r}: Trilu needs two axes")));
+    }
+    let (rows, cols) = (shape[r - 2], shape[r - 1]);
+    let count = numel(&shape).ok_or_else(|| node.ctx.shape("input too large"))?;
+    let keep = |i: i64, j: i64| if upper { j - i >= k } else { j - i <= k };
+    let mask: Vec<f64> = (0..count)
+        .map(|f| {
+            let (i, j) = ((f / cols.max(1)) % rows.max(1), f % cols.max(1));
+            f64::from(u8::from(keep(i as i64, j as i64)))
+        })
+        .collect();
+    let m = ConstTensor { shape, data: mask, dtype: DType::Float, name: None };
+    Ok(vec![mul(ctx, node, x, Arg::Const(m), "trilu")?])
+}
+
+/// ONNX `CumSum` along a constant axis (`exclusive`, `reverse`): a `MatMul` by a constant
+/// triangular matrix along that axis.
+pub fn cumsum(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    let shape = ctx.graph.shape(&x).to_vec();
+    let axis = node.const_input(1, "axis")?.as_ints().map_err(|e| node.ctx.shape(e))?;
+    let axis = norm_axis(axis.first().copied().unwrap_or(0), shape.len())
+        .map_err(|e| node.ctx.attr("axis", e))?;
+    let exclusive = node.attrs.int_or("exclusive", 0)? != 0;
+    let reverse = node.attrs.int_or("reverse", 0)? != 0;
+    let d = shape[axis];
+    if d > 4096 {
+        return Err(node.ctx.unsupported(format!("a cumulative sum over {d} elements")));
+    }
+    let lines: Vec<super::resize::Line> = (0..d)
+        .map(|o| {
+            let take = |i: usize| match (reverse, exclusive) {
+                (false, false) => i <= o,
+                (false, true) => i < o,
+                (true, false) => i >= o,
+                (true, true) => i > o,
+            };
+            Some((0..d).filter(|&i| take(i)).map(|i| (i, 1.0)).collect())
+        })
+        .collect();
+    Ok(vec![super::resize::along(ctx, node, x, axis, d, &lines)?])
+}

@@ -411,6 +411,130 @@ pub fn space_to_depth(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, Transp
     depth_space(ctx, node, false)
 }
 
+/// `x` rearranged to `out` by a flat source index per output element: a `Gather` over the
+/// flattened input (folded for constants).
+fn flat_gather(
+    ctx: &mut Ctx,
+    node: &Node<'_>,
+    x: Arg,
+    out: Vec<usize>,
+    src: Vec<usize>,
+) -> Result<Arg, TranspileError> {
+    let n = numel(ctx.graph.shape(&x)).ok_or_else(|| node.ctx.shape("input too large"))?;
+    if numel(&out) != Some(src.len()) || src.iter().any(|&i| i >= n) {
+        return Err(node.ctx.shape(format!("{} sources for output {out:?}", src.len())));
+    }
+    let flat = reshape(ctx, node, x, vec![n], "flat");
+    let picked = take(ctx, node, flat, 0, src, "picked")?;
+    Ok(reshape(ctx, node, picked, out, "out"))
+}
+
+/// Constant indices, negative ones counted from `len`, each checked against it.
+fn indices_within(
+    node: &Node<'_>,
+    c: &ConstTensor,
+    len: usize,
+) -> Result<Vec<usize>, TranspileError> {
+    let l = len as i64;
+    c.as_ints()
+        .map_err(|e| node.ctx.shape(e))?
+        .into_iter()
+        .map(|i| {
+            let j = if i < 0 { i + l } else { i };
+            if (0..l).contains(&j) {
+                Ok(j as usize)
+            } else {
+                Err(node.ctx.shape(format!("index {i} is out of range for {len}")))
+            }
+        })
+        .collect()
+}
+
+/// ONNX `GatherElements` (constant indices).
+pub fn gather_elements(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    let s = ctx.graph.shape(&x).to_vec();
+    let idx = node.const_input(1, "indices")?.clone();
+    let axis =
+        norm_axis(node.attrs.int_or("axis", 0)?, s.len()).map_err(|e| node.ctx.attr("axis", e))?;
+    if idx.shape.len() != s.len() {
+        return Err(node.ctx.shape(format!("indices {:?} for data {s:?}", idx.shape)));
+    }
+    let ids = indices_within(node, &idx, s[axis])?;
+    let st = runtime::shape::strides(&s);
+    let mut src = Vec::with_capacity(ids.len());
+    for (pos, &i) in runtime::shape::positions(&idx.shape).iter().zip(&ids) {
+        if pos.iter().zip(&s).enumerate().any(|(a, (&p, &d))| a != axis && p >= d) {
+            return Err(node.ctx.shape(format!("indices {:?} exceed data {s:?}", idx.shape)));
+        }
+        src.push(pos.iter().enumerate().map(|(a, &p)| if a == axis { i } else { p } * st[a]).sum());
+    }
+    Ok(vec![flat_gather(ctx, node, x, idx.shape.clone(), src)?])
+}
+
+/// ONNX `GatherND` (constant indices, `batch_dims`).
+pub fn gather_nd(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    let s = ctx.graph.shape(&x).to_vec();
+    let idx = node.const_input(1, "indices")?.clone();
+    let b = node.attrs.int_or("batch_dims", 0)?;
+    let q = idx.shape.last().copied().unwrap_or(0);
+    let b = usize::try_from(b).map_err(|_| node.ctx.attr("batch_dims", format!("{b}")))?;
+    if idx.shape.len() < b + 1 || q == 0 || b + q > s.len() || idx.shape[..b] != s[..b] {
+        return Err(node.ctx.shape(format!("indices {:?} for data {s:?}", idx.shape)));
+    }
+    let raw = idx.as_ints().map_err(|e| node.ctx.shape(e))?;
+    let st = runtime::shape::strides(&s);
+    let slice: usize = s[b + q..].iter().product();
+    let tuples = raw.len() / q;
+    let per_batch = tuples / s[..b].iter().product::<usize>().max(1);
+    let mut src = Vec::with_capacity(tuples * slice);
+    for (t, tuple) in raw.chunks(q).enumerate() {
+        let batch = t / per_batch.max(1);
+        let mut base = 0;
+        let mut rest = batch;
+        for a in (0..b).rev() {
+            base += (rest % s[a]) * st[a];
+            rest /= s[a];
+        }
+        for (k, &i) in tuple.iter().enumerate() {
+            let d = s[b + k] as i64;
+            let j = if i < 0 { i + d } else { i };
+            if !(0..d).contains(&j) {
+                return Err(node.ctx.shape(format!("index {i} is out of range for {d}")));
+            }
+            base += j as usize * st[b + k];
+        }
+        src.extend(base..base + slice);
+    }
+    let mut out = idx.shape[..idx.shape.len() - 1].to_vec();
+    out.extend_from_slice(&s[b + q..]);
+    Ok(vec![flat_gather(ctx, node, x, out, src)?])
+}
+
+/// ONNX `ReverseSequence` (constant lengths).
+pub fn reverse_sequence(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    let s = ctx.graph.shape(&x).to_vec();
+    let lens = node.const_input(1, "sequence_lens")?.as_ints().map_err(|e| node.ctx.shape(e))?;
+    let (bt, tt) = (node.attrs.int_or("batch_axis", 1)?, node.attrs.int_or("time_axis", 0)?);
+    let ba = norm_axis(bt, s.len()).map_err(|e| node.ctx.attr("batch_axis", e))?;
+    let ta = norm_axis(tt, s.len()).map_err(|e| node.ctx.attr("time_axis", e))?;
+    if ba == ta || lens.len() != s[ba] || lens.iter().any(|&l| l < 0 || l as usize > s[ta]) {
+        return Err(node.ctx.shape(format!("sequence_lens {lens:?} for {s:?}")));
+    }
+    let st = runtime::shape::strides(&s);
+    let src = runtime::shape::positions(&s)
+        .iter()
+        .map(|p| {
+            let l = lens[p[ba]] as usize;
+            let t = if p[ta] < l { l - 1 - p[ta] } else { p[ta] };
+            p.iter().enumerate().map(|(a, &v)| if a == ta { t } else { v } * st[a]).sum()
+        })
+        .collect();
+    Ok(vec![flat_gather(ctx, node, x, s, src)?])
+}
+
 #[cfg(test)]
 mod tests {
     use super::slice_indices;

@@ -1,4 +1,4 @@
-//! ONNX `Resize` (and `Upsample`): separable per axis. Each resized axis maps its input line
+//! ONNX `Resize` (and `Upsample`, its opset-9 form): separable per axis. Each resized axis maps its input line
 //! to its output line by constant weights: `nearest` is a `Gather` (a copy, free in the
 //! proof); `linear` and `cubic` (with antialiasing, `exclude_outside`, any coordinate
 //! transformation) are a `MatMul` by a constant `[d_in, d_out]` matrix along that axis, which
@@ -26,7 +26,7 @@ struct Spec {
 
 /// Output element `o` of an axis: `Some(weights over input indices)`, or `None` when it lies
 /// outside the input (`tf_crop_and_resize`).
-type Line = Option<Vec<(usize, f64)>>;
+pub(crate) type Line = Option<Vec<(usize, f64)>>;
 
 /// Where output `o` samples the input axis (`d_in` long, `d_out` resized, scale `s`, `roi`
 /// start and end for `tf_crop_and_resize`).
@@ -129,17 +129,20 @@ pub fn resize(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError
             .collect::<Result<_, _>>()?,
         None => (0..r).collect(),
     };
-    let spec = Spec {
-        mode: node.attrs.string("mode")?.unwrap_or_else(|| "nearest".into()),
-        transform: node
-            .attrs
-            .string("coordinate_transformation_mode")?
-            .unwrap_or_else(|| if node.opset < 11 { "asymmetric" } else { "half_pixel" }.into()),
-        nearest: node.attrs.string("nearest_mode")?.unwrap_or_else(|| "round_prefer_floor".into()),
-        cubic_a: node.attrs.float_or("cubic_coeff_a", -0.75)?,
-        exclude_outside: node.attrs.int_or("exclude_outside", 0)? != 0,
-        antialias: node.attrs.int_or("antialias", 0)? != 0,
-    };
+    let spec =
+        Spec {
+            mode: node.attrs.string("mode")?.unwrap_or_else(|| "nearest".into()),
+            transform: node.attrs.string("coordinate_transformation_mode")?.unwrap_or_else(|| {
+                if node.opset < 11 { "asymmetric" } else { "half_pixel" }.into()
+            }),
+            // Before opset 11 (Resize-10, Upsample) nearest takes the floor.
+            nearest: node.attrs.string("nearest_mode")?.unwrap_or_else(|| {
+                if node.opset < 11 { "floor" } else { "round_prefer_floor" }.into()
+            }),
+            cubic_a: node.attrs.float_or("cubic_coeff_a", -0.75)?,
+            exclude_outside: node.attrs.int_or("exclude_outside", 0)? != 0,
+            antialias: node.attrs.int_or("antialias", 0)? != 0,
+        };
     if !matches!(spec.mode.as_str(), "nearest" | "linear" | "cubic") {
         return Err(node.ctx.attr("mode", format!("'{}' is not supported", spec.mode)));
     }
@@ -247,7 +250,7 @@ pub fn resize(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError
 /// `y` with axis `a` (`d_in` long) replaced by the weighted sums `ls` (an output outside the
 /// input sums nothing): a `MatMul` by the constant `[d_in, d_out]` matrix, between transposes
 /// that bring the axis last (folded for constants).
-fn along(
+pub(crate) fn along(
     ctx: &mut Ctx,
     node: &Node<'_>,
     y: Arg,
