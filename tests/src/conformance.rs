@@ -90,16 +90,19 @@ fn read_pbs(dir: &Path, prefix: &str) -> Result<Vec<ConstTensor>, String> {
 pub fn run_case(dir: &Path, input_names: &[String]) -> (Outcome, Proof) {
     let proved = |bind: bool| {
         catch_unwind(AssertUnwindSafe(|| {
-            run_case_inner(dir, input_names, bind)
-                .map(|(program, inputs)| prove_case(&program, &inputs))
+            run_case_inner(dir, input_names, bind).map(|case| {
+                let proof = prove_case(&case.program, &case.inputs, &case.outputs);
+                (proof, case.params)
+            })
         }))
     };
     match proved(false) {
-        Ok(Ok(Proof::Refused(why))) => match proved(true) {
-            Ok(Ok(Proof::Verified)) => (Outcome::Passed, Proof::VerifiedWithConstants),
+        // With run-time parameters to bind: retry with them as constants.
+        Ok(Ok((Proof::Refused(why), true))) => match proved(true) {
+            Ok(Ok((Proof::Verified, _))) => (Outcome::Passed, Proof::VerifiedWithConstants),
             _ => (Outcome::Passed, Proof::Refused(why)),
         },
-        Ok(Ok(proof)) => (Outcome::Passed, proof),
+        Ok(Ok((proof, _))) => (Outcome::Passed, proof),
         Ok(Err(outcome)) => (outcome, Proof::NotTried),
         Err(p) => (Outcome::Crashed(panic_text(&*p)), Proof::NotTried),
     }
@@ -112,18 +115,15 @@ fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "panic".into())
 }
 
-/// Proves the run of a passing case (preset `fast`) and verifies the proof.
-fn prove_case(program: &runtime::Program, inputs: &[Vec<f64>]) -> Proof {
+/// Proves the run of a passing case (preset `fast`) and verifies the proof, which must carry
+/// the runtime's outputs `want`.
+fn prove_case(program: &runtime::Program, inputs: &[Vec<f64>], want: &[runtime::Tensor]) -> Proof {
     let constant = |t: &runtime::TensorId| {
         matches!(program.tensor(*t).map(|t| &t.kind), Some(runtime::TensorKind::Const(_)))
     };
     if program.inputs.is_empty() || program.outputs.iter().all(constant) {
         return Proof::Constant;
     }
-    let want = match runtime::run(program, inputs) {
-        Ok(o) => o,
-        Err(e) => return Proof::Failed(format!("run: {e}")),
-    };
     match air::prove(program, inputs, air::Preset::Fast, air::HashKind::Blake3) {
         Err(e @ (air::ProveError::Unsupported { .. } | air::ProveError::TooLarge { .. })) => {
             Proof::Refused(e.to_string())
@@ -137,13 +137,21 @@ fn prove_case(program: &runtime::Program, inputs: &[Vec<f64>]) -> Proof {
     }
 }
 
-/// A passing case's program and its inputs in program order, or the outcome of a case that
-/// does not pass.
+/// A case that passed: its program, inputs in program order and outputs, and whether it has
+/// float inputs after the first (parameters that binding as constants would change).
+struct Passed {
+    program: runtime::Program,
+    inputs: Vec<Vec<f64>>,
+    outputs: Vec<runtime::Tensor>,
+    params: bool,
+}
+
+/// A passing case, or the outcome of a case that does not pass.
 fn run_case_inner(
     dir: &Path,
     input_names: &[String],
     bind_params: bool,
-) -> Result<(runtime::Program, Vec<Vec<f64>>), Outcome> {
+) -> Result<Passed, Outcome> {
     let bytes = match std::fs::read(dir.join("model.onnx")) {
         Ok(b) => b,
         Err(e) => return Err(Outcome::Unsupported(format!("cannot read model: {e}"))),
@@ -229,7 +237,8 @@ fn run_case_inner(
             }
         }
     }
-    Ok((program, ordered))
+    let params = inputs.iter().filter(|t| !is_int(t)).count() > 1;
+    Ok(Passed { program, inputs: ordered, outputs: got, params })
 }
 
 /// The conformance cases this suite is pinned to (`scripts/conformance/expected.json`): which

@@ -209,6 +209,18 @@ fn a_node_of_a_domain_without_opset_import_is_named() {
     }
 }
 
+/// The compile result is a shape, attribute or unsupported error naming the node "moved".
+fn refused_naming_moved(r: Result<runtime::Program, TranspileError>, case: &str) {
+    match r {
+        Err(
+            TranspileError::Shape { node, .. }
+            | TranspileError::BadAttribute { node, .. }
+            | TranspileError::Unsupported { node, .. },
+        ) => assert_eq!(node, "moved", "{case}"),
+        other => panic!("{case}: {other:?}"),
+    }
+}
+
 #[test]
 fn bad_data_movement_parameters_name_the_node() {
     use starkml_tests::onnx_build::{attr_int, attr_string, int_initializer, value_info};
@@ -254,14 +266,7 @@ fn bad_data_movement_parameters_name_the_node() {
             vec![value_info("x", &[2, 4])],
             outputs,
         );
-        match compile(&ob::bytes(&m)) {
-            Err(
-                TranspileError::Shape { node, .. }
-                | TranspileError::BadAttribute { node, .. }
-                | TranspileError::Unsupported { node, .. },
-            ) => assert_eq!(node, "moved", "{op}"),
-            other => panic!("{op} {consts:?}: {other:?}"),
-        }
+        refused_naming_moved(compile(&ob::bytes(&m)), &format!("{op} {consts:?}"));
     }
 }
 
@@ -289,13 +294,6 @@ fn bad_resize_parameters_name_the_node() {
             vec![value_info("x", &[2, 4096])],
             vec![value_info("y", &[2, 4])],
         );
-        match compile(&ob::bytes(&m)) {
-            Err(
-                TranspileError::Shape { node, .. }
-                | TranspileError::BadAttribute { node, .. }
-                | TranspileError::Unsupported { node, .. },
-            ) => assert_eq!(node, "moved", "{mode}"),
-            other => panic!("{mode}: {other:?}"),
-        }
+        refused_naming_moved(compile(&ob::bytes(&m)), mode);
     }
 }

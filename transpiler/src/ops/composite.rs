@@ -98,53 +98,58 @@ pub fn abs(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     Ok(vec![abs_of(ctx, node, x, "abs")?])
 }
 
-fn abs_of(ctx: &mut Ctx, node: &Node<'_>, x: Arg, s: &str) -> Result<Arg, TranspileError> {
+/// `relu(x)` and `relu(-x)`.
+fn parts(ctx: &mut Ctx, node: &Node<'_>, x: Arg, s: &str) -> Result<(Arg, Arg), TranspileError> {
     let n = sub(ctx, node, scalar(0.0), x.clone(), &format!("{s}/neg"))?;
-    let (p, q) =
-        (relu(ctx, node, x, &format!("{s}/pos")), relu(ctx, node, n, &format!("{s}/negpart")));
+    Ok((relu(ctx, node, x, &format!("{s}/pos")), relu(ctx, node, n, &format!("{s}/negpart"))))
+}
+
+/// `|x| = relu(x) + relu(-x)`.
+fn abs_of(ctx: &mut Ctx, node: &Node<'_>, x: Arg, s: &str) -> Result<Arg, TranspileError> {
+    let (p, q) = parts(ctx, node, x, s)?;
     add(ctx, node, p, q, s)
+}
+
+/// The inputs of `node` combined left to right by `f` (each step named `{prefix}{k}`).
+fn fold_inputs(
+    ctx: &mut Ctx,
+    node: &Node<'_>,
+    prefix: &str,
+    f: fn(&mut Ctx, &Node<'_>, Arg, Arg, &str) -> Result<Arg, TranspileError>,
+) -> Result<Arg, TranspileError> {
+    let args = inputs(node)?;
+    let mut acc = args[0].clone();
+    for (k, b) in args.into_iter().enumerate().skip(1) {
+        acc = f(ctx, node, acc, b, &format!("{prefix}{k}"))?;
+    }
+    Ok(acc)
 }
 
 /// ONNX `Max` (variadic, broadcasting).
 pub fn max(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
-    let args = inputs(node)?;
-    let mut acc = args[0].clone();
-    for (k, b) in args.into_iter().enumerate().skip(1) {
-        acc = max2(ctx, node, acc, b, &format!("max{k}"))?;
-    }
-    Ok(vec![acc])
+    Ok(vec![fold_inputs(ctx, node, "max", max2)?])
 }
 
 /// ONNX `Min` (variadic, broadcasting).
 pub fn min(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
-    let args = inputs(node)?;
-    let mut acc = args[0].clone();
-    for (k, b) in args.into_iter().enumerate().skip(1) {
-        acc = min2(ctx, node, acc, b, &format!("min{k}"))?;
-    }
-    Ok(vec![acc])
+    Ok(vec![fold_inputs(ctx, node, "min", min2)?])
 }
 
 /// ONNX `Mean` (variadic, broadcasting).
 pub fn mean(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
-    let args = inputs(node)?;
-    let n = args.len();
-    let mut acc = args[0].clone();
-    for (k, b) in args.into_iter().enumerate().skip(1) {
-        acc = add(ctx, node, acc, b, &format!("sum{k}"))?;
-    }
+    let n = node.arity();
+    let sum = fold_inputs(ctx, node, "sum", add)?;
     if n == 1 {
-        return Ok(vec![acc]);
+        return Ok(vec![sum]);
     }
-    Ok(vec![mul(ctx, node, acc, scalar(1.0 / n as f64), "mean")?])
+    Ok(vec![mul(ctx, node, sum, scalar(1.0 / n as f64), "mean")?])
 }
 
 /// ONNX `PRelu` (a constant slope, broadcast from the right).
 pub fn prelu(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     let x = node.input(0)?.clone();
     let slope = node.const_input(1, "slope")?.clone();
-    let n = sub(ctx, node, scalar(0.0), x.clone(), "neg")?;
-    let (p, q) = (relu(ctx, node, x, "pos"), relu(ctx, node, n, "negpart"));
+    let (p, q) = parts(ctx, node, x, "prelu")?;
     let scaled = mul(ctx, node, q, Arg::Const(slope), "scaled")?;
     Ok(vec![sub(ctx, node, p, scaled, "prelu")?])
 }
@@ -248,7 +253,7 @@ fn reduce(
             }
         };
     }
-    let y = reshaped(ctx, node, y, vec![m, n], "rows");
+    let y = super::movement::reshape(ctx, node, y, vec![m, n], "rows");
     let z = match kind {
         Reduce::Sum | Reduce::Mean | Reduce::L1 => {
             let y = if kind == Reduce::L1 { abs_of(ctx, node, y, "abs")? } else { y };
@@ -337,20 +342,7 @@ fn reduce(
             y
         }
     };
-    Ok(vec![reshaped(ctx, node, z, out, "out")])
-}
-
-fn reshaped(ctx: &mut Ctx, node: &Node<'_>, x: Arg, shape: Vec<usize>, suffix: &str) -> Arg {
-    if ctx.graph.shape(&x) == shape.as_slice() {
-        return x;
-    }
-    match x {
-        Arg::Const(mut c) => {
-            c.shape = shape;
-            Arg::Const(c)
-        }
-        d @ Arg::Dyn(_) => emit_tmp(ctx, node, suffix, shape, IrOp::Reshape, vec![d]),
-    }
+    Ok(vec![super::movement::reshape(ctx, node, z, out, "out")])
 }
 
 /// ONNX `ReduceSum` (axes as an input from opset 13).

@@ -53,8 +53,17 @@ pub(crate) fn take(
     })
 }
 
-/// A reshape of `x` (folded for constants).
-fn reshape(ctx: &mut Ctx, node: &Node<'_>, x: Arg, shape: Vec<usize>, suffix: &str) -> Arg {
+/// A reshape of `x` (folded for constants, skipped when the shape is already `shape`).
+pub(crate) fn reshape(
+    ctx: &mut Ctx,
+    node: &Node<'_>,
+    x: Arg,
+    shape: Vec<usize>,
+    suffix: &str,
+) -> Arg {
+    if ctx.graph.shape(&x) == shape.as_slice() {
+        return x;
+    }
     match x {
         Arg::Const(mut c) => {
             c.shape = shape;
