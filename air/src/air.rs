@@ -3,10 +3,11 @@
 //! Main transition constraints: [`crate::constraints`] (label, degree and expression in one
 //! table).
 //!
-//! Auxiliary: the LogUp bus (messages `alpha - beta * addr - beta^2 * value`): nine helper
-//! columns each summing two fractions of the row (16 range lookups or zero-cell reads; the
-//! range-table entry with multiplicity `-MULT` and slot `B`'s write with multiplicity
-//! `-FO_B`) [3], and the running sum `(S' - S - sum h) * d(write A) + FO_A = 0` [3]; the linear
+//! Auxiliary: the LogUp bus (messages `alpha - beta * addr - beta^2 * value`, and
+//! `alpha - beta * tag - beta^2 * x - beta^3 * y` for table entries): ten helper columns each
+//! summing two fractions of the row (16 range lookups or zero-cell reads; the table entry with
+//! multiplicity `-MULT` and slot `B`'s write with multiplicity `-FO_B`; the function-table
+//! lookups `(LTAG, acc, V1 - OFFW)` of both slots with multiplicity `LSEL`) [3], and the running sum `(S' - S - sum h) * d(write A) + FO_A = 0` [3]; the linear
 //! relation ([`crate::linear`]), Horner's rule from the last row up:
 //! `F = gamma F' + CW (V1 - OFFW_A) + CW_B (V1_B - OFFW_B) + acc + gamma^K acc_b` [3].
 //! Boundary: `S[0] = 0`, `S[n-1]` equals the public contribution (the zero cell written by the
@@ -243,11 +244,17 @@ impl Air for ModelAir {
         let [ha, hb] = half_sums(&m.x);
         let [_, v1, _] = wide_sums(ha, hb, p.wide);
         let (written_a, written_b) = (E::from(v1 - p.sa.offw), E::from(hb[1] - p.sb.offw));
-        let dt = bus.table(E::from(p.tab));
+        let dt = bus.entry(E::from(p.ttag), E::from(p.tx), E::from(p.ty));
         let nt = -E::from(m.mult);
         let dwb = bus.message(E::from(p.sb.aout), written_b);
         let nwb = -E::from(p.sb.fo);
         result[LANES / 2] = a[LANES / 2] * dt * dwb - (nt * dwb + nwb * dt);
+        // Lookups `(LTAG, acc, V1 - OFFW)`: lookup nodes are narrow, so slot `A`'s value is
+        // its half's `V1` (degree 1, where the wide sum has degree 2).
+        let dla = bus.entry(E::from(p.sa.ltag), E::from(m.acc), E::from(ha[1] - p.sa.offw));
+        let dlb = bus.entry(E::from(p.sb.ltag), E::from(m.acc_b), written_b);
+        let (nla, nlb) = (E::from(p.sa.lsel), E::from(p.sb.lsel));
+        result[LANES / 2 + 1] = a[LANES / 2 + 1] * dla * dlb - (nla * dlb + nlb * dla);
         let dwa = bus.message(E::from(p.sa.aout), written_a);
         let nwa = -E::from(p.sa.fo);
         let mut s = an[aux::S] - a[aux::S];

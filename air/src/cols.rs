@@ -46,6 +46,10 @@ pub struct SlotCols<T> {
     pub dsel: T,
     /// `d - 1` on division nodes.
     pub dm1: T,
+    /// Lookup node.
+    pub lsel: T,
+    /// Tag of the table looked up.
+    pub ltag: T,
 }
 
 /// The periodic (fixed) values of one row.
@@ -62,8 +66,12 @@ pub struct PeriodicCols<T> {
     pub wide: T,
     /// Wide row with a ReLU.
     pub reluw: T,
-    /// Range-table value.
-    pub tab: T,
+    /// Table entry input (the range-table value in the range table).
+    pub tx: T,
+    /// Table entry tag.
+    pub ttag: T,
+    /// Table entry output.
+    pub ty: T,
 }
 
 const W: usize = size_of::<u64>();
@@ -87,7 +95,11 @@ const _: () = assert!(offset_of!(PeriodicCols<u64>, sa) == periodic::SLOT_A * W)
 const _: () = assert!(offset_of!(PeriodicCols<u64>, sb) == periodic::SLOT_B * W);
 const _: () = assert!(offset_of!(PeriodicCols<u64>, wide) == periodic::WIDE * W);
 const _: () = assert!(offset_of!(PeriodicCols<u64>, reluw) == periodic::RELUW * W);
-const _: () = assert!(offset_of!(PeriodicCols<u64>, tab) == periodic::TAB * W);
+const _: () = assert!(offset_of!(SlotCols<u64>, lsel) == periodic::LSEL * W);
+const _: () = assert!(offset_of!(SlotCols<u64>, ltag) == periodic::LTAG * W);
+const _: () = assert!(offset_of!(PeriodicCols<u64>, tx) == periodic::TX * W);
+const _: () = assert!(offset_of!(PeriodicCols<u64>, ttag) == periodic::TTAG * W);
+const _: () = assert!(offset_of!(PeriodicCols<u64>, ty) == periodic::TY * W);
 const _: () = assert!(size_of::<PeriodicCols<u64>>() == periodic::COUNT * W);
 
 impl<T> MainCols<T> {

@@ -7,7 +7,7 @@ use winterfell::math::FieldElement;
 
 use crate::constraints::{eval_main, MAIN};
 use crate::field::{felt128, Felt};
-use crate::layout::{main, periodic as P, LimbGroup, ADDR_ZERO, LANES, LIMB_BITS, TABLE_SIZE};
+use crate::layout::{main, periodic as P, LimbGroup, ADDR_ZERO, LANES, LIMB_BITS};
 use crate::schedule::Schedule;
 use crate::trace::lookup_lanes;
 
@@ -123,12 +123,15 @@ pub struct BusReport {
     pub bus: BTreeMap<(u32, i128), i128>,
     /// `value -> lookups - multiplicity` for unbalanced range-table entries.
     pub table: BTreeMap<i128, i128>,
+    /// `(table, x, y) -> lookups - multiplicity` for unbalanced function-table entries (a
+    /// lookup of a pair the table does not hold shows as a positive count).
+    pub lookups: BTreeMap<(usize, i128, i128), i128>,
 }
 
 impl BusReport {
     /// True when everything balances.
     pub fn balanced(&self) -> bool {
-        self.bus.is_empty() && self.table.is_empty()
+        self.bus.is_empty() && self.table.is_empty() && self.lookups.is_empty()
     }
 }
 
@@ -142,6 +145,7 @@ pub fn relation_summary(
 ) -> BusReport {
     let mut bus: BTreeMap<(u32, i128), i128> = BTreeMap::new();
     let mut table: BTreeMap<i128, i128> = BTreeMap::new();
+    let mut lookups: BTreeMap<(usize, i128, i128), i128> = BTreeMap::new();
     let is_lookup = lookup_lanes(schedule);
     let n = rows.len();
     for (r, row) in rows.iter().enumerate().take(n.saturating_sub(1)) {
@@ -154,15 +158,23 @@ pub fn relation_summary(
                 *bus.entry((a, x)).or_insert(0) += 1;
             }
         }
-        if r < TABLE_SIZE {
-            *table.entry(r as i128).or_insert(0) -= row[main::MULT];
-        } else if row[main::MULT] != 0 {
-            *table.entry((r % TABLE_SIZE) as i128).or_insert(0) -= row[main::MULT];
+        match schedule.table_entry(r % schedule.table_cycle.max(1)) {
+            (0, x, _) => *table.entry(i128::from(x)).or_insert(0) -= row[main::MULT],
+            (t, x, y) => {
+                *lookups.entry((t - 1, i128::from(x), i128::from(y))).or_insert(0) -=
+                    row[main::MULT]
+            }
         }
     }
     for (node, spec) in schedule.rows.iter().enumerate() {
-        if schedule.slot(node).row + 1 < n {
+        let slot = schedule.slot(node);
+        if slot.row + 1 < n {
             let out = v1_of(schedule, node, rows);
+            if let (Some(t), Some(row)) = (schedule.requants[spec.group].table, rows.get(slot.row))
+            {
+                let x = row[if slot.b { main::ACC_B } else { main::ACC }];
+                *lookups.entry((t, x, out)).or_insert(0) += 1;
+            }
             *bus.entry((spec.addr, out)).or_insert(0) -=
                 i128::from(schedule.fanout[spec.addr as usize]);
         }
@@ -181,5 +193,6 @@ pub fn relation_summary(
     }
     bus.retain(|_, v| *v != 0);
     table.retain(|_, v| *v != 0);
-    BusReport { bus, table }
+    lookups.retain(|_, v| *v != 0);
+    BusReport { bus, table, lookups }
 }

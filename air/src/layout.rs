@@ -37,6 +37,13 @@ pub const ADDR_ZERO: u32 = 1;
 /// First address of tensor elements.
 pub const ADDR_FIRST: u32 = 2;
 
+/// The bus tag of function table `t`: the field element `-(t + 1)`, which no address (a
+/// `u32`) and not the range table's tag 0 equals.
+pub fn table_tag(t: usize) -> crate::field::Felt {
+    use winterfell::math::FieldElement;
+    crate::field::Felt::ZERO - crate::field::Felt::new(t as u64 + 1)
+}
+
 /// A group of limbs of a node: the shifted remainder, the value, the second value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LimbGroup {
@@ -115,7 +122,7 @@ pub mod periodic {
     /// First column of slot `B`'s fields.
     pub const SLOT_B: usize = LANES + SLOT;
     /// Fields per slot.
-    pub const SLOT: usize = 11;
+    pub const SLOT: usize = 13;
     /// Offset of the slot field: 1 when the slot holds a node.
     pub const QSEL: usize = 0;
     /// `2^(8 Lr - s)`: the remainder shift.
@@ -139,22 +146,32 @@ pub mod periodic {
     pub const DSEL: usize = 9;
     /// `d - 1` on division nodes: `T + V2 = d - 1` bounds the remainder `T` below `d`.
     pub const DM1: usize = 10;
+    /// 1 on lookup nodes: the slot reads the function-table entry `(LTAG, acc, V1 - OFFW)`.
+    pub const LSEL: usize = 11;
+    /// Tag of the function table a lookup node reads ([`super::table_tag`]).
+    pub const LTAG: usize = 12;
     /// 1 on wide rows.
     pub const WIDE: usize = LANES + 2 * SLOT;
     /// 1 on wide rows with a ReLU (the cross products of the two halves vanish).
     pub const RELUW: usize = WIDE + 1;
-    /// Range table values `0..256`, cycle 256.
-    pub const TAB: usize = WIDE + 2;
+    /// Table entries `(TTAG, TX, TY)`, one per row, with the schedule's table cycle: the
+    /// range table `(0, v, 0)` for `v` in `0..256`, then every function table's
+    /// `(tag, x, f(x))`, then copies of `(0, 0, 0)`. This column is `TX`.
+    pub const TX: usize = WIDE + 2;
+    /// Table entry tag: 0 for the range table, [`super::table_tag`] for function tables.
+    pub const TTAG: usize = WIDE + 3;
+    /// Table entry output (0 in the range table).
+    pub const TY: usize = WIDE + 4;
     /// Number of periodic columns.
-    pub const COUNT: usize = TAB + 1;
+    pub const COUNT: usize = TY + 1;
 }
 
 /// Auxiliary (extension-field) columns.
 pub mod aux {
     /// LogUp helper columns: each sums two fractions of its row (eight lane pairs; the
-    /// range-table entry and slot `B`'s write). Slot `A`'s write enters the running sum's
-    /// constraint directly.
-    pub const HELPERS: usize = 9;
+    /// table entry and slot `B`'s write; the two slots' function-table lookups). Slot `A`'s
+    /// write enters the running sum's constraint directly.
+    pub const HELPERS: usize = 10;
     /// The LogUp running sum.
     pub const S: usize = HELPERS;
     /// `-c(a) / gamma^r` on row `r`, with `a` the address slot `A` writes and `c(a)` the
@@ -192,14 +209,22 @@ pub fn column_map() -> String {
     for i in 0..LANES {
         s.push_str(&format!("  {:>3} A{i}\n", periodic::A + i));
     }
-    let fields = ["QSEL", "TSH", "E", "TP", "RELU", "OFFW", "AOUT", "FO", "TP2", "DSEL", "DM1"];
+    let fields = [
+        "QSEL", "TSH", "E", "TP", "RELU", "OFFW", "AOUT", "FO", "TP2", "DSEL", "DM1", "LSEL",
+        "LTAG",
+    ];
     for (base, slot) in [(periodic::SLOT_A, "A"), (periodic::SLOT_B, "B")] {
         for (k, name) in fields.iter().enumerate() {
             s.push_str(&format!("  {:>3} {name}_{slot}\n", base + k));
         }
     }
     s.push_str(&format!("  {:>3} WIDE\n  {:>3} RELUW\n", periodic::WIDE, periodic::RELUW));
-    s.push_str(&format!("  {:>3} TAB (cycle 256)\n", periodic::TAB));
+    s.push_str(&format!(
+        "  {:>3} TX\n  {:>3} TTAG\n  {:>3} TY (table entries, the schedule's table cycle)\n",
+        periodic::TX,
+        periodic::TTAG,
+        periodic::TY
+    ));
     s.push_str(&format!(
         "aux ({} extension columns, {} random elements)\n",
         aux::WIDTH,
@@ -209,6 +234,11 @@ pub fn column_map() -> String {
         s.push_str(&format!("  {k:>3} h{k} = 1/d(lane {}) + 1/d(lane {})\n", 2 * k, 2 * k + 1));
     }
     s.push_str(&format!("  {:>3} h{} = -mult/d(table) - FO_B/d(write B)\n", LANES / 2, LANES / 2));
+    s.push_str(&format!(
+        "  {:>3} h{} = LSEL_A/d(lookup A) + LSEL_B/d(lookup B)\n",
+        LANES / 2 + 1,
+        LANES / 2 + 1
+    ));
     s.push_str(&format!("  {:>3} S (LogUp running sum; includes -FO_A/d(write A))\n", aux::S));
     s.push_str(&format!(
         "  {:>3} CW = -c(address written by slot A) / gamma^row (asserted)\n",

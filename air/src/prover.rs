@@ -101,8 +101,11 @@ where
     }
 }
 
-/// Fractions per row: 16 lanes, the table entry, slot `B`'s write, slot `A`'s write.
-const FRACTIONS: usize = LANES + 3;
+/// Fractions per row: 16 lanes, the table entry, slot `B`'s write, slot `A`'s write, the two
+/// slots' lookups.
+const FRACTIONS: usize = LANES + 5;
+/// Numerators per row (the lanes' are 1): the table entry, the two writes, the two lookups.
+const NUMS: usize = 5;
 
 /// The auxiliary segment for main columns `m` and random elements `r = (alpha, beta, gamma)`:
 /// the LogUp helpers and running sum, then the linear relation's `CW`, `CW_B` and its Horner
@@ -122,7 +125,7 @@ pub fn aux_columns<E: FieldElement<BaseField = Felt>>(
     let gk = pow(gamma, public.schedule.pair_offset);
     let (sa, sb) = (P::SLOT_A, P::SLOT_B);
     let mut dens = Vec::with_capacity(n * FRACTIONS);
-    let mut nums = Vec::with_capacity(n * 3);
+    let mut nums = Vec::with_capacity(n * NUMS);
     let mut row = vec![Felt::ZERO; main::WIDTH];
     let mut written = Vec::with_capacity(n);
     for i in 0..n {
@@ -134,12 +137,20 @@ pub fn aux_columns<E: FieldElement<BaseField = Felt>>(
         let [_, v1, _] = wide_sums(ha, hb, p[P::WIDE][i]);
         let (wa, wb) = (v1 - p[sa + P::OFFW][i], hb[1] - p[sb + P::OFFW][i]);
         written.push((wa, wb));
-        dens.push(bus.table(E::from(p[P::TAB][i % p[P::TAB].len()])));
+        let t = i % p[P::TX].len();
+        let entry = [P::TTAG, P::TX, P::TY].map(|c| E::from(p[c][t]));
+        dens.push(bus.entry(entry[0], entry[1], entry[2]));
         dens.push(bus.message(E::from(p[sb + P::AOUT][i]), E::from(wb)));
         dens.push(bus.message(E::from(p[sa + P::AOUT][i]), E::from(wa)));
+        let ya = ha[1] - p[sa + P::OFFW][i];
+        let (acc_a, acc_b) = (row[main::ACC], row[main::ACC_B]);
+        dens.push(bus.entry(E::from(p[sa + P::LTAG][i]), E::from(acc_a), E::from(ya)));
+        dens.push(bus.entry(E::from(p[sb + P::LTAG][i]), E::from(acc_b), E::from(wb)));
         nums.push(-E::from(row[main::MULT]));
         nums.push(-E::from(p[sb + P::FO][i]));
         nums.push(-E::from(p[sa + P::FO][i]));
+        nums.push(E::from(p[sa + P::LSEL][i]));
+        nums.push(E::from(p[sb + P::LSEL][i]));
     }
     let inv = batch_inversion(&dens);
     let mut cols = vec![vec![E::ZERO; n]; aux::WIDTH];
@@ -155,9 +166,12 @@ pub fn aux_columns<E: FieldElement<BaseField = Felt>>(
             cols[k][i] = h;
             total += h;
         }
-        let h = nums[3 * i] * f[LANES] + nums[3 * i + 1] * f[LANES + 1];
+        let nm = &nums[i * NUMS..(i + 1) * NUMS];
+        let h = nm[0] * f[LANES] + nm[1] * f[LANES + 1];
         cols[LANES / 2][i] = h;
-        total += h + nums[3 * i + 2] * f[LANES + 2];
+        let hl = nm[3] * f[LANES + 3] + nm[4] * f[LANES + 4];
+        cols[LANES / 2 + 1][i] = hl;
+        total += h + hl + nm[2] * f[LANES + 2];
         cols[aux::S][i] = s;
         s += total;
     }

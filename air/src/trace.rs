@@ -90,14 +90,25 @@ pub fn build_rows(
     }
     let mut rows = vec![[0i128; main::WIDTH]; schedule.len];
     let mut cache = None;
+    // Lookups per table entry (by row of the first table cycle).
+    let mut lookups = vec![0i128; schedule.table_cycle];
     for (r, spec) in schedule.rows.iter().enumerate() {
         let acc = schedule.accumulator(r, &mut cache, |a| i128::from(vals[a as usize]));
         let g = &schedule.requants[spec.group];
         let slot = schedule.slot(r);
         let p = i128::from(g.d());
         let h = p / 2;
-        let q = (acc + h).div_euclid(p);
-        let rem = (acc + h).rem_euclid(p);
+        let (q, rem) = match g.table {
+            Some(t) => {
+                let row = i64::try_from(acc).ok().and_then(|x| schedule.table_row(t, x));
+                let Some(tr) = row else {
+                    return Err(bad(format!("node {r}: lookup input {acc} off its table")));
+                };
+                lookups[tr] += 1;
+                (i128::from(schedule.table_entry(tr).2), 0)
+            }
+            None => ((acc + h).div_euclid(p), (acc + h).rem_euclid(p)),
+        };
         let q64 =
             i64::try_from(q).map_err(|_| bad(format!("node {r}: quotient {q} out of range")))?;
         let Some(row) = rows.get_mut(slot.row) else {
@@ -124,8 +135,9 @@ pub fn build_rows(
         row[if slot.b { main::ACC_B } else { main::ACC }] = acc;
         vals[spec.addr as usize] = if g.relu { q64.max(0) } else { q64 };
     }
-    // Range-table multiplicities: every lookup lane (address 0) of rows 0..n-2.
-    let mut mult = vec![0i128; TABLE_SIZE];
+    // Range-table multiplicities: every lookup lane (address 0) of rows 0..n-2; then the
+    // function tables' (lookup nodes sit on used rows, never on the last).
+    let mut mult = lookups;
     let is_lookup = lookup_lanes(schedule);
     for (r, row) in rows.iter().enumerate().take(schedule.len - 1) {
         for i in 0..LANES {
@@ -138,8 +150,10 @@ pub fn build_rows(
             }
         }
     }
-    for (v, m) in mult.iter().enumerate() {
-        rows[v][main::MULT] = *m;
+    for (r, m) in mult.iter().enumerate() {
+        if let Some(row) = rows.get_mut(r) {
+            row[main::MULT] = *m;
+        }
     }
     let outputs = schedule
         .outputs

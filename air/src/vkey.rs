@@ -2,17 +2,17 @@
 
 use winterfell::math::FieldElement;
 
-use crate::field::{pow2, Felt};
-use crate::layout::{periodic as P, ADDR_LOOKUP, ADDR_ZERO, LANES, TABLE_SIZE};
+use crate::field::{felt, pow2, Felt};
+use crate::layout::{periodic as P, table_tag, ADDR_LOOKUP, ADDR_ZERO, LANES};
 use crate::schedule::Schedule;
 
 impl Schedule {
     /// All periodic columns, in [`crate::layout::periodic`] order. Every column has the trace
-    /// length except the range table (cycle 256). On used rows, lanes no node occupies read
+    /// length except the table entries (the schedule's table cycle). On used rows, lanes no node occupies read
     /// the zero cell; padding rows look up every lane.
     pub fn periodic_columns(&self) -> Vec<Vec<Felt>> {
         let n = self.len;
-        let mut cols = vec![vec![Felt::ZERO; n]; P::COUNT - 1];
+        let mut cols = vec![vec![Felt::ZERO; n]; P::COUNT - 3];
         let used = self.used_rows().min(n);
         for col in &mut cols[P::A..P::A + LANES] {
             col[..used].fill(Felt::new(u64::from(ADDR_ZERO)));
@@ -23,9 +23,16 @@ impl Schedule {
             .iter()
             .map(|q| {
                 let mut f = [Felt::ZERO; P::SLOT];
+                f[P::QSEL] = Felt::ONE;
+                if let Some(t) = q.table {
+                    // A lookup: no rounding (the requant constraint reduces to `T = 0`).
+                    f[P::OFFW] = Felt::new(q.offset());
+                    f[P::LSEL] = Felt::ONE;
+                    f[P::LTAG] = table_tag(t);
+                    return f;
+                }
                 let tsh = pow2(q.tshift());
                 let (p, h, off) = (Felt::new(q.d()), Felt::new(q.d() / 2), Felt::new(q.offset()));
-                f[P::QSEL] = Felt::ONE;
                 f[P::TSH] = tsh;
                 f[P::E] = tsh * (h + p * off);
                 f[P::TP] = tsh * p;
@@ -66,7 +73,18 @@ impl Schedule {
                 cols[P::SLOT_B + P::RELU][r] = f[P::RELU];
             }
         }
-        cols.push((0..TABLE_SIZE as u64).map(Felt::new).collect());
+        let cycle = self.table_cycle;
+        let (mut tx, mut ttag, mut ty) =
+            (vec![Felt::ZERO; cycle], vec![Felt::ZERO; cycle], vec![Felt::ZERO; cycle]);
+        for r in 0..cycle {
+            let (t, x, y) = self.table_entry(r);
+            tx[r] = felt(x);
+            ty[r] = felt(y);
+            if t > 0 {
+                ttag[r] = table_tag(t - 1);
+            }
+        }
+        cols.extend([tx, ttag, ty]);
         cols
     }
 }

@@ -129,6 +129,12 @@ fn encode_op(op: &Op) -> (u32, Vec<i64>) {
             v.extend(usizes(indices_shape).chain(usizes(indices)));
             (16, v)
         }
+        Op::Table { lo, values, out_scale } => {
+            let mut v = Vec::with_capacity(values.len() + 2);
+            v.extend([*lo, i64::from(*out_scale)]);
+            v.extend_from_slice(values);
+            (17, v)
+        }
     }
 }
 
@@ -233,6 +239,13 @@ fn decode_op(code: u32, params: &[i64], field: String) -> Result<Op, RuntimeErro
             let rest = params.len().saturating_sub(p.pos);
             let indices = (0..rest).map(|_| p.small(1 << 28)).collect::<Result<_, _>>()?;
             Op::Gather { axis, indices, indices_shape }
+        }
+        17 => {
+            let lo = p.next()?;
+            let out_scale = p.small(i64::from(crate::fixed_point::MAX_SCALE))? as u8;
+            let values = params.get(p.pos..).unwrap_or(&[]).to_vec();
+            p.pos = params.len();
+            Op::Table { lo, values, out_scale }
         }
         other => return Err(p.err(&format!("unknown op code {other}"))),
     };

@@ -130,6 +130,9 @@ fn analyse(program: &Program) -> Result<(Vec<u64>, Vec<bool>), RuntimeError> {
                 let half = if *alpha_shift == 0 { 0 } else { 1u128 << (alpha_shift - 1) };
                 x.max(prod.saturating_add(half) >> alpha_shift)
             }
+            Op::Table { values, .. } => {
+                values.iter().map(|v| u128::from(v.unsigned_abs())).max().unwrap_or(0)
+            }
             Op::Clip { min, max } => {
                 let x = get(0)?;
                 let clamp = |v: i128| {

@@ -133,7 +133,26 @@ pub enum Op {
         /// Joined axis.
         axis: usize,
     },
+    /// A function tabulated over the integers `lo..lo + values.len()` of its input:
+    /// `y = values[clamp(x - lo, 0, len - 1)]`. Inputs outside the table take the value at the
+    /// nearer end (the clamp is part of the semantics). The output has scale `out_scale`,
+    /// whatever the input's; the transpiler derives the entries from the real function at the
+    /// input's scale. At most [`MAX_TABLE_LEN`] entries, `|lo|` and every `|value|` at most
+    /// [`MAX_TABLE_VALUE`].
+    Table {
+        /// Input integer of the first entry.
+        lo: i64,
+        /// The entries (integers at `out_scale`).
+        values: Vec<i64>,
+        /// Fractional bits of the output.
+        out_scale: u8,
+    },
 }
+
+/// Most entries of an [`Op::Table`].
+pub const MAX_TABLE_LEN: usize = 1 << 16;
+/// Largest magnitude of an [`Op::Table`]'s `lo` and of its entries (`2^40`).
+pub const MAX_TABLE_VALUE: i64 = 1 << 40;
 
 /// Shape and scale of one op input, as seen by [`Op::infer`].
 #[derive(Debug, Clone, Copy)]
@@ -164,6 +183,7 @@ impl Op {
             Op::Transpose { .. } => "transpose",
             Op::Gather { .. } => "gather",
             Op::Concat { .. } => "concat",
+            Op::Table { .. } => "table",
         }
     }
 
@@ -308,6 +328,25 @@ impl Op {
                     seen[p] = true;
                 }
                 Ok((perm.iter().map(|&p| s[p]).collect(), inputs[0].scale))
+            }
+            Op::Table { lo, values, out_scale } => {
+                arity(1, 1)?;
+                if values.is_empty() || values.len() > MAX_TABLE_LEN {
+                    return Err(format!(
+                        "a table of {} entries (1..={MAX_TABLE_LEN})",
+                        values.len()
+                    ));
+                }
+                if lo.unsigned_abs() > MAX_TABLE_VALUE as u64 {
+                    return Err(format!("table start {lo} beyond 2^40"));
+                }
+                if let Some(v) = values.iter().find(|v| v.unsigned_abs() > MAX_TABLE_VALUE as u64) {
+                    return Err(format!("table entry {v} beyond 2^40"));
+                }
+                if *out_scale > MAX_SCALE {
+                    return Err(format!("output scale {out_scale} exceeds {MAX_SCALE}"));
+                }
+                Ok((inputs[0].shape.to_vec(), *out_scale))
             }
             Op::Gather { axis, indices, indices_shape } => {
                 arity(1, 1)?;

@@ -67,6 +67,11 @@ pub fn op_attrs(op: &Op) -> String {
         Op::Gather { axis, indices, indices_shape } => {
             format!(" axis={axis} indices={}{}", dims(indices_shape), list(indices))
         }
+        Op::Table { lo, values, out_scale } => format!(
+            " from={lo} entries={} out_scale={out_scale} values={}",
+            values.len(),
+            const_digest(values)
+        ),
         Op::MatMul | Op::Add | Op::Sub | Op::Mul | Op::Relu | Op::Reshape => String::new(),
     }
 }

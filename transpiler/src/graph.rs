@@ -63,6 +63,8 @@ pub enum IrOp {
         /// What it is, for the error.
         what: String,
     },
+    /// A smooth function through a lookup table (see [`crate::tables`]).
+    Table(crate::tables::Func),
     /// A value that cannot be lowered (fails with the reason if an output needs it).
     Opaque(String),
 }

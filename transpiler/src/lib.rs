@@ -9,6 +9,7 @@ pub mod onnx;
 mod ops;
 pub mod quantize;
 mod registry;
+pub mod tables;
 
 pub use error::{TranspileError, UnsupportedNode};
 pub use quantize::{

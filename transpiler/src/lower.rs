@@ -12,6 +12,7 @@ use runtime::{Op, OpNode, Program, TensorId, TensorInfo, TensorKind};
 use crate::error::TranspileError;
 use crate::graph::{Arg, Def, IrGraph, IrOp};
 use crate::onnx::ConstTensor;
+use crate::tables::Func;
 
 /// Fractional bits of leaky-ReLU slopes.
 pub const ALPHA_SHIFT: u8 = 16;
@@ -96,6 +97,45 @@ impl Lowerer<'_> {
         let s = self.s;
         let acc = self.op(op, inputs, shape.clone(), 2 * s, format!("{name}/acc"), origin);
         self.op(Op::Rescale { shift: s }, vec![acc], shape, s, name.to_string(), origin)
+    }
+
+    /// `f(x) = c * relu(x) + r(x)`: `x` rounded to the table's grid, the residual `r` looked
+    /// up, and `c * relu(x)` added (see [`crate::tables`]).
+    fn table(
+        &mut self,
+        f: Func,
+        x: TensorId,
+        shape: Vec<usize>,
+        name: &str,
+        origin: &str,
+    ) -> Result<TensorId, TranspileError> {
+        let s = self.s;
+        f.check().map_err(|e| unsupported(origin, &e))?;
+        let (lo, values) =
+            f.table(s).ok_or_else(|| unsupported(origin, "table values do not quantise"))?;
+        let g = f.grid(s);
+        let xin = if g < s {
+            let grid = format!("{name}/grid");
+            self.op(Op::Rescale { shift: s - g }, vec![x], shape.clone(), g, grid, origin)
+        } else {
+            x
+        };
+        let c = f.relu_coefficient();
+        let rname = if c == 0.0 { name.to_string() } else { format!("{name}/residual") };
+        let table = Op::Table { lo, values, out_scale: s };
+        let r = self.op(table, vec![xin], shape.clone(), s, rname, origin);
+        if c == 0.0 {
+            return Ok(r);
+        }
+        let relu = self.op(Op::Relu, vec![x], shape.clone(), s, format!("{name}/relu"), origin);
+        let lin = if c == 1.0 {
+            relu
+        } else {
+            let k = ConstTensor::scalar(c, crate::onnx::DType::Float);
+            let k = self.konst(&k, s, format!("{name}/slope"))?;
+            self.product(Op::Mul, vec![relu, k], shape.clone(), &format!("{name}/linear"), origin)
+        };
+        Ok(self.op(Op::Add, vec![lin, r], shape, s, name.to_string(), origin))
     }
 
     fn node(&mut self, v: usize) -> Result<TensorId, TranspileError> {
@@ -210,6 +250,7 @@ impl Lowerer<'_> {
                 ))
             }
             IrOp::Opaque(reason) => return Err(unsupported(origin, reason)),
+            IrOp::Table(f) => self.table(*f, ins[0], shape, &name, origin)?,
             IrOp::Concat(axis) => {
                 let sc = same_scale(self);
                 if ins.iter().any(|t| self.p.tensors[t.0 as usize].scale != sc) {

@@ -277,6 +277,10 @@ fn at_scale(
     opts: &TranspileOptions,
     samples: Option<&[Vec<Vec<f64>>]>,
 ) -> Result<runtime::Program, TranspileError> {
+    if opts.scale.is_none() {
+        table_accuracy(graph, s)
+            .map_err(|reason| TranspileError::NotAccepted { max_scale: opts.max_scale, reason })?;
+    }
     let mut p = lower(graph, s, ranges, name)?;
     let err = match fits(&mut p, s, opts, &[]) {
         Ok(()) => return Ok(p),
@@ -287,6 +291,34 @@ fn at_scale(
     let declared = calibrated_bounds(&p, samples, s)?;
     fits(&mut p, s, opts, &declared)?;
     Ok(p)
+}
+
+/// Largest worst-case error of a table op that the automatic scale accepts, in units of the
+/// activation scale (`2^-s`): a table whose grid cannot follow its function at scale `s`
+/// (steep residuals, wide domains) moves the choice to a smaller scale.
+pub const TABLE_ERROR_UNITS: f64 = 40.0;
+
+/// `Err` naming the first table function whose worst error at scale `s` exceeds
+/// [`TABLE_ERROR_UNITS`] units.
+fn table_accuracy(graph: &IrGraph, s: u8) -> Result<(), String> {
+    let unit = (2f64).powi(-i32::from(s));
+    let mut seen: Vec<crate::tables::Func> = Vec::new();
+    for v in &graph.values {
+        if let crate::graph::Def::Node { op: crate::graph::IrOp::Table(f), origin, .. } = &v.def {
+            if seen.contains(f) {
+                continue;
+            }
+            seen.push(*f);
+            let e = f.max_error(s);
+            if e > TABLE_ERROR_UNITS * unit {
+                return Err(format!(
+                    "node '{origin}': the table of {f:?} errs by up to {e:.2e} at scale {s}, \
+                     above {TABLE_ERROR_UNITS} units"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// How much larger than the largest calibrated magnitude a declared bound is.

@@ -1,7 +1,9 @@
 //! The one place ONNX op names appear: op type and opset to builder function.
 
 use crate::builder::Builder;
-use crate::ops::{activation, composite, elementwise, linalg, ml, movement, nn, resize, shape};
+use crate::ops::{
+    activation, composite, elementwise, linalg, ml, movement, nn, resize, shape, smooth,
+};
 
 /// `(op_type, first supported opset of the `ai.onnx.ml` domain, builder)`.
 const ML_REGISTRY: &[(&str, i64, Builder)] = &[
@@ -71,6 +73,18 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
     ("GatherElements", 11, movement::gather_elements),
     ("GatherND", 11, movement::gather_nd),
     ("ReverseSequence", 10, movement::reverse_sequence),
+    ("Sigmoid", 1, smooth::sigmoid),
+    ("Tanh", 1, smooth::tanh),
+    ("Erf", 9, smooth::erf),
+    ("Exp", 1, smooth::exp),
+    ("Softplus", 1, smooth::softplus),
+    ("Elu", 1, smooth::elu),
+    ("Selu", 1, smooth::selu),
+    ("Celu", 12, smooth::celu),
+    ("Mish", 18, smooth::mish),
+    ("Gelu", 20, smooth::gelu),
+    ("HardSwish", 14, smooth::hard_swish),
+    ("ThresholdedRelu", 10, smooth::thresholded_relu),
 ];
 
 /// The builder for `op_type` in `domain` at `opset`, if supported.

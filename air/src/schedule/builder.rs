@@ -55,6 +55,8 @@ pub(super) struct Builder<'p> {
     pub(super) requants: Vec<Requant>,
     pub(super) unsupported: Vec<UnsupportedOp>,
     pub(super) macs: u64,
+    /// Function tables of lookup nodes.
+    pub(super) tables: Vec<super::FnTable>,
 }
 
 /// One linear node before scheduling.
@@ -123,14 +125,20 @@ impl Builder<'_> {
         if lv > MAX_V_LIMBS || lr > MAX_T_LIMBS {
             return Err(format!("values of {need} bits exceed the AIR's {MAX_V_LIMBS} limbs"));
         }
-        let g = Requant { shift: if divisor.is_some() { 0 } else { shift }, relu, lr, lv, divisor };
-        Ok(match self.requants.iter().position(|r| *r == g) {
+        let shift = if divisor.is_some() { 0 } else { shift };
+        let g = Requant { shift, relu, lr, lv, divisor, table: None };
+        Ok(self.intern(g))
+    }
+
+    /// The index of requant parameters `g`, added when new.
+    pub(super) fn intern(&mut self, g: Requant) -> usize {
+        match self.requants.iter().position(|r| *r == g) {
             Some(i) => i,
             None => {
                 self.requants.push(g);
                 self.requants.len() - 1
             }
-        })
+        }
     }
 
     /// Schedules one node; returns the address it writes. `qbound` bounds the honest rounded

@@ -80,49 +80,56 @@ pub(super) fn clip(
     max: &Option<i64>,
 ) -> Result<(), String> {
     let node = cx.node;
-    let out = cx.out;
-    let n_out = cx.n_out;
     let x = b.on_bus(node.inputs[0])?;
     let xb = b.bound_of(node.inputs[0]);
-    let mut addrs = Vec::with_capacity(n_out);
-    for &a in &x {
-        let mut cur = a;
-        let mut cb = xb;
-        if let Some(lo) = min {
-            // max(x, lo) = lo + relu(x - lo)
-            let y = b.node(
-                Node { lanes: vec![(cur, 1)], bias: -lo },
-                0,
-                true,
-                Some(cb + u128::from(lo.unsigned_abs())),
-            )?;
-            cur = b.node(
-                Node { lanes: vec![(y, 1)], bias: *lo },
-                0,
-                false,
-                Some(cb.max(u128::from(lo.unsigned_abs()))),
-            )?;
-            cb = cb.max(u128::from(lo.unsigned_abs()));
-        }
-        if let Some(hi) = max {
-            // min(y, hi) = hi - relu(hi - y)
-            let y = b.node(
-                Node { lanes: vec![(cur, -1)], bias: *hi },
-                0,
-                true,
-                Some(cb + u128::from(hi.unsigned_abs())),
-            )?;
-            cur = b.node(
-                Node { lanes: vec![(y, -1)], bias: *hi },
-                0,
-                false,
-                Some(cb.max(u128::from(hi.unsigned_abs()))),
-            )?;
-        }
-        addrs.push(cur);
-    }
-    b.addr[out.0 as usize] = Some(addrs);
+    let addrs = x.iter().map(|&a| clamp(b, a, xb, *min, *max)).collect::<Result<_, _>>()?;
+    b.addr[cx.out.0 as usize] = Some(addrs);
     Ok(())
+}
+
+/// The value at `a` (its honest values bounded by `xb`) clamped to `[min, max]`: two nodes per
+/// bound. Returns the address of the result.
+pub(super) fn clamp(
+    b: &mut Builder<'_>,
+    a: u32,
+    xb: u128,
+    min: Option<i64>,
+    max: Option<i64>,
+) -> Result<u32, String> {
+    let mut cur = a;
+    let mut cb = xb;
+    if let Some(lo) = min {
+        // max(x, lo) = lo + relu(x - lo)
+        let y = b.node(
+            Node { lanes: vec![(cur, 1)], bias: -lo },
+            0,
+            true,
+            Some(cb + u128::from(lo.unsigned_abs())),
+        )?;
+        cur = b.node(
+            Node { lanes: vec![(y, 1)], bias: lo },
+            0,
+            false,
+            Some(cb.max(u128::from(lo.unsigned_abs()))),
+        )?;
+        cb = cb.max(u128::from(lo.unsigned_abs()));
+    }
+    if let Some(hi) = max {
+        // min(y, hi) = hi - relu(hi - y)
+        let y = b.node(
+            Node { lanes: vec![(cur, -1)], bias: hi },
+            0,
+            true,
+            Some(cb + u128::from(hi.unsigned_abs())),
+        )?;
+        cur = b.node(
+            Node { lanes: vec![(y, -1)], bias: hi },
+            0,
+            false,
+            Some(cb.max(u128::from(hi.unsigned_abs()))),
+        )?;
+    }
+    Ok(cur)
 }
 
 /// `LeakyRelu`: `relu(x) + round_div(-alpha relu(-x), 2^k)`.

@@ -21,13 +21,17 @@
 //! - `ArgMax`: the maximum `m` as for `MaxPool`, then `e_j = relu(1 - (m - v_j))` (1 exactly
 //!   where `v_j = m`, integers), prefix counts `c_j`, `f_j = relu(e_j - c_j)` (the first
 //!   maximum) and `index = sum_j j f_j`;
-//! - `Reshape`, `Transpose`, `Gather`, `Concat`: no rows, only a new address map.
+//! - `Reshape`, `Transpose`, `Gather`, `Concat`: no rows, only a new address map;
+//! - `Table`: the clamp into the table's range as for `Clip` (left out on a side the input's
+//!   bound cannot reach), then one lookup node reading the entry `(x, f(x))` of a function
+//!   table that is part of the verifying key.
 
 use runtime::{Op, OpId, Program, ProgramDigest, TensorKind};
 
 mod builder;
 mod elementwise;
 mod linalg;
+mod lookup;
 mod movement;
 mod pool;
 
@@ -35,8 +39,8 @@ use crate::conv::ConvBlock;
 use crate::dense::DenseBlock;
 use crate::error::{ProveError, UnsupportedOp};
 use crate::layout::{
-    LimbGroup, Slot, ADDR_FIRST, ADDR_ZERO, LANES, LIMB_BITS, MIN_TRACE_LEN, T_LANES, V1_LANES,
-    V2_LANES,
+    LimbGroup, Slot, ADDR_FIRST, ADDR_ZERO, LANES, LIMB_BITS, MIN_TRACE_LEN, TABLE_SIZE, T_LANES,
+    V1_LANES, V2_LANES,
 };
 use builder::{Builder, Cx, Uses};
 use std::ops::Range;
@@ -60,6 +64,9 @@ pub struct Requant {
     /// A divisor that is not a power of two: the row divides by it (rounding half up), `T`
     /// holds the remainder and `V2` its complement `d - 1 - r`; `shift` is then 0.
     pub divisor: Option<u64>,
+    /// A lookup node of function table `t` ([`Schedule::tables`]): no rounding (`shift` 0,
+    /// no remainder limbs), the value `V1 - OFF` is the table's entry at the accumulator.
+    pub table: Option<usize>,
 }
 
 impl Requant {
@@ -155,6 +162,15 @@ pub enum Terms {
         /// Output index within the block (batch row-major).
         out: usize,
     },
+}
+
+/// A function table of the schedule: entries `(lo + i, values[i])`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FnTable {
+    /// Input of the first entry.
+    pub lo: i64,
+    /// Outputs.
+    pub values: Vec<i64>,
 }
 
 /// What the verifier needs to know of a program input.
@@ -279,6 +295,13 @@ pub struct Schedule {
     pub input_meta: Vec<InputMeta>,
     /// Multiply-accumulates scheduled (terms of all nodes).
     pub macs: u64,
+    /// Function tables read by lookup nodes (distinct; tag [`crate::layout::table_tag`] of
+    /// their index).
+    pub tables: Vec<FnTable>,
+    /// Cycle of the table-entry columns: a power of two above `256 + ` the entries of all
+    /// function tables (so the cycle's last entry, on the transition-exempt last row of the
+    /// trace, is a spare copy), at most the trace length.
+    pub table_cycle: usize,
 }
 
 impl Schedule {
@@ -323,6 +346,7 @@ impl Schedule {
             requants: Vec::new(),
             unsupported: Vec::new(),
             macs: 0,
+            tables: Vec::new(),
         };
         for id in &p.inputs {
             let t = &p.tensors[id.0 as usize];
@@ -367,7 +391,9 @@ impl Schedule {
         }
         let (place, wide_rows, pair_offset) = place_nodes(&b.rows, &b.requants, &b.blocks);
         let used = wide_rows + pair_offset;
-        let len = (used + 1).next_power_of_two().max(MIN_TRACE_LEN);
+        let entries: usize = b.tables.iter().map(|t| t.values.len()).sum();
+        let table_cycle = (TABLE_SIZE + entries + 1).next_power_of_two();
+        let len = (used + 1).next_power_of_two().max(MIN_TRACE_LEN).max(table_cycle);
         if len > MAX_TRACE_LEN {
             return Err(ProveError::TooLarge { rows: used, max: MAX_TRACE_LEN });
         }
@@ -417,7 +443,37 @@ impl Schedule {
                 })
                 .collect(),
             macs: b.macs,
+            tables: b.tables,
+            table_cycle,
         })
+    }
+
+    /// The table entry `(tag, x, y)` of row `r` of a table cycle (see
+    /// [`crate::layout::periodic::TX`]); `tag` is 0 in the range table, `t + 1` for function
+    /// table `t` (its bus tag is [`crate::layout::table_tag`]`(t)`).
+    pub fn table_entry(&self, r: usize) -> (usize, i64, i64) {
+        if r < TABLE_SIZE {
+            return (0, r as i64, 0);
+        }
+        let mut k = r - TABLE_SIZE;
+        for (t, table) in self.tables.iter().enumerate() {
+            match table.values.get(k) {
+                Some(&y) => return (t + 1, table.lo + k as i64, y),
+                None => k -= table.values.len(),
+            }
+        }
+        (0, 0, 0)
+    }
+
+    /// The row of the first table cycle holding function table `t`'s entry at input `x`.
+    pub fn table_row(&self, t: usize, x: i64) -> Option<usize> {
+        let table = self.tables.get(t)?;
+        let k = usize::try_from(x.checked_sub(table.lo)?).ok()?;
+        if k >= table.values.len() {
+            return None;
+        }
+        let before: usize = self.tables[..t].iter().map(|t| t.values.len()).sum();
+        Some(TABLE_SIZE + before + k)
     }
 
     /// The accumulator `bias + sum w x` of the node on row `r`, with `value(address)` the value
@@ -550,5 +606,6 @@ fn schedule_op(
         Op::Reshape | Op::Transpose { .. } | Op::Gather { .. } | Op::Concat { .. } => {
             movement::remap(b, &cx)
         }
+        Op::Table { lo, values, .. } => lookup::table(b, &cx, *lo, values),
     }
 }

@@ -298,6 +298,14 @@ fn exec(program: &Program, node: &OpNode, values: &[Vec<i64>]) -> Option<(Vec<i6
         Op::Reshape => (view(0).data.to_vec(), none()),
         Op::Transpose { perm } => (kernels::transpose(&view(0), perm), none()),
         Op::Gather { axis, indices, .. } => (kernels::gather(&view(0), *axis, indices), none()),
+        Op::Table { lo, values, .. } => {
+            let last = values.len().saturating_sub(1) as i128;
+            let at = |x: i64| (i128::from(x) - i128::from(*lo)).clamp(0, last) as usize;
+            (
+                view(0).data.iter().map(|&x| values.get(at(x)).copied().unwrap_or(0)).collect(),
+                none(),
+            )
+        }
         Op::Concat { axis } => {
             let views: Vec<View<'_>> = (0..node.inputs.len()).map(view).collect();
             (kernels::concat(&views, *axis), none())

@@ -255,6 +255,11 @@ pub(crate) fn op(
                 span_u32(indices)
             )
         }
+        Op::Table { .. } => {
+            return Err(unsupported(
+                "table lookups (smooth activations) are not generated for Cairo yet",
+            ))
+        }
         Op::Concat { axis } => {
             let axis = *axis;
             let parts: Vec<String> = node.inputs.iter().map(|&i| arg(program, i)).collect();

@@ -10,6 +10,7 @@ pub mod movement;
 pub mod nn;
 pub mod resize;
 pub mod shape;
+pub mod smooth;
 
 use crate::builder::{Ctx, Node};
 use crate::graph::{Arg, IrOp};

@@ -1,0 +1,90 @@
+//! Smooth activations computed through lookup tables ([`crate::tables`]): Sigmoid, Tanh, Erf,
+//! Exp, Softplus, Elu, Selu, Celu, Mish, Gelu, HardSwish, ThresholdedRelu.
+
+use super::emit;
+use crate::builder::{Ctx, Node};
+use crate::error::TranspileError;
+use crate::graph::{Arg, IrOp};
+use crate::tables::Func;
+
+fn table(ctx: &mut Ctx, node: &Node<'_>, f: Func) -> Result<Vec<Arg>, TranspileError> {
+    f.check().map_err(|e| node.ctx.unsupported(e))?;
+    let x = node.input(0)?.clone();
+    if let Arg::Const(_) = x {
+        return Err(node.ctx.unsupported("constant input; fold it before export"));
+    }
+    let shape = ctx.graph.shape(&x).to_vec();
+    Ok(vec![emit(ctx, node, shape, IrOp::Table(f), vec![x])])
+}
+
+/// ONNX `Sigmoid`.
+pub fn sigmoid(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    table(ctx, node, Func::Sigmoid)
+}
+
+/// ONNX `Tanh`.
+pub fn tanh(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    table(ctx, node, Func::Tanh)
+}
+
+/// ONNX `Erf`.
+pub fn erf(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    table(ctx, node, Func::Erf)
+}
+
+/// ONNX `Exp` (saturating above the table's domain, see [`Func::Exp`]).
+pub fn exp(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    table(ctx, node, Func::Exp)
+}
+
+/// ONNX `Softplus`.
+pub fn softplus(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    table(ctx, node, Func::Softplus)
+}
+
+/// ONNX `Elu` (`alpha`, default 1).
+pub fn elu(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let alpha = node.attrs.float_or("alpha", 1.0)?;
+    table(ctx, node, Func::Elu(alpha))
+}
+
+/// ONNX `Selu` (`alpha`, `gamma` with the standard defaults).
+pub fn selu(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let alpha = node.attrs.float_or("alpha", 1.673_263_192_176_818_8)?;
+    let gamma = node.attrs.float_or("gamma", 1.050_701_022_148_132_3)?;
+    table(ctx, node, Func::Selu(alpha, gamma))
+}
+
+/// ONNX `Celu` (`alpha`, default 1).
+pub fn celu(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let alpha = node.attrs.float_or("alpha", 1.0)?;
+    table(ctx, node, Func::Celu(alpha))
+}
+
+/// ONNX `Mish`.
+pub fn mish(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    table(ctx, node, Func::Mish)
+}
+
+/// ONNX `Gelu` (opset 20; `approximate` is `none` or `tanh`).
+pub fn gelu(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let tanh = match node.attrs.string("approximate")?.as_deref() {
+        None | Some("none") => false,
+        Some("tanh") => true,
+        Some(other) => {
+            return Err(node.ctx.attr("approximate", format!("'{other}' is not none or tanh")))
+        }
+    };
+    table(ctx, node, Func::Gelu { tanh })
+}
+
+/// ONNX `HardSwish`.
+pub fn hard_swish(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    table(ctx, node, Func::HardSwish)
+}
+
+/// ONNX `ThresholdedRelu` (`alpha`, default 1).
+pub fn thresholded_relu(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let alpha = node.attrs.float_or("alpha", 1.0)?;
+    table(ctx, node, Func::ThresholdedRelu(alpha))
+}
