@@ -27,7 +27,7 @@ use crate::bus::Bus;
 use crate::cols::{MainCols, PeriodicCols};
 use crate::constraints::{eval_main, half_sums, wide_sums, MAIN};
 use crate::field::{felt, Felt};
-use crate::layout::{aux, main, ADDR_ZERO, LANES};
+use crate::layout::{aux, main, ADDR_ZERO, FACTOR_OFFSET, LANES};
 use crate::linear::LinearCache;
 use crate::schedule::Schedule;
 
@@ -255,6 +255,12 @@ impl Air for ModelAir {
         let dlb = bus.entry(E::from(p.sb.ltag), E::from(m.acc_b), written_b);
         let (nla, nlb) = (E::from(p.sa.lsel), E::from(p.sb.lsel));
         result[LANES / 2 + 1] = a[LANES / 2 + 1] * dla * dlb - (nla * dlb + nlb * dla);
+        // Factor reads of a product row: `(PAX, X)` and `(PAY, Y)`, multiplicity `PSEL`.
+        let off = E::from(Felt::new(FACTOR_OFFSET));
+        let dx = bus.message(E::from(p.pax), E::from(hb[1]) - off);
+        let dy = bus.message(E::from(p.pay), E::from(hb[2]) - off);
+        let np = E::from(p.psel);
+        result[LANES / 2 + 2] = a[LANES / 2 + 2] * dx * dy - np * (dx + dy);
         let dwa = bus.message(E::from(p.sa.aout), written_a);
         let nwa = -E::from(p.sa.fo);
         let mut s = an[aux::S] - a[aux::S];
@@ -266,7 +272,7 @@ impl Air for ModelAir {
             - gamma * an[aux::F]
             - a[aux::CW] * written_a
             - a[aux::CW_B] * written_b
-            - (E::from(m.acc) + gk * E::from(m.acc_b));
+            - (E::from((F::ONE - p.psel) * m.acc) + gk * E::from(m.acc_b));
     }
 
     fn get_assertions(&self) -> Vec<Assertion<Felt>> {

@@ -66,6 +66,12 @@ pub struct PeriodicCols<T> {
     pub wide: T,
     /// Wide row with a ReLU.
     pub reluw: T,
+    /// Product row.
+    pub psel: T,
+    /// Address of the factor `X`.
+    pub pax: T,
+    /// Address of the factor `Y`.
+    pub pay: T,
     /// Table entry input (the range-table value in the range table).
     pub tx: T,
     /// Table entry tag.
@@ -97,6 +103,9 @@ const _: () = assert!(offset_of!(PeriodicCols<u64>, wide) == periodic::WIDE * W)
 const _: () = assert!(offset_of!(PeriodicCols<u64>, reluw) == periodic::RELUW * W);
 const _: () = assert!(offset_of!(SlotCols<u64>, lsel) == periodic::LSEL * W);
 const _: () = assert!(offset_of!(SlotCols<u64>, ltag) == periodic::LTAG * W);
+const _: () = assert!(offset_of!(PeriodicCols<u64>, psel) == periodic::PSEL * W);
+const _: () = assert!(offset_of!(PeriodicCols<u64>, pax) == periodic::PAX * W);
+const _: () = assert!(offset_of!(PeriodicCols<u64>, pay) == periodic::PAY * W);
 const _: () = assert!(offset_of!(PeriodicCols<u64>, tx) == periodic::TX * W);
 const _: () = assert!(offset_of!(PeriodicCols<u64>, ttag) == periodic::TTAG * W);
 const _: () = assert!(offset_of!(PeriodicCols<u64>, ty) == periodic::TY * W);

@@ -8,7 +8,7 @@ use winterfell::math::FieldElement;
 
 use crate::cols::{MainCols, PeriodicCols};
 use crate::field::Felt;
-use crate::layout::{aux, HALF, LIMB_BITS, T_LANES, V1_LANES, V2_LANES};
+use crate::layout::{aux, FACTOR_OFFSET, HALF, LIMB_BITS, T_LANES, V1_LANES, V2_LANES};
 
 /// A transition constraint: label and degree (in the trace columns, periodic columns
 /// included).
@@ -55,6 +55,7 @@ main_constraints! {
         let [ha, hb] = half_sums(&c.x);
         let [t, v1, v2] = wide_sums(ha, hb, p.wide);
         let (sa, sb) = (&p.sa, &p.sb);
+        let off = E::from(FACTOR_OFFSET as u32);
     }
     // TSH_A acc + E_A - TP_A V1 + TP2_A V2 - QSEL_A T = 0 (V1, V2 carry WIDE: degree 3).
     "requant A" [3] => sa.tsh * c.acc + sa.e - sa.tp * v1 + sa.tp2 * v2 - sa.qsel * t,
@@ -70,6 +71,8 @@ main_constraints! {
     // A slot without a node (and every padding row) carries a zero accumulator.
     "idle A" [2] => (E::ONE - sa.qsel) * c.acc,
     "idle B" [2] => (E::ONE - sb.qsel) * c.acc_b,
+    // PSEL (acc - X Y) = 0 with the factors stored offset in half B's V1 and V2 lanes.
+    "product" [3] => p.psel * (c.acc - (hb[1] - off) * (hb[2] - off)),
 }
 
 /// Labels and degrees of the auxiliary transition constraints, in evaluation order: one per

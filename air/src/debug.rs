@@ -7,8 +7,11 @@ use winterfell::math::FieldElement;
 
 use crate::constraints::{eval_main, MAIN};
 use crate::field::{felt128, Felt};
-use crate::layout::{main, periodic as P, LimbGroup, ADDR_ZERO, LANES, LIMB_BITS};
-use crate::schedule::Schedule;
+use crate::layout::{
+    main, periodic as P, LimbGroup, ADDR_ZERO, FACTOR_OFFSET, FACTOR_X_LANES, FACTOR_Y_LANES,
+    LANES, LIMB_BITS,
+};
+use crate::schedule::{Schedule, Terms};
 use crate::trace::lookup_lanes;
 
 /// One violated constraint.
@@ -170,6 +173,14 @@ pub fn relation_summary(
         let slot = schedule.slot(node);
         if slot.row + 1 < n {
             let out = v1_of(schedule, node, rows);
+            if let (Terms::Product { x, y }, Some(row)) = (&spec.terms, rows.get(slot.row)) {
+                let off = i128::from(FACTOR_OFFSET);
+                let sum = |lanes: std::ops::Range<usize>| {
+                    lanes.rev().fold(0i128, |acc, l| (acc << LIMB_BITS) + row[main::X + l])
+                };
+                *bus.entry((*x, sum(FACTOR_X_LANES) - off)).or_insert(0) += 1;
+                *bus.entry((*y, sum(FACTOR_Y_LANES) - off)).or_insert(0) += 1;
+            }
             if let (Some(t), Some(row)) = (schedule.requants[spec.group].table, rows.get(slot.row))
             {
                 let x = row[if slot.b { main::ACC_B } else { main::ACC }];

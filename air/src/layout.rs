@@ -37,6 +37,14 @@ pub const ADDR_ZERO: u32 = 1;
 /// First address of tensor elements.
 pub const ADDR_FIRST: u32 = 2;
 
+/// On a product row, the lanes of half `B` holding the factors: `X` in its `V1` lanes, `Y` in
+/// its `V2` lanes, each a signed 24-bit value stored with [`FACTOR_OFFSET`] added.
+pub const FACTOR_X_LANES: std::ops::Range<usize> = HALF + 2..HALF + 5;
+/// The lanes of the factor `Y` (half `B`'s `V2` lanes).
+pub const FACTOR_Y_LANES: std::ops::Range<usize> = HALF + 5..HALF + 8;
+/// Offset of the stored factors: a factor `x` in `[-2^23, 2^23)` is stored as `x + 2^23`.
+pub const FACTOR_OFFSET: u64 = 1 << 23;
+
 /// The bus tag of function table `t`: the field element `-(t + 1)`, which no address (a
 /// `u32`) and not the range table's tag 0 equals.
 pub fn table_tag(t: usize) -> crate::field::Felt {
@@ -154,14 +162,21 @@ pub mod periodic {
     pub const WIDE: usize = LANES + 2 * SLOT;
     /// 1 on wide rows with a ReLU (the cross products of the two halves vanish).
     pub const RELUW: usize = WIDE + 1;
+    /// 1 on product rows: slot `A`'s accumulator is the product of the factors in half `B`,
+    /// read on the bus at `PAX` and `PAY` (and left out of the linear relation).
+    pub const PSEL: usize = WIDE + 2;
+    /// Address of the factor `X` on product rows.
+    pub const PAX: usize = WIDE + 3;
+    /// Address of the factor `Y` on product rows.
+    pub const PAY: usize = WIDE + 4;
     /// Table entries `(TTAG, TX, TY)`, one per row, with the schedule's table cycle: the
     /// range table `(0, v, 0)` for `v` in `0..256`, then every function table's
     /// `(tag, x, f(x))`, then copies of `(0, 0, 0)`. This column is `TX`.
-    pub const TX: usize = WIDE + 2;
+    pub const TX: usize = WIDE + 5;
     /// Table entry tag: 0 for the range table, [`super::table_tag`] for function tables.
-    pub const TTAG: usize = WIDE + 3;
+    pub const TTAG: usize = WIDE + 6;
     /// Table entry output (0 in the range table).
-    pub const TY: usize = WIDE + 4;
+    pub const TY: usize = WIDE + 7;
     /// Number of periodic columns.
     pub const COUNT: usize = TY + 1;
 }
@@ -169,9 +184,9 @@ pub mod periodic {
 /// Auxiliary (extension-field) columns.
 pub mod aux {
     /// LogUp helper columns: each sums two fractions of its row (eight lane pairs; the
-    /// table entry and slot `B`'s write; the two slots' function-table lookups). Slot `A`'s
-    /// write enters the running sum's constraint directly.
-    pub const HELPERS: usize = 10;
+    /// table entry and slot `B`'s write; the two slots' function-table lookups; the two factor
+    /// reads of a product row). Slot `A`'s write enters the running sum's constraint directly.
+    pub const HELPERS: usize = 11;
     /// The LogUp running sum.
     pub const S: usize = HELPERS;
     /// `-c(a) / gamma^r` on row `r`, with `a` the address slot `A` writes and `c(a)` the
@@ -220,6 +235,12 @@ pub fn column_map() -> String {
     }
     s.push_str(&format!("  {:>3} WIDE\n  {:>3} RELUW\n", periodic::WIDE, periodic::RELUW));
     s.push_str(&format!(
+        "  {:>3} PSEL\n  {:>3} PAX\n  {:>3} PAY\n",
+        periodic::PSEL,
+        periodic::PAX,
+        periodic::PAY
+    ));
+    s.push_str(&format!(
         "  {:>3} TX\n  {:>3} TTAG\n  {:>3} TY (table entries, the schedule's table cycle)\n",
         periodic::TX,
         periodic::TTAG,
@@ -238,6 +259,11 @@ pub fn column_map() -> String {
         "  {:>3} h{} = LSEL_A/d(lookup A) + LSEL_B/d(lookup B)\n",
         LANES / 2 + 1,
         LANES / 2 + 1
+    ));
+    s.push_str(&format!(
+        "  {:>3} h{} = PSEL/d(factor X) + PSEL/d(factor Y)\n",
+        LANES / 2 + 2,
+        LANES / 2 + 2
     ));
     s.push_str(&format!("  {:>3} S (LogUp running sum; includes -FO_A/d(write A))\n", aux::S));
     s.push_str(&format!(

@@ -21,7 +21,7 @@ use crate::debug::check_main;
 use crate::error::ProveError;
 use crate::field::Felt;
 use crate::hash::{Blake2s256Hasher, Blake3Hasher};
-use crate::layout::{aux, main, periodic as P, LANES};
+use crate::layout::{aux, main, periodic as P, FACTOR_OFFSET, LANES};
 use crate::options::{HashKind, Preset};
 use crate::proof_file::RunProof;
 use crate::schedule::Schedule;
@@ -102,10 +102,11 @@ where
 }
 
 /// Fractions per row: 16 lanes, the table entry, slot `B`'s write, slot `A`'s write, the two
-/// slots' lookups.
-const FRACTIONS: usize = LANES + 5;
-/// Numerators per row (the lanes' are 1): the table entry, the two writes, the two lookups.
-const NUMS: usize = 5;
+/// slots' lookups, the two factor reads.
+const FRACTIONS: usize = LANES + 7;
+/// Numerators per row (the lanes' are 1): the table entry, the two writes, the two lookups,
+/// the factor reads (both `PSEL`).
+const NUMS: usize = 6;
 
 /// The auxiliary segment for main columns `m` and random elements `r = (alpha, beta, gamma)`:
 /// the LogUp helpers and running sum, then the linear relation's `CW`, `CW_B` and its Horner
@@ -151,6 +152,10 @@ pub fn aux_columns<E: FieldElement<BaseField = Felt>>(
         nums.push(-E::from(p[sa + P::FO][i]));
         nums.push(E::from(p[sa + P::LSEL][i]));
         nums.push(E::from(p[sb + P::LSEL][i]));
+        let off = Felt::new(FACTOR_OFFSET);
+        dens.push(bus.message(E::from(p[P::PAX][i]), E::from(hb[1] - off)));
+        dens.push(bus.message(E::from(p[P::PAY][i]), E::from(hb[2] - off)));
+        nums.push(E::from(p[P::PSEL][i]));
     }
     let inv = batch_inversion(&dens);
     let mut cols = vec![vec![E::ZERO; n]; aux::WIDTH];
@@ -171,7 +176,9 @@ pub fn aux_columns<E: FieldElement<BaseField = Felt>>(
         cols[LANES / 2][i] = h;
         let hl = nm[3] * f[LANES + 3] + nm[4] * f[LANES + 4];
         cols[LANES / 2 + 1][i] = hl;
-        total += h + hl + nm[2] * f[LANES + 2];
+        let hp = nm[5] * (f[LANES + 5] + f[LANES + 6]);
+        cols[LANES / 2 + 2][i] = hp;
+        total += h + hl + hp + nm[2] * f[LANES + 2];
         cols[aux::S][i] = s;
         s += total;
     }
@@ -180,7 +187,9 @@ pub fn aux_columns<E: FieldElement<BaseField = Felt>>(
     let mut fsum = E::ZERO;
     for i in (0..n.saturating_sub(1)).rev() {
         let (wa, wb) = written[i];
-        let acc = E::from(m.get(main::ACC, i)) + gk * E::from(m.get(main::ACC_B, i));
+        // Product rows' accumulators are not linear nodes (PSEL = 1).
+        let linear_a = (Felt::ONE - p[P::PSEL][i]) * m.get(main::ACC, i);
+        let acc = E::from(linear_a) + gk * E::from(m.get(main::ACC_B, i));
         fsum =
             gamma * fsum + cols[aux::CW][i] * E::from(wa) + cols[aux::CW_B][i] * E::from(wb) + acc;
         cols[aux::F][i] = fsum;

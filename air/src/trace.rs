@@ -5,8 +5,11 @@ use winterfell::{EvaluationFrame, Trace, TraceInfo};
 
 use crate::error::ProveError;
 use crate::field::{felt128, Felt};
-use crate::layout::{aux, main, LimbGroup, Slot, LANES, LIMB_BITS, TABLE_SIZE};
-use crate::schedule::Schedule;
+use crate::layout::{
+    aux, main, LimbGroup, Slot, FACTOR_OFFSET, FACTOR_X_LANES, FACTOR_Y_LANES, LANES, LIMB_BITS,
+    TABLE_SIZE,
+};
+use crate::schedule::{Schedule, Terms};
 
 /// One row of the main trace as integers (converted to field elements by [`to_columns`]).
 pub type TraceRow = [i128; main::WIDTH];
@@ -129,7 +132,20 @@ pub fn build_rows(
         {
             return Err(bad(format!("node {r}: value {q} does not fit its {} limbs", g.lv)));
         }
-        for i in g.lanes(slot) {
+        if let Terms::Product { x: ax, y: ay } = spec.terms {
+            // The factors, offset to be non-negative, in half B's V1 and V2 lanes.
+            let off = i128::from(FACTOR_OFFSET);
+            for (lanes, a) in [(FACTOR_X_LANES, ax), (FACTOR_Y_LANES, ay)] {
+                let v = i128::from(vals[a as usize]) + off;
+                if !(0..2 * off).contains(&v) {
+                    return Err(bad(format!("node {r}: factor {} beyond 24 bits", v - off)));
+                }
+                for (k, lane) in lanes.enumerate() {
+                    x[lane] = ((v >> (LIMB_BITS as usize * k)) & 0xff) as i64;
+                }
+            }
+        }
+        for i in g.lookup_lanes(slot) {
             row[main::X + i] = i128::from(x[i]);
         }
         row[if slot.b { main::ACC_B } else { main::ACC }] = acc;
@@ -171,7 +187,7 @@ pub fn lookup_lanes(schedule: &Schedule) -> impl Fn(usize, usize) -> bool + '_ {
     for (node, spec) in schedule.rows.iter().enumerate() {
         let slot = schedule.slot(node);
         if let Some(mask) = lookup.get_mut(slot.row) {
-            for i in schedule.requants[spec.group].lanes(slot) {
+            for i in schedule.requants[spec.group].lookup_lanes(slot) {
                 *mask |= 1 << i;
             }
         }

@@ -4,7 +4,7 @@ use winterfell::math::FieldElement;
 
 use crate::field::{felt, pow2, Felt};
 use crate::layout::{periodic as P, table_tag, ADDR_LOOKUP, ADDR_ZERO, LANES};
-use crate::schedule::Schedule;
+use crate::schedule::{Schedule, Terms};
 
 impl Schedule {
     /// All periodic columns, in [`crate::layout::periodic`] order. Every column has the trace
@@ -54,8 +54,13 @@ impl Schedule {
             if r >= n {
                 continue;
             }
-            for i in q.lanes(slot) {
+            for i in q.lookup_lanes(slot) {
                 cols[P::A + i][r] = Felt::new(u64::from(ADDR_LOOKUP));
+            }
+            if let Terms::Product { x, y } = row.terms {
+                cols[P::PSEL][r] = Felt::ONE;
+                cols[P::PAX][r] = Felt::new(u64::from(x));
+                cols[P::PAY][r] = Felt::new(u64::from(y));
             }
             let base = if slot.b { P::SLOT_B } else { P::SLOT_A };
             for (k, v) in f.iter().enumerate() {

@@ -398,3 +398,27 @@ fn gather_elements_gather_nd_and_reverse_sequence_are_address_maps() {
     );
     prove_and_check(&m, input(9));
 }
+
+#[test]
+fn steps_powers_and_run_time_reductions_prove() {
+    let m = ob::model(
+        vec![
+            node("Floor", "floor", &["x"], &["f"], vec![]),
+            node("Ceil", "ceil", &["x"], &["c"], vec![]),
+            node("Sign", "sign", &["x"], &["s"], vec![]),
+            node("Pow", "cube", &["x", "three"], &["p"], vec![]),
+            node("ReduceSumSquare", "ss", &["x"], &["q"], vec![attr_ints("axes", &[1])]),
+            node("ReduceProd", "prod", &["x"], &["r"], vec![attr_ints("axes", &[1])]),
+            node("Shrink", "shrink", &["x"], &["k"], vec![attr_float("lambd", 0.5)]),
+            node("Concat", "all", &["f", "c", "s", "p", "k"], &["a"], vec![attr_int("axis", 1)]),
+            node("Concat", "red", &["q", "r"], &["b"], vec![attr_int("axis", 1)]),
+            node("Flatten", "fa", &["a"], &["af"], vec![]),
+            node("Flatten", "fb", &["b"], &["bf"], vec![]),
+            node("Concat", "out", &["af", "bf"], &["y"], vec![attr_int("axis", 1)]),
+        ],
+        vec![initializer("three", &[], &[3.0])],
+        vec![value_info("x", &[2, 4])],
+        vec![value_info("y", &[1, 44])],
+    );
+    prove_and_check(&m, input(8));
+}

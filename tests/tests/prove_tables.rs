@@ -172,3 +172,100 @@ fn an_input_off_the_table_does_not_verify() {
     assert!(report.lookups.keys().any(|&(t, x, _)| t == 0 && x == i128::from(below)), "{report:?}");
     assert_unprovable(&s.program, &s.schedule, &rows, &s.inputs, &s.outputs);
 }
+
+/// `y = x * sigmoid(x) + (x @ x^T) @ x`-style products of run-time tensors: an element-wise
+/// `Mul` and a `MatMul` whose operands are both computed.
+fn products_model() -> onnx_protobuf::ModelProto {
+    let mut m = ob::model(
+        vec![
+            node("Sigmoid", "sig", &["x"], &["s"], vec![]),
+            node("Mul", "gate", &["x", "s"], &["g"], vec![]),
+            node("Transpose", "t", &["g"], &["gt"], vec![]),
+            node("MatMul", "scores", &["g", "gt"], &["a"], vec![]),
+            node("MatMul", "mix", &["a", "x"], &["y"], vec![]),
+        ],
+        vec![],
+        vec![value_info("x", &[4, 8])],
+        vec![value_info("y", &[4, 8])],
+    );
+    m.opset_import[0].version = 17;
+    m
+}
+
+#[test]
+fn products_of_run_time_tensors_prove() {
+    let opts =
+        TranspileOptions { input_range: Some((-1.0, 1.0)), scale: Some(10), ..Default::default() };
+    let program = transpiler::transpile(&ob::bytes(&products_model()), &opts)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let x: Vec<f64> = (0..32).map(|i| f64::from((i * 7) % 13) / 6.5 - 1.0).collect();
+    let out = runtime::run(&program, std::slice::from_ref(&x)).unwrap();
+    // Float reference.
+    let g: Vec<f64> = x.iter().map(|v| v / (1.0 + (-v).exp())).collect();
+    let mut a = [0.0; 16];
+    for i in 0..4 {
+        for j in 0..4 {
+            a[i * 4 + j] = (0..8).map(|k| g[i * 8 + k] * g[j * 8 + k]).sum();
+        }
+    }
+    for i in 0..4 {
+        for j in 0..8 {
+            let want: f64 = (0..4).map(|k| a[i * 4 + k] * x[k * 8 + j]).sum();
+            let got = out[0].to_f64()[i * 8 + j];
+            assert!((got - want).abs() < 0.05, "y[{i}][{j}] = {got}, want {want}");
+        }
+    }
+    let (proof, proven) =
+        air::prove(&program, std::slice::from_ref(&x), Preset::Fast, HashKind::Blake3)
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(proven, out);
+    air::verify(&program, &proof).unwrap_or_else(|e| panic!("{e}"));
+    let mut bad = proof.clone();
+    bad.outputs[0][5] -= 1;
+    assert!(matches!(air::verify(&program, &bad), Err(air::VerifyError::Stark(_))));
+}
+
+#[test]
+fn a_tampered_run_time_product_does_not_verify() {
+    let opts =
+        TranspileOptions { input_range: Some((-1.0, 1.0)), scale: Some(10), ..Default::default() };
+    let program = transpiler::transpile(&ob::bytes(&products_model()), &opts).unwrap();
+    let schedule = Arc::new(Schedule::new(&program).unwrap());
+    let x: Vec<f64> = (0..32).map(|i| f64::from((i * 5) % 11) / 5.5 - 1.0).collect();
+    let (outs, witness) = runtime::run_traced(&program, &[x]).unwrap();
+    let inputs: Vec<Vec<i64>> =
+        program.inputs.iter().map(|t| witness.values[t.0 as usize].clone()).collect();
+    let outputs: Vec<Vec<i64>> = outs.into_iter().map(|t| t.data).collect();
+    let (rows, air_outputs) = build_rows(&schedule, &inputs).unwrap();
+    assert_eq!(air_outputs, outputs);
+    let periodic = schedule.periodic_columns();
+    assert!(check_constraints(&schedule, &periodic, &rows, &inputs).is_empty());
+    assert!(relation_summary(&schedule, &periodic, &rows, &inputs, &outputs).balanced());
+    // A product node claims a different product: the factor X it stores is changed (so the
+    // product constraint still holds), and its accumulator follows; the factor read no
+    // longer matches the value written at its address.
+    let node = schedule
+        .rows
+        .iter()
+        .position(|r| matches!(r.terms, air::schedule::Terms::Product { .. }))
+        .unwrap();
+    let slot = schedule.slot(node);
+    let mut bad = rows.clone();
+    let lane = main::X + air::layout::FACTOR_X_LANES.start;
+    let limb = bad[slot.row][lane] as usize;
+    let delta: i128 = if limb < 255 { 1 } else { -1 };
+    bad[slot.row][lane] += delta;
+    bad[limb][main::MULT] -= 1;
+    bad[(limb as i128 + delta) as usize][main::MULT] += 1;
+    let y = (air::layout::FACTOR_Y_LANES)
+        .rev()
+        .fold(0i128, |acc, l| (acc << 8) + bad[slot.row][main::X + l])
+        - i128::from(air::layout::FACTOR_OFFSET);
+    bad[slot.row][main::ACC] += delta * y;
+    let labels: Vec<&str> =
+        check_constraints(&schedule, &periodic, &bad, &inputs).iter().map(|v| v.label).collect();
+    assert!(!labels.contains(&"product"), "{labels:?}");
+    let report = relation_summary(&schedule, &periodic, &bad, &inputs, &outputs);
+    assert!(!report.bus.is_empty(), "{report:?}");
+    assert_unprovable(&program, &schedule, &bad, &inputs, &outputs);
+}

@@ -63,10 +63,23 @@ pub enum IrOp {
         /// What it is, for the error.
         what: String,
     },
+    /// A step function of the fixed-point value (lowered with the scale known).
+    Step(Step),
     /// A smooth function through a lookup table (see [`crate::tables`]).
     Table(crate::tables::Func),
     /// A value that cannot be lowered (fails with the reason if an output needs it).
     Opaque(String),
+}
+
+/// Step functions of a real value, exact on its fixed-point representation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Largest integer not above `x`.
+    Floor,
+    /// Smallest integer not below `x`.
+    Ceil,
+    /// -1, 0 or 1.
+    Sign,
 }
 
 /// How a value is defined.

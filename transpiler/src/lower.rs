@@ -10,7 +10,7 @@ use runtime::fixed_point::quantize;
 use runtime::{Op, OpNode, Program, TensorId, TensorInfo, TensorKind};
 
 use crate::error::TranspileError;
-use crate::graph::{Arg, Def, IrGraph, IrOp};
+use crate::graph::{Arg, Def, IrGraph, IrOp, Step};
 use crate::onnx::ConstTensor;
 use crate::tables::Func;
 
@@ -99,6 +99,149 @@ impl Lowerer<'_> {
         self.op(Op::Rescale { shift: s }, vec![acc], shape, s, name.to_string(), origin)
     }
 
+    /// `Floor` and `Ceil` as a shifted rounding division by `2^s` (`floor(x / 2^s) =
+    /// round_half_up((x - 2^(s-1)) / 2^s)`, `ceil` with `2^(s-1) - 1` added), `Sign` as a clip
+    /// to one unit either side; each then brought back to scale `s` by an exact product with a
+    /// constant.
+    fn step(
+        &mut self,
+        step: Step,
+        x: TensorId,
+        shape: Vec<usize>,
+        name: &str,
+        origin: &str,
+    ) -> Result<TensorId, TranspileError> {
+        let s = self.s;
+        // The result in units of its own scale, then a product that brings it to scale `s`.
+        let (int, one) = match step {
+            Step::Floor | Step::Ceil => {
+                let half = (1i64 << (s - 1)) as f64;
+                let c = if step == Step::Floor { -half } else { half - 1.0 };
+                let c = ConstTensor::scalar(c / (1u64 << s) as f64, crate::onnx::DType::Float);
+                let c = self.konst(&c, s, format!("{name}/offset"))?;
+                let t = self.op(Op::Add, vec![x, c], shape.clone(), s, format!("{name}/t"), origin);
+                let q = self.op(
+                    Op::Rescale { shift: s },
+                    vec![t],
+                    shape.clone(),
+                    0,
+                    format!("{name}/q"),
+                    origin,
+                );
+                // q (scale 0) times 1.0 at scale s.
+                (
+                    q,
+                    self.konst(
+                        &ConstTensor::scalar(1.0, crate::onnx::DType::Float),
+                        s,
+                        format!("{name}/one"),
+                    )?,
+                )
+            }
+            Step::Sign => {
+                let clip = Op::Clip { min: Some(-1), max: Some(1) };
+                let c = self.op(clip, vec![x], shape.clone(), s, format!("{name}/unit"), origin);
+                // c (scale s, one unit) times 2^s at scale 0.
+                let k = ConstTensor::scalar((1u64 << s) as f64, crate::onnx::DType::Float);
+                (c, self.konst(&k, 0, format!("{name}/one"))?)
+            }
+        };
+        let p = self.op(Op::Mul, vec![int, one], shape.clone(), s, format!("{name}/up"), origin);
+        Ok(self.op(Op::Rescale { shift: 0 }, vec![p], shape, s, name.to_string(), origin))
+    }
+
+    fn is_const(&self, t: TensorId) -> bool {
+        matches!(self.p.tensors[t.0 as usize].kind, TensorKind::Const(_))
+    }
+
+    /// A matrix product of two run-time tensors (numpy `matmul` shapes) as the ops the AIR
+    /// proves: every product `a[.., i, k] * b[.., k, j]` by a broadcast `Mul`, rounded to
+    /// `e = ceil(log2 K)` bits more than the activation scale (so the sum of `K` rounded
+    /// products errs by at most half a unit at scale `s`), summed over `k` by a `MatMul` with a
+    /// constant column of ones, and rounded to scale `s`; then the bias, if any.
+    fn run_time_matmul(
+        &mut self,
+        a: TensorId,
+        b: TensorId,
+        bias: Option<&ConstTensor>,
+        shape: Vec<usize>,
+        name: &str,
+        origin: &str,
+    ) -> Result<TensorId, TranspileError> {
+        let s = self.s;
+        let sa = self.p.tensors[a.0 as usize].shape.clone();
+        let sb = self.p.tensors[b.0 as usize].shape.clone();
+        // 1-D operands as a row / a column.
+        let a2 = if sa.len() == 1 { vec![1, sa[0]] } else { sa.clone() };
+        let b2 = if sb.len() == 1 { vec![sb[0], 1] } else { sb.clone() };
+        let k = a2[a2.len() - 1];
+        let mut ae = a2.clone();
+        ae.push(1);
+        let mut be = b2.clone();
+        be.insert(be.len() - 2, 1);
+        let ar = self.op(Op::Reshape, vec![a], ae.clone(), s, format!("{name}/a"), origin);
+        let br = self.op(Op::Reshape, vec![b], be.clone(), s, format!("{name}/b"), origin);
+        let rank = ae.len().max(be.len());
+        let pad = |v: &[usize]| {
+            let mut p = vec![1; rank - v.len()];
+            p.extend_from_slice(v);
+            p
+        };
+        let (ae, be) = (pad(&ae), pad(&be));
+        let prod: Vec<usize> = ae.iter().zip(&be).map(|(x, y)| *x.max(y)).collect();
+        let e = (usize::BITS - k.saturating_sub(1).leading_zeros()).min(u32::from(s)) as u8;
+        let p = self.op(Op::Mul, vec![ar, br], prod.clone(), 2 * s, format!("{name}/mul"), origin);
+        let pe = self.op(
+            Op::Rescale { shift: s - e },
+            vec![p],
+            prod.clone(),
+            s + e,
+            format!("{name}/products"),
+            origin,
+        );
+        // [.., m, k, n] -> [.., m, n, k], then a product with a column of ones.
+        let mut perm: Vec<usize> = (0..rank).collect();
+        perm.swap(rank - 2, rank - 1);
+        let mut tshape = prod.clone();
+        tshape.swap(rank - 2, rank - 1);
+        let t = self.op(
+            Op::Transpose { perm },
+            vec![pe],
+            tshape.clone(),
+            s + e,
+            format!("{name}/t"),
+            origin,
+        );
+        let ones = ConstTensor {
+            shape: vec![k, 1],
+            data: vec![1.0; k],
+            dtype: crate::onnx::DType::Float,
+            name: None,
+        };
+        let ones = self.konst(&ones, 0, format!("{name}/ones"))?;
+        let mut sshape = tshape[..rank - 1].to_vec();
+        sshape.push(1);
+        let sum = self.op(
+            Op::MatMul,
+            vec![t, ones],
+            sshape.clone(),
+            s + e,
+            format!("{name}/sum"),
+            origin,
+        );
+        let r =
+            self.op(Op::Rescale { shift: e }, vec![sum], sshape, s, format!("{name}/acc"), origin);
+        let out_name = if bias.is_some() { format!("{name}/nobias") } else { name.to_string() };
+        let out = self.op(Op::Reshape, vec![r], shape.clone(), s, out_name, origin);
+        match bias {
+            None => Ok(out),
+            Some(c) => {
+                let c = self.konst(c, s, format!("{name}/bias"))?;
+                Ok(self.op(Op::Add, vec![out, c], shape, s, name.to_string(), origin))
+            }
+        }
+    }
+
     /// `f(x) = c * relu(x) + r(x)`: `x` rounded to the table's grid, the residual `r` looked
     /// up, and `c * relu(x)` added (see [`crate::tables`]).
     fn table(
@@ -121,11 +264,15 @@ impl Lowerer<'_> {
             x
         };
         let c = f.relu_coefficient();
-        let rname = if c == 0.0 { name.to_string() } else { format!("{name}/residual") };
+        let plain = c == 0.0 && !f.plus_identity();
+        let rname = if plain { name.to_string() } else { format!("{name}/residual") };
         let table = Op::Table { lo, values, out_scale: s };
         let r = self.op(table, vec![xin], shape.clone(), s, rname, origin);
-        if c == 0.0 {
+        if plain {
             return Ok(r);
+        }
+        if f.plus_identity() {
+            return Ok(self.op(Op::Add, vec![x, r], shape, s, name.to_string(), origin));
         }
         let relu = self.op(Op::Relu, vec![x], shape.clone(), s, format!("{name}/relu"), origin);
         let lin = if c == 1.0 {
@@ -169,6 +316,9 @@ impl Lowerer<'_> {
         }
         let same_scale = |l: &Self| l.p.tensors[ins[0].0 as usize].scale;
         Ok(match op {
+            IrOp::MatMul { bias } if !self.is_const(ins[0]) && !self.is_const(ins[1]) => {
+                self.run_time_matmul(ins[0], ins[1], bias.as_ref(), shape, &name, origin)?
+            }
             IrOp::MatMul { bias } => {
                 if let Some(b) = bias {
                     ins.push(self.konst(b, 2 * s, format!("{name}/bias"))?);
@@ -251,6 +401,7 @@ impl Lowerer<'_> {
             }
             IrOp::Opaque(reason) => return Err(unsupported(origin, reason)),
             IrOp::Table(f) => self.table(*f, ins[0], shape, &name, origin)?,
+            IrOp::Step(step) => self.step(*step, ins[0], shape, &name, origin)?,
             IrOp::Concat(axis) => {
                 let sc = same_scale(self);
                 if ins.iter().any(|t| self.p.tensors[t.0 as usize].scale != sc) {

@@ -65,6 +65,12 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
     ("ReduceMean", 1, composite::reduce_mean),
     ("ReduceL1", 1, composite::reduce_l1),
     ("ReduceMax", 1, composite::reduce_max),
+    ("ReduceSumSquare", 1, composite::reduce_sum_square),
+    ("ReduceProd", 1, composite::reduce_prod),
+    ("Pow", 1, composite::pow),
+    ("Floor", 1, composite::floor),
+    ("Ceil", 1, composite::ceil),
+    ("Sign", 9, composite::sign),
     ("ReduceMin", 1, composite::reduce_min),
     ("HardSigmoid", 1, composite::hard_sigmoid),
     ("Trilu", 14, composite::trilu),
@@ -85,6 +91,9 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
     ("Gelu", 20, smooth::gelu),
     ("HardSwish", 14, smooth::hard_swish),
     ("ThresholdedRelu", 10, smooth::thresholded_relu),
+    ("Shrink", 9, smooth::shrink),
+    ("Asin", 7, smooth::asin),
+    ("Acos", 7, smooth::acos),
 ];
 
 /// The builder for `op_type` in `domain` at `opset`, if supported.
@@ -102,8 +111,10 @@ pub fn supported_ops() -> impl Iterator<Item = &'static str> {
     REGISTRY.iter().chain(ML_REGISTRY).map(|(name, _, _)| *name)
 }
 
-/// Ops registered only so that an ArgMax of them can be taken (their own values are not
-/// computed yet): not claimed as supported.
-pub fn argmax_only_ops() -> &'static [&'static str] {
-    &["Softmax", "LogSoftmax"]
+/// Ops registered for a restricted form only, not claimed as supported: `Softmax` and
+/// `LogSoftmax` (an ArgMax of them can be taken; their own values are not computed yet),
+/// `Pow` (a constant exponent that is one integer from 0 to 8), `ReduceProd` (products whose
+/// factors stay within 24 bits at the chosen scale).
+pub fn partial_ops() -> &'static [&'static str] {
+    &["Softmax", "LogSoftmax", "Pow", "ReduceProd"]
 }

@@ -46,6 +46,12 @@ pub enum Func {
     HardSwish,
     /// `x` for `x > alpha`, else 0.
     ThresholdedRelu(f64),
+    /// `x - bias` for `x > lambd`, `x + bias` for `x < -lambd`, else 0: `(lambd, bias)`.
+    Shrink(f64, f64),
+    /// `asin(x)`, the input clamped to `[-1, 1]`.
+    Asin,
+    /// `acos(x)`, the input clamped to `[-1, 1]`.
+    Acos,
 }
 
 impl Func {
@@ -86,13 +92,31 @@ impl Func {
                     0.0
                 }
             }
+            Func::Shrink(lambd, bias) => {
+                if x > lambd {
+                    x - bias
+                } else if x < -lambd {
+                    x + bias
+                } else {
+                    0.0
+                }
+            }
+            Func::Asin => x.clamp(-1.0, 1.0).asin(),
+            Func::Acos => x.clamp(-1.0, 1.0).acos(),
         }
+    }
+
+    /// Whether `f(x) = x + r(x)` (the identity is added exactly, the residual tabulated)
+    /// rather than `c * relu(x) + r(x)`.
+    pub fn plus_identity(&self) -> bool {
+        matches!(self, Func::Shrink(..))
     }
 
     /// `c` in `f(x) = c * relu(x) + r(x)`.
     pub fn relu_coefficient(&self) -> f64 {
         match *self {
             Func::Sigmoid | Func::Tanh | Func::Erf | Func::Exp => 0.0,
+            Func::Shrink(..) | Func::Asin | Func::Acos => 0.0,
             Func::Selu(_, gamma) => gamma,
             _ => 1.0,
         }
@@ -100,7 +124,8 @@ impl Func {
 
     /// The residual `r(x) = f(x) - c * relu(x)`.
     pub fn residual(&self, x: f64) -> f64 {
-        self.eval(x) - self.relu_coefficient() * x.max(0.0)
+        let linear = if self.plus_identity() { x } else { self.relu_coefficient() * x.max(0.0) };
+        self.eval(x) - linear
     }
 
     /// The domain `[a, b]` outside which the residual is constant within `2^-17` (for `Exp`,
@@ -118,6 +143,8 @@ impl Func {
             Func::HardSwish => (-3.0, 3.0),
             // One unit past the step at alpha, so the last entry is the flat residual.
             Func::ThresholdedRelu(alpha) => (alpha.min(0.0) - 1.0, alpha.max(0.0) + 1.0),
+            Func::Shrink(lambd, _) => (-lambd.abs() - 1.0, lambd.abs() + 1.0),
+            Func::Asin | Func::Acos => (-1.0, 1.0),
         }
     }
 
@@ -126,6 +153,7 @@ impl Func {
         let ok = |v: f64| v.is_finite() && v.abs() <= 65536.0;
         let good = match *self {
             Func::Elu(a) | Func::ThresholdedRelu(a) => ok(a),
+            Func::Shrink(l, b) => ok(l) && ok(b) && l >= 0.0,
             Func::Selu(a, g) => ok(a) && ok(g),
             Func::Celu(a) => ok(a) && a != 0.0 && a.abs() <= 1024.0,
             _ => true,
@@ -188,7 +216,8 @@ impl Func {
             let xi = (xq + half) >> shift;
             let r = values[(xi.clamp(lo, hi) - lo) as usize] as f64 * unit_out;
             let x = xq as f64 * unit_out;
-            let got = r + (c * x.max(0.0) / unit_out).round() * unit_out;
+            let linear = if self.plus_identity() { x } else { c * x.max(0.0) };
+            let got = r + (linear / unit_out).round() * unit_out;
             worst = worst.max((got - self.eval(x)).abs());
             xq += step;
         }
@@ -200,7 +229,7 @@ impl Func {
 mod tests {
     use super::*;
 
-    const ALL: [Func; 13] = [
+    const ALL: [Func; 16] = [
         Func::Sigmoid,
         Func::Tanh,
         Func::Erf,
@@ -214,6 +243,9 @@ mod tests {
         Func::Gelu { tanh: true },
         Func::HardSwish,
         Func::ThresholdedRelu(1.0),
+        Func::Shrink(0.5, 0.2),
+        Func::Asin,
+        Func::Acos,
     ];
 
     #[test]
@@ -239,12 +271,19 @@ mod tests {
             let table = f.table(12).expect("quantises");
             assert!(table.1.len() <= MAX_ENTRIES, "{f:?}");
             let e = f.max_error(12);
-            let bound = if f == Func::Exp {
+            let bound = match f {
                 // Relative: half a grid step times the largest slope, e^top.
-                let (_, top) = f.domain(12);
-                top.exp() * (2f64).powi(-i32::from(f.grid(12))) + 8.0 / 4096.0
-            } else {
-                8.0 / 4096.0
+                Func::Exp => {
+                    let (_, top) = f.domain(12);
+                    top.exp() * (2f64).powi(-i32::from(f.grid(12))) + 8.0 / 4096.0
+                }
+                // Infinite slope at +-1: about sqrt(2^-g); the automatic scale picks 10 bits,
+                // where the error is within 40 units.
+                Func::Asin | Func::Acos => {
+                    assert!(f.max_error(10) <= 40.0 / 1024.0, "{f:?} at 10");
+                    (2f64).powf(-5.9)
+                }
+                _ => 8.0 / 4096.0,
             };
             assert!(e <= bound, "{f:?}: {e} > {bound}");
         }

@@ -7,7 +7,7 @@ use runtime::{Op, OpId, OpNode, Program, TensorId, TensorKind};
 
 use super::{Block, Requant, Row, Terms, MAX_TRACE_LEN};
 use crate::error::UnsupportedOp;
-use crate::layout::{LIMB_BITS, T_LANES, V1_LANES};
+use crate::layout::{FACTOR_OFFSET, LIMB_BITS, T_LANES, V1_LANES};
 
 /// Most limbs of `T` a node can have (on a wide row).
 const MAX_T_LIMBS: usize = 2 * (T_LANES.end - T_LANES.start);
@@ -126,7 +126,7 @@ impl Builder<'_> {
             return Err(format!("values of {need} bits exceed the AIR's {MAX_V_LIMBS} limbs"));
         }
         let shift = if divisor.is_some() { 0 } else { shift };
-        let g = Requant { shift, relu, lr, lv, divisor, table: None };
+        let g = Requant { shift, relu, lr, lv, divisor, table: None, product: false };
         Ok(self.intern(g))
     }
 
@@ -184,7 +184,19 @@ impl Builder<'_> {
         let Rounding { shift, relu, qbound, divisor } = r;
         let d = u128::from(divisor.unwrap_or(1u64 << shift.min(63)));
         let q = qbound.unwrap_or(acc.saturating_add(d / 2) / d);
-        let gi = self.group(shift, relu, q, divisor)?;
+        let mut gi = self.group(shift, relu, q, divisor)?;
+        if let Terms::Product { .. } = terms {
+            let g = Requant { product: true, ..self.requants[gi] };
+            if !g.narrow() {
+                self.budget_exceeded = true;
+                return Err(format!(
+                    "a product of ~2^{} needs more than a half row's limbs; compile with a \
+                     smaller scale",
+                    bits(acc)
+                ));
+            }
+            gi = self.intern(g);
+        }
         let g = self.requants[gi];
         // Soundness: TSH * (acc + 2^s + 2^(s + 8 lv)) stays below 2^62 (no wrap-around).
         let span = acc
@@ -208,6 +220,30 @@ impl Builder<'_> {
         let addr = self.fresh(out_bound);
         self.rows.push(Row { group: gi, addr, bias, terms });
         Ok(addr)
+    }
+
+    /// Schedules a product node `f(round_div(x * y, 2^shift))` of the values at addresses `x`
+    /// and `y` (each read on the bus, so each must fit a signed 24-bit factor); returns the
+    /// address written.
+    pub(super) fn product_node(
+        &mut self,
+        x: u32,
+        y: u32,
+        shift: u8,
+        relu: bool,
+        qbound: Option<u128>,
+    ) -> Result<u32, String> {
+        let (bx, by) = (self.bound[x as usize], self.bound[y as usize]);
+        if bx.max(by) >= u128::from(FACTOR_OFFSET) {
+            self.budget_exceeded = true;
+            return Err(format!(
+                "a factor of up to 2^{} exceeds a product's 24 bits; compile with a smaller scale",
+                bits(bx.max(by))
+            ));
+        }
+        self.macs += 1;
+        let rounding = Rounding { shift, relu, qbound, divisor: None };
+        self.push_node(Terms::Product { x, y }, 0, bx * by, rounding)
     }
 
     /// Schedules the nodes of a product kept as its weights (one per output, consecutive

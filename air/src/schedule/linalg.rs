@@ -75,6 +75,27 @@ pub(super) fn product(
 }
 
 /// `Mul` of a run-time tensor by a constant, with its rescale (and ReLU).
+/// `Mul` of two run-time tensors (broadcasting): one product node per element, its rescale
+/// (and a sole-reader ReLU) fused.
+fn run_time_product(
+    b: &mut Builder<'_>,
+    cx: &Cx<'_>,
+    uses: &Uses,
+    covered: &mut [bool],
+) -> Result<(), String> {
+    let node = cx.node;
+    let xa = operand(b, node.inputs[0], &cx.out_shape)?;
+    let xb = operand(b, node.inputs[1], &cx.out_shape)?;
+    let (shift, relu, final_t, qb) = product_tail(b, cx.k, uses, covered)?;
+    let mut addrs = Vec::with_capacity(cx.n_out);
+    for (x, y) in xa.into_iter().zip(xb) {
+        let (Ok(x), Ok(y)) = (x, y) else { return Err("operand layout".into()) };
+        addrs.push(b.product_node(x, y, shift, relu, Some(qb))?);
+    }
+    b.addr[final_t.0 as usize] = Some(addrs);
+    Ok(())
+}
+
 pub(super) fn scale(
     b: &mut Builder<'_>,
     cx: &Cx<'_>,
@@ -87,7 +108,8 @@ pub(super) fn scale(
     let (a, c) = match (b.consts(node.inputs[0]).is_some(), b.consts(node.inputs[1]).is_some()) {
         (false, true) => (node.inputs[0], node.inputs[1]),
         (true, false) => (node.inputs[1], node.inputs[0]),
-        _ => return Err("only a product with a constant is provable".into()),
+        (false, false) => return run_time_product(b, cx, uses, covered),
+        (true, true) => return Err("a product of two constants (fold it)".into()),
     };
     let xa = operand(b, a, out_shape)?;
     let cv = operand(b, c, out_shape)?;

@@ -40,7 +40,15 @@ pub(super) fn table(
             b.tables.len() - 1
         }
     };
-    let g = Requant { shift: 0, relu: false, lr: 0, lv, divisor: None, table: Some(tid) };
+    let g = Requant {
+        shift: 0,
+        relu: false,
+        lr: 0,
+        lv,
+        divisor: None,
+        table: Some(tid),
+        product: false,
+    };
     let group = b.intern(g);
     let program_bound = b.bound_of(cx.node.inputs[0]);
     let mut addrs = Vec::with_capacity(x.len());

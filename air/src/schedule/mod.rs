@@ -39,8 +39,8 @@ use crate::conv::ConvBlock;
 use crate::dense::DenseBlock;
 use crate::error::{ProveError, UnsupportedOp};
 use crate::layout::{
-    LimbGroup, Slot, ADDR_FIRST, ADDR_ZERO, LANES, LIMB_BITS, MIN_TRACE_LEN, TABLE_SIZE, T_LANES,
-    V1_LANES, V2_LANES,
+    LimbGroup, Slot, ADDR_FIRST, ADDR_ZERO, FACTOR_X_LANES, FACTOR_Y_LANES, LANES, LIMB_BITS,
+    MIN_TRACE_LEN, TABLE_SIZE, T_LANES, V1_LANES, V2_LANES,
 };
 use builder::{Builder, Cx, Uses};
 use std::ops::Range;
@@ -67,6 +67,9 @@ pub struct Requant {
     /// A lookup node of function table `t` ([`Schedule::tables`]): no rounding (`shift` 0,
     /// no remainder limbs), the value `V1 - OFF` is the table's entry at the accumulator.
     pub table: Option<usize>,
+    /// A product node: its accumulator is the product of two values read on the bus (stored
+    /// in half `B` of its row, which it has to itself), not a linear combination.
+    pub product: bool,
 }
 
 impl Requant {
@@ -127,6 +130,13 @@ impl Requant {
             .flat_map(move |g| (0..self.limbs(g)).filter_map(move |k| slot.lane(g, k)))
     }
 
+    /// The lanes that are range lookups when the node sits in `slot`: its limbs', and on a
+    /// product row the factors' (half `B`'s `V1` and `V2` lanes).
+    pub fn lookup_lanes(&self, slot: Slot) -> impl Iterator<Item = usize> + '_ {
+        let factors = if self.product { FACTOR_X_LANES.start..FACTOR_Y_LANES.end } else { 0..0 };
+        self.lanes(slot).chain(factors)
+    }
+
     /// Limbs used in the `V2` lane group.
     pub fn v2_limbs(&self) -> usize {
         match (self.divisor, self.relu) {
@@ -155,6 +165,13 @@ pub struct Row {
 pub enum Terms {
     /// A range of [`Schedule::terms`].
     List(Range<usize>),
+    /// The product of the values at two addresses (a product node: no linear terms).
+    Product {
+        /// Address of the first factor.
+        x: u32,
+        /// Address of the second factor.
+        y: u32,
+    },
     /// Output `out` of block `block` ([`Schedule::blocks`]).
     Block {
         /// Index into [`Schedule::blocks`].
@@ -400,8 +417,14 @@ impl Schedule {
         let mut fanout = vec![0u64; b.bound.len()];
         let mut zero_reads = (used * LANES) as u64;
         for (node, row) in b.rows.iter().enumerate() {
-            let slot = slot_of(place[node] as usize, wide_rows, pair_offset);
-            zero_reads -= b.requants[row.group].lanes(slot).count() as u64;
+            let g = &b.requants[row.group];
+            let slot = slot_of(place[node] as usize, wide_rows, pair_offset, g.product);
+            zero_reads -= g.lookup_lanes(slot).count() as u64;
+            // Factor reads of product nodes are bus reads of the addresses written.
+            if let Terms::Product { x, y } = row.terms {
+                fanout[x as usize] += 1;
+                fanout[y as usize] += 1;
+            }
         }
         for out in &outputs {
             for a in out {
@@ -494,6 +517,7 @@ impl Schedule {
                 .iter()
                 .map(|(a, w)| value(*a) * i128::from(*w))
                 .sum(),
+            Terms::Product { x, y } => value(*x) * value(*y),
             Terms::Block { block, out } => {
                 if cache.as_ref().is_none_or(|(b, _)| b != block) {
                     let products = self.blocks.get(*block).map(|d| d.products(&value));
@@ -508,7 +532,9 @@ impl Schedule {
     /// Where node `node` sits (row, slot, wide row).
     pub fn slot(&self, node: usize) -> Slot {
         let p = self.place.get(node).map_or(usize::MAX, |&p| p as usize);
-        slot_of(p, self.wide_rows, self.pair_offset)
+        let product =
+            self.rows.get(node).and_then(|r| self.requants.get(r.group)).is_some_and(|g| g.product);
+        slot_of(p, self.wide_rows, self.pair_offset, product)
     }
 
     /// Rows holding at least one node.
@@ -522,6 +548,7 @@ impl Schedule {
         match self.rows.get(r).map(|row| &row.terms) {
             None => Vec::new(),
             Some(Terms::List(range)) => self.terms.get(range.clone()).unwrap_or(&[]).to_vec(),
+            Some(Terms::Product { .. }) => Vec::new(),
             Some(Terms::Block { block, out }) => {
                 self.blocks.get(*block).map(|d| d.terms(*out)).unwrap_or_default()
             }
@@ -529,10 +556,11 @@ impl Schedule {
     }
 }
 
-/// The slot of place `p` with `wide` wide rows and pairing offset `k`.
-fn slot_of(p: usize, wide: usize, k: usize) -> Slot {
+/// The slot of place `p` with `wide` rows of one node each and pairing offset `k`; a product
+/// node sits alone on its row but in half `A` only.
+fn slot_of(p: usize, wide: usize, k: usize, product: bool) -> Slot {
     if p < wide {
-        Slot { row: p, b: false, wide: true }
+        Slot { row: p, b: false, wide: !product }
     } else if p < wide + k {
         Slot { row: p, b: false, wide: false }
     } else {
@@ -540,11 +568,12 @@ fn slot_of(p: usize, wide: usize, k: usize) -> Slot {
     }
 }
 
-/// Places the nodes: those that need a wide row (or belong to a block with one that does)
-/// first, then the narrow ones, two per row; each group keeps program order, so a block's
+/// Places the nodes: those that need a row of their own (wide nodes, nodes of a block with
+/// one, product nodes) first, then the narrow ones, two per row; each group keeps program order, so a block's
 /// nodes get consecutive places. Returns `place`, the wide row count and `K`.
 fn place_nodes(rows: &[Row], requants: &[Requant], blocks: &[Block]) -> (Vec<u32>, usize, usize) {
-    let mut narrow: Vec<bool> = rows.iter().map(|r| requants[r.group].narrow()).collect();
+    let mut narrow: Vec<bool> =
+        rows.iter().map(|r| requants[r.group].narrow() && !requants[r.group].product).collect();
     for block in blocks {
         let range = block.first_row()..block.first_row() + block.outputs();
         if let Some(nodes) = narrow.get_mut(range) {

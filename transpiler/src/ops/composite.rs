@@ -11,7 +11,7 @@ use super::emit_tmp;
 use crate::builder::{Ctx, Node};
 use crate::consts::{self, norm_axis};
 use crate::error::TranspileError;
-use crate::graph::{Arg, IrOp};
+use crate::graph::{Arg, IrOp, Step};
 use crate::onnx::{ConstTensor, DType};
 
 /// A scalar constant.
@@ -181,8 +181,10 @@ enum Reduce {
     Sum,
     Mean,
     L1,
+    SumSquare,
     Max,
     Min,
+    Prod,
 }
 
 /// Reduced axes (attribute before `input_from`, else input 1), `keepdims` and
@@ -255,8 +257,12 @@ fn reduce(
     }
     let y = super::movement::reshape(ctx, node, y, vec![m, n], "rows");
     let z = match kind {
-        Reduce::Sum | Reduce::Mean | Reduce::L1 => {
-            let y = if kind == Reduce::L1 { abs_of(ctx, node, y, "abs")? } else { y };
+        Reduce::Sum | Reduce::Mean | Reduce::L1 | Reduce::SumSquare => {
+            let y = match kind {
+                Reduce::L1 => abs_of(ctx, node, y, "abs")?,
+                Reduce::SumSquare => mul(ctx, node, y.clone(), y, "square")?,
+                _ => y,
+            };
             let w = if kind == Reduce::Mean { 1.0 / n as f64 } else { 1.0 };
             let col = ConstTensor {
                 shape: vec![n, 1],
@@ -281,7 +287,7 @@ fn reduce(
                 ),
             }
         }
-        Reduce::Max | Reduce::Min => {
+        Reduce::Max | Reduce::Min | Reduce::Prod => {
             // Pairwise: the first half against the second, an odd last column carried over.
             let mut y = y;
             let mut width = n;
@@ -305,10 +311,10 @@ fn reduce(
                     &format!("l{level}b"),
                 )?;
                 let s = format!("l{level}");
-                let mut next = if kind == Reduce::Max {
-                    max2(ctx, node, a, b, &s)?
-                } else {
-                    min2(ctx, node, a, b, &s)?
+                let mut next = match kind {
+                    Reduce::Max => max2(ctx, node, a, b, &s)?,
+                    Reduce::Min => min2(ctx, node, a, b, &s)?,
+                    _ => mul(ctx, node, a, b, &s)?,
                 };
                 if width % 2 == 1 {
                     let odd = super::movement::take(
@@ -358,6 +364,121 @@ pub fn reduce_mean(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, Transpile
 /// ONNX `ReduceL1` (axes as an input from opset 18).
 pub fn reduce_l1(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     reduce(ctx, node, Reduce::L1, 18)
+}
+
+/// ONNX `ReduceSumSquare` (axes as an input from opset 18): products of run-time values,
+/// then a sum.
+pub fn reduce_sum_square(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    reduce(ctx, node, Reduce::SumSquare, 18)
+}
+
+/// ONNX `ReduceProd` (axes as an input from opset 18): a tree of pairwise products, each
+/// rounded to the activation scale.
+pub fn reduce_prod(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    reduce(ctx, node, Reduce::Prod, 18)
+}
+
+/// ONNX `Pow` with a constant exponent that is the same small integer (0 to 8) everywhere:
+/// repeated products of run-time values by squaring.
+pub fn pow(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    let e = node.const_input(1, "exponent")?.clone();
+    let k = e.data.first().copied().unwrap_or(f64::NAN);
+    if e.data.iter().any(|&v| v != k) || !(0.0..=8.0).contains(&k) || k.fract() != 0.0 {
+        return Err(node.ctx.unsupported(
+            "only a constant exponent that is one integer from 0 to 8 everywhere (a product chain)",
+        ));
+    }
+    let shape = broadcast(ctx.graph.shape(&x), &e.shape).ok_or_else(|| {
+        node.ctx.shape(format!(
+            "shapes {:?} and {:?} do not broadcast",
+            ctx.graph.shape(&x),
+            e.shape
+        ))
+    })?;
+    if let Arg::Const(c) = &x {
+        let mut c = c.clone();
+        c.data.iter_mut().for_each(|v| *v = v.powi(k as i32));
+        return Ok(vec![Arg::Const(c)]);
+    }
+    // Square-and-multiply over the bits of k.
+    let mut k = k as u32;
+    let mut acc: Option<Arg> = None;
+    let mut base = x;
+    let mut bit = 0;
+    while k > 0 {
+        if k & 1 == 1 {
+            acc = Some(match acc {
+                None => base.clone(),
+                Some(a) => mul(ctx, node, a, base.clone(), &format!("p{bit}"))?,
+            });
+        }
+        k >>= 1;
+        if k > 0 {
+            base = mul(ctx, node, base.clone(), base, &format!("sq{bit}"))?;
+        }
+        bit += 1;
+    }
+    let y = match acc {
+        Some(a) => a,
+        // x^0 = 1 everywhere.
+        None => Arg::Const(ConstTensor {
+            shape: shape.clone(),
+            data: vec![1.0; shape.iter().product()],
+            dtype: DType::Float,
+            name: None,
+        }),
+    };
+    // The exponent may broadcast the result to a larger shape.
+    let ys = ctx.graph.shape(&y).to_vec();
+    if ys == shape {
+        return Ok(vec![y]);
+    }
+    let zero = Arg::Const(ConstTensor {
+        shape: shape.clone(),
+        data: vec![0.0; shape.iter().product()],
+        dtype: DType::Float,
+        name: None,
+    });
+    Ok(vec![add(ctx, node, y, zero, "expand")?])
+}
+
+fn step(ctx: &mut Ctx, node: &Node<'_>, step: Step) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    let f: fn(f64) -> f64 = match step {
+        Step::Floor => f64::floor,
+        Step::Ceil => f64::ceil,
+        Step::Sign => |v| {
+            if v > 0.0 {
+                1.0
+            } else if v < 0.0 {
+                -1.0
+            } else {
+                0.0
+            }
+        },
+    };
+    if let Arg::Const(mut c) = x {
+        c.data.iter_mut().for_each(|v| *v = f(*v));
+        return Ok(vec![Arg::Const(c)]);
+    }
+    let shape = ctx.graph.shape(&x).to_vec();
+    Ok(vec![super::emit(ctx, node, shape, IrOp::Step(step), vec![x])])
+}
+
+/// ONNX `Floor` (exact on the fixed-point value).
+pub fn floor(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    step(ctx, node, Step::Floor)
+}
+
+/// ONNX `Ceil` (exact on the fixed-point value).
+pub fn ceil(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    step(ctx, node, Step::Ceil)
+}
+
+/// ONNX `Sign` (exact on the fixed-point value: 0 only for an exact 0).
+pub fn sign(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    step(ctx, node, Step::Sign)
 }
 
 /// ONNX `ReduceMax` (axes as an input from opset 18).

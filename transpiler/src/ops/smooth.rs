@@ -1,5 +1,5 @@
 //! Smooth activations computed through lookup tables ([`crate::tables`]): Sigmoid, Tanh, Erf,
-//! Exp, Softplus, Elu, Selu, Celu, Mish, Gelu, HardSwish, ThresholdedRelu.
+//! Exp, Softplus, Elu, Selu, Celu, Mish, Gelu, HardSwish, ThresholdedRelu, Shrink, Asin, Acos.
 
 use super::emit;
 use crate::builder::{Ctx, Node};
@@ -87,4 +87,21 @@ pub fn hard_swish(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileE
 pub fn thresholded_relu(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     let alpha = node.attrs.float_or("alpha", 1.0)?;
     table(ctx, node, Func::ThresholdedRelu(alpha))
+}
+
+/// ONNX `Shrink` (`lambd` default 0.5, `bias` default 0).
+pub fn shrink(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let lambd = node.attrs.float_or("lambd", 0.5)?;
+    let bias = node.attrs.float_or("bias", 0.0)?;
+    table(ctx, node, Func::Shrink(lambd, bias))
+}
+
+/// ONNX `Asin` (inputs beyond `[-1, 1]`, NaN in floats, are clamped).
+pub fn asin(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    table(ctx, node, Func::Asin)
+}
+
+/// ONNX `Acos` (inputs beyond `[-1, 1]`, NaN in floats, are clamped).
+pub fn acos(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    table(ctx, node, Func::Acos)
 }
