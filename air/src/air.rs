@@ -259,8 +259,8 @@ impl Air for ModelAir {
         let off = E::from(Felt::new(FACTOR_OFFSET));
         let dx = bus.message(E::from(p.pax), E::from(hb[1]) - off);
         let dy = bus.message(E::from(p.pay), E::from(hb[2]) - off);
-        let np = E::from(p.psel);
-        result[LANES / 2 + 2] = a[LANES / 2 + 2] * dx * dy - np * (dx + dy);
+        let (nx, ny) = (E::from(p.psel + p.dv), E::from(p.psel));
+        result[LANES / 2 + 2] = a[LANES / 2 + 2] * dx * dy - (nx * dy + ny * dx);
         let dwa = bus.message(E::from(p.sa.aout), written_a);
         let nwa = -E::from(p.sa.fo);
         let mut s = an[aux::S] - a[aux::S];

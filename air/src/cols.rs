@@ -72,6 +72,8 @@ pub struct PeriodicCols<T> {
     pub pax: T,
     /// Address of the factor `Y`.
     pub pay: T,
+    /// Quotient row.
+    pub dv: T,
     /// Table entry input (the range-table value in the range table).
     pub tx: T,
     /// Table entry tag.
@@ -106,6 +108,7 @@ const _: () = assert!(offset_of!(SlotCols<u64>, ltag) == periodic::LTAG * W);
 const _: () = assert!(offset_of!(PeriodicCols<u64>, psel) == periodic::PSEL * W);
 const _: () = assert!(offset_of!(PeriodicCols<u64>, pax) == periodic::PAX * W);
 const _: () = assert!(offset_of!(PeriodicCols<u64>, pay) == periodic::PAY * W);
+const _: () = assert!(offset_of!(PeriodicCols<u64>, dv) == periodic::DV * W);
 const _: () = assert!(offset_of!(PeriodicCols<u64>, tx) == periodic::TX * W);
 const _: () = assert!(offset_of!(PeriodicCols<u64>, ttag) == periodic::TTAG * W);
 const _: () = assert!(offset_of!(PeriodicCols<u64>, ty) == periodic::TY * W);

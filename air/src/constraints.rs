@@ -56,6 +56,7 @@ main_constraints! {
         let [t, v1, v2] = wide_sums(ha, hb, p.wide);
         let (sa, sb) = (&p.sa, &p.sb);
         let off = E::from(FACTOR_OFFSET as u32);
+        let two = E::from(2u32);
     }
     // TSH_A acc + E_A - TP_A V1 + TP2_A V2 - QSEL_A T = 0 (V1, V2 carry WIDE: degree 3).
     "requant A" [3] => sa.tsh * c.acc + sa.e - sa.tp * v1 + sa.tp2 * v2 - sa.qsel * t,
@@ -73,6 +74,10 @@ main_constraints! {
     "idle B" [2] => (E::ONE - sb.qsel) * c.acc_b,
     // PSEL (acc - X Y) = 0 with the factors stored offset in half B's V1 and V2 lanes.
     "product" [3] => p.psel * (c.acc - (hb[1] - off) * (hb[2] - off)),
+    // DV (acc - 2 Q B - R) = 0: Q = V1_A - OFFW_A, B = V1_B - 2^23, R = V2_B.
+    "quotient" [3] => p.dv * (c.acc - two * (ha[1] - sa.offw) * (hb[1] - off) - hb[2]),
+    // DV (2B - 1 - R - C) = 0 with C = V2_A >= 0: R < 2B (and B >= 1).
+    "quotient range" [2] => p.dv * (two * (hb[1] - off) - E::ONE - hb[2] - ha[2]),
 }
 
 /// Labels and degrees of the auxiliary transition constraints, in evaluation order: one per

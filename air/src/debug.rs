@@ -173,13 +173,21 @@ pub fn relation_summary(
         let slot = schedule.slot(node);
         if slot.row + 1 < n {
             let out = v1_of(schedule, node, rows);
-            if let (Terms::Product { x, y }, Some(row)) = (&spec.terms, rows.get(slot.row)) {
+            if let Some(row) = rows.get(slot.row) {
                 let off = i128::from(FACTOR_OFFSET);
                 let sum = |lanes: std::ops::Range<usize>| {
                     lanes.rev().fold(0i128, |acc, l| (acc << LIMB_BITS) + row[main::X + l])
                 };
-                *bus.entry((*x, sum(FACTOR_X_LANES) - off)).or_insert(0) += 1;
-                *bus.entry((*y, sum(FACTOR_Y_LANES) - off)).or_insert(0) += 1;
+                match &spec.terms {
+                    Terms::Product { x, y } => {
+                        *bus.entry((*x, sum(FACTOR_X_LANES) - off)).or_insert(0) += 1;
+                        *bus.entry((*y, sum(FACTOR_Y_LANES) - off)).or_insert(0) += 1;
+                    }
+                    Terms::Quotient { b, .. } => {
+                        *bus.entry((*b, sum(FACTOR_X_LANES) - off)).or_insert(0) += 1;
+                    }
+                    _ => {}
+                }
             }
             if let (Some(t), Some(row)) = (schedule.requants[spec.group].table, rows.get(slot.row))
             {

@@ -169,14 +169,18 @@ pub mod periodic {
     pub const PAX: usize = WIDE + 3;
     /// Address of the factor `Y` on product rows.
     pub const PAY: usize = WIDE + 4;
+    /// 1 on quotient rows: slot `A`'s accumulator is `2 Q B + R` with `Q` its value, the
+    /// divisor `B` read at `PAX` into half `B`'s `V1` lanes, `R` in half `B`'s `V2` lanes and
+    /// `2B - 1 - R` in half `A`'s `V2` lanes.
+    pub const DV: usize = WIDE + 5;
     /// Table entries `(TTAG, TX, TY)`, one per row, with the schedule's table cycle: the
     /// range table `(0, v, 0)` for `v` in `0..256`, then every function table's
     /// `(tag, x, f(x))`, then copies of `(0, 0, 0)`. This column is `TX`.
-    pub const TX: usize = WIDE + 5;
+    pub const TX: usize = WIDE + 6;
     /// Table entry tag: 0 for the range table, [`super::table_tag`] for function tables.
-    pub const TTAG: usize = WIDE + 6;
+    pub const TTAG: usize = WIDE + 7;
     /// Table entry output (0 in the range table).
-    pub const TY: usize = WIDE + 7;
+    pub const TY: usize = WIDE + 8;
     /// Number of periodic columns.
     pub const COUNT: usize = TY + 1;
 }
@@ -235,10 +239,11 @@ pub fn column_map() -> String {
     }
     s.push_str(&format!("  {:>3} WIDE\n  {:>3} RELUW\n", periodic::WIDE, periodic::RELUW));
     s.push_str(&format!(
-        "  {:>3} PSEL\n  {:>3} PAX\n  {:>3} PAY\n",
+        "  {:>3} PSEL\n  {:>3} PAX\n  {:>3} PAY\n  {:>3} DV\n",
         periodic::PSEL,
         periodic::PAX,
-        periodic::PAY
+        periodic::PAY,
+        periodic::DV
     ));
     s.push_str(&format!(
         "  {:>3} TX\n  {:>3} TTAG\n  {:>3} TY (table entries, the schedule's table cycle)\n",
@@ -261,7 +266,7 @@ pub fn column_map() -> String {
         LANES / 2 + 1
     ));
     s.push_str(&format!(
-        "  {:>3} h{} = PSEL/d(factor X) + PSEL/d(factor Y)\n",
+        "  {:>3} h{} = (PSEL + DV)/d(factor X) + PSEL/d(factor Y)\n",
         LANES / 2 + 2,
         LANES / 2 + 2
     ));

@@ -117,7 +117,9 @@ fn coefficients<E: FieldElement<BaseField = Felt>>(s: &Schedule, g: &[E], pw: &[
             let mut acc = vec![0i128; n];
             let mut since_flush = 0usize;
             for (row, gr) in rows.iter().zip(gs) {
-                let Terms::List(range) = &row.terms else { continue };
+                let (Terms::List(range) | Terms::Quotient { list: range, .. }) = &row.terms else {
+                    continue;
+                };
                 let gk: Vec<i128> =
                     (0..d).map(|k| i128::from(gr.base_element(k).as_int())).collect();
                 let terms = s.terms.get(range.clone()).unwrap_or(&[]);

@@ -105,8 +105,8 @@ where
 /// slots' lookups, the two factor reads.
 const FRACTIONS: usize = LANES + 7;
 /// Numerators per row (the lanes' are 1): the table entry, the two writes, the two lookups,
-/// the factor reads (both `PSEL`).
-const NUMS: usize = 6;
+/// the factor reads (`PSEL + DV` and `PSEL`).
+const NUMS: usize = 7;
 
 /// The auxiliary segment for main columns `m` and random elements `r = (alpha, beta, gamma)`:
 /// the LogUp helpers and running sum, then the linear relation's `CW`, `CW_B` and its Horner
@@ -155,6 +155,7 @@ pub fn aux_columns<E: FieldElement<BaseField = Felt>>(
         let off = Felt::new(FACTOR_OFFSET);
         dens.push(bus.message(E::from(p[P::PAX][i]), E::from(hb[1] - off)));
         dens.push(bus.message(E::from(p[P::PAY][i]), E::from(hb[2] - off)));
+        nums.push(E::from(p[P::PSEL][i] + p[P::DV][i]));
         nums.push(E::from(p[P::PSEL][i]));
     }
     let inv = batch_inversion(&dens);
@@ -176,7 +177,7 @@ pub fn aux_columns<E: FieldElement<BaseField = Felt>>(
         cols[LANES / 2][i] = h;
         let hl = nm[3] * f[LANES + 3] + nm[4] * f[LANES + 4];
         cols[LANES / 2 + 1][i] = hl;
-        let hp = nm[5] * (f[LANES + 5] + f[LANES + 6]);
+        let hp = nm[5] * f[LANES + 5] + nm[6] * f[LANES + 6];
         cols[LANES / 2 + 2][i] = hp;
         total += h + hl + hp + nm[2] * f[LANES + 2];
         cols[aux::S][i] = s;

@@ -101,6 +101,10 @@ pub fn build_rows(
         let slot = schedule.slot(r);
         let p = i128::from(g.d());
         let h = p / 2;
+        let divisor = match spec.terms {
+            Terms::Quotient { b, .. } => Some(i128::from(vals[b as usize])),
+            _ => None,
+        };
         let (q, rem) = match g.table {
             Some(t) => {
                 let row = i64::try_from(acc).ok().and_then(|x| schedule.table_row(t, x));
@@ -110,7 +114,12 @@ pub fn build_rows(
                 lookups[tr] += 1;
                 (i128::from(schedule.table_entry(tr).2), 0)
             }
-            None => ((acc + h).div_euclid(p), (acc + h).rem_euclid(p)),
+            None => match divisor {
+                // acc = 2 q B + R, 0 <= R < 2B.
+                Some(b) if b >= 1 => (acc.div_euclid(2 * b), acc.rem_euclid(2 * b)),
+                Some(b) => return Err(bad(format!("node {r}: divisor {b} below 1"))),
+                None => ((acc + h).div_euclid(p), (acc + h).rem_euclid(p)),
+            },
         };
         let q64 =
             i64::try_from(q).map_err(|_| bad(format!("node {r}: quotient {q} out of range")))?;
@@ -118,10 +127,15 @@ pub fn build_rows(
             return Err(bad(format!("node {r}: row {} beyond the trace", slot.row)));
         };
         let mut x = [0i64; LANES];
-        if !limbs((rem as u128) << g.tshift(), &mut x, slot, LimbGroup::T, g.lr) {
+        let rem_t = if divisor.is_some() { 0 } else { rem };
+        if !limbs((rem_t as u128) << g.tshift(), &mut x, slot, LimbGroup::T, g.lr) {
             return Err(bad(format!("node {r}: remainder does not fit its limbs")));
         }
         let (v1, v2) = match (g.divisor, g.relu) {
+            _ if divisor.is_some() => {
+                let b = divisor.unwrap_or(1);
+                (q + i128::from(g.offset()), 2 * b - 1 - rem)
+            }
             (Some(_), _) => (q + i128::from(g.offset()), p - 1 - rem),
             (None, true) => (q.max(0), (-q).max(0)),
             (None, false) => (q + i128::from(g.offset()), 0),
@@ -132,17 +146,24 @@ pub fn build_rows(
         {
             return Err(bad(format!("node {r}: value {q} does not fit its {} limbs", g.lv)));
         }
-        if let Terms::Product { x: ax, y: ay } = spec.terms {
-            // The factors, offset to be non-negative, in half B's V1 and V2 lanes.
-            let off = i128::from(FACTOR_OFFSET);
-            for (lanes, a) in [(FACTOR_X_LANES, ax), (FACTOR_Y_LANES, ay)] {
-                let v = i128::from(vals[a as usize]) + off;
-                if !(0..2 * off).contains(&v) {
-                    return Err(bad(format!("node {r}: factor {} beyond 24 bits", v - off)));
-                }
-                for (k, lane) in lanes.enumerate() {
-                    x[lane] = ((v >> (LIMB_BITS as usize * k)) & 0xff) as i64;
-                }
+        // Half B of a product row: the factors, offset to be non-negative; of a quotient row:
+        // the divisor (offset) and the remainder.
+        let off = i128::from(FACTOR_OFFSET);
+        let half_b = match spec.terms {
+            Terms::Product { x: ax, y: ay } => {
+                Some([i128::from(vals[ax as usize]) + off, i128::from(vals[ay as usize]) + off])
+            }
+            Terms::Quotient { b, .. } => Some([i128::from(vals[b as usize]) + off, rem]),
+            _ => None,
+        };
+        for (lanes, v) in
+            half_b.iter().flat_map(|h| [(FACTOR_X_LANES, h[0]), (FACTOR_Y_LANES, h[1])])
+        {
+            if !(0..2 * off).contains(&v) {
+                return Err(bad(format!("node {r}: factor {} beyond 24 bits", v - off)));
+            }
+            for (k, lane) in lanes.enumerate() {
+                x[lane] = ((v >> (LIMB_BITS as usize * k)) & 0xff) as i64;
             }
         }
         for i in g.lookup_lanes(slot) {

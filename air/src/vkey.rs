@@ -31,6 +31,11 @@ impl Schedule {
                     f[P::LTAG] = table_tag(t);
                     return f;
                 }
+                if q.divide {
+                    // A quotient: its own constraints replace the rounding.
+                    f[P::OFFW] = Felt::new(q.offset());
+                    return f;
+                }
                 let tsh = pow2(q.tshift());
                 let (p, h, off) = (Felt::new(q.d()), Felt::new(q.d() / 2), Felt::new(q.offset()));
                 f[P::TSH] = tsh;
@@ -57,10 +62,17 @@ impl Schedule {
             for i in q.lookup_lanes(slot) {
                 cols[P::A + i][r] = Felt::new(u64::from(ADDR_LOOKUP));
             }
-            if let Terms::Product { x, y } = row.terms {
-                cols[P::PSEL][r] = Felt::ONE;
-                cols[P::PAX][r] = Felt::new(u64::from(x));
-                cols[P::PAY][r] = Felt::new(u64::from(y));
+            match row.terms {
+                Terms::Product { x, y } => {
+                    cols[P::PSEL][r] = Felt::ONE;
+                    cols[P::PAX][r] = Felt::new(u64::from(x));
+                    cols[P::PAY][r] = Felt::new(u64::from(y));
+                }
+                Terms::Quotient { b, .. } => {
+                    cols[P::DV][r] = Felt::ONE;
+                    cols[P::PAX][r] = Felt::new(u64::from(b));
+                }
+                _ => {}
             }
             let base = if slot.b { P::SLOT_B } else { P::SLOT_A };
             for (k, v) in f.iter().enumerate() {

@@ -130,6 +130,8 @@ fn analyse(program: &Program) -> Result<(Vec<u64>, Vec<bool>), RuntimeError> {
                 let half = if *alpha_shift == 0 { 0 } else { 1u128 << (alpha_shift - 1) };
                 x.max(prod.saturating_add(half) >> alpha_shift)
             }
+            // Divisors are at least 1.
+            Op::Div { shift } => get(0)?.saturating_mul(1u128 << shift),
             Op::Table { values, .. } => {
                 values.iter().map(|v| u128::from(v.unsigned_abs())).max().unwrap_or(0)
             }

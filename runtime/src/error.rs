@@ -153,6 +153,17 @@ pub enum RuntimeError {
         /// ONNX node it came from.
         origin: String,
     },
+    /// A divisor of an [`crate::Op::Div`] is below 1 (the op divides by positive values
+    /// only, such as a softmax's sum of exponentials).
+    #[error("op {op:?} ({origin}) divides by {value}: divisors must be at least 1")]
+    NonPositiveDivisor {
+        /// The op.
+        op: OpId,
+        /// ONNX node it came from.
+        origin: String,
+        /// The divisor.
+        value: i64,
+    },
     /// A value exceeds its tensor's bound: a bound declared from calibration samples (an
     /// input unlike them), or else a bug in the bound analysis.
     #[error(

@@ -133,6 +133,15 @@ pub enum Op {
         /// Joined axis.
         axis: usize,
     },
+    /// Element-wise division by a positive run-time value, rounding half up:
+    /// `q = floor((2^(shift+1) a + b) / 2b) = round_half_up(a 2^shift / b)`; inputs `[a, b]`
+    /// (broadcasting), output scale `scale(a) + shift - scale(b)`. A divisor below 1 is a
+    /// run-time error ([`RuntimeError::NonPositiveDivisor`](crate::RuntimeError)). The
+    /// remainders `2^(shift+1) a + b - 2 q b`, in `[0, 2b)`, are in the witness.
+    Div {
+        /// Bits the numerator is shifted up by (at most [`MAX_DIV_SHIFT`]).
+        shift: u8,
+    },
     /// A function tabulated over the integers `lo..lo + values.len()` of its input:
     /// `y = values[clamp(x - lo, 0, len - 1)]`. Inputs outside the table take the value at the
     /// nearer end (the clamp is part of the semantics). The output has scale `out_scale`,
@@ -148,6 +157,9 @@ pub enum Op {
         out_scale: u8,
     },
 }
+
+/// Largest `shift` of an [`Op::Div`].
+pub const MAX_DIV_SHIFT: u8 = 32;
 
 /// Most entries of an [`Op::Table`].
 pub const MAX_TABLE_LEN: usize = 1 << 16;
@@ -184,6 +196,7 @@ impl Op {
             Op::Gather { .. } => "gather",
             Op::Concat { .. } => "concat",
             Op::Table { .. } => "table",
+            Op::Div { .. } => "div",
         }
     }
 
@@ -328,6 +341,21 @@ impl Op {
                     seen[p] = true;
                 }
                 Ok((perm.iter().map(|&p| s[p]).collect(), inputs[0].scale))
+            }
+            Op::Div { shift } => {
+                arity(2, 2)?;
+                let (a, b) = (inputs[0], inputs[1]);
+                if *shift > MAX_DIV_SHIFT {
+                    return Err(format!("shift {shift} exceeds {MAX_DIV_SHIFT}"));
+                }
+                let shape = broadcast(a.shape, b.shape).ok_or_else(|| {
+                    format!("shapes {:?} and {:?} do not broadcast", a.shape, b.shape)
+                })?;
+                let scale = i32::from(a.scale) + i32::from(*shift) - i32::from(b.scale);
+                if !(0..=i32::from(MAX_SCALE)).contains(&scale) {
+                    return Err(format!("output scale {scale} outside 0..={MAX_SCALE}"));
+                }
+                Ok((shape, scale as u8))
             }
             Op::Table { lo, values, out_scale } => {
                 arity(1, 1)?;

@@ -269,3 +269,127 @@ fn a_tampered_run_time_product_does_not_verify() {
     assert!(!report.bus.is_empty(), "{report:?}");
     assert_unprovable(&program, &schedule, &bad, &inputs, &outputs);
 }
+
+/// A small CNN with a softmax output (probabilities, not only the label).
+fn softmax_cnn() -> onnx_protobuf::ModelProto {
+    use starkml_tests::onnx_build::{attr_int, attr_ints, initializer};
+    let w: Vec<f32> = (0..4 * 9).map(|i| ((i * 37 % 17) as f32 - 8.0) / 16.0).collect();
+    let fc: Vec<f32> = (0..4 * 3).map(|i| ((i * 11 % 7) as f32 - 3.0) / 4.0).collect();
+    ob::model(
+        vec![
+            node("Conv", "conv", &["x", "W"], &["c"], vec![attr_ints("pads", &[1, 1, 1, 1])]),
+            node("Relu", "act", &["c"], &["r"], vec![]),
+            node("GlobalAveragePool", "gap", &["r"], &["g"], vec![]),
+            node("Flatten", "flat", &["g"], &["f"], vec![]),
+            node("Gemm", "fc", &["f", "F", "b"], &["z"], vec![attr_int("transB", 0)]),
+            node("Softmax", "prob", &["z"], &["y"], vec![attr_int("axis", 1)]),
+        ],
+        vec![
+            initializer("W", &[4, 1, 3, 3], &w),
+            initializer("F", &[4, 3], &fc),
+            initializer("b", &[3], &[0.1, -0.2, 0.05]),
+        ],
+        vec![value_info("x", &[1, 1, 6, 6])],
+        vec![value_info("y", &[1, 3])],
+    )
+}
+
+#[test]
+fn a_cnn_with_a_softmax_output_proves_its_probabilities() {
+    let x: Vec<f64> = (0..36).map(|i| f64::from((i * 13) % 17) / 8.5 - 1.0).collect();
+    let opts = TranspileOptions {
+        input_range: Some((-1.0, 1.0)),
+        accept: Some(air::check_field_budget),
+        ..Default::default()
+    };
+    let program =
+        transpiler::transpile(&ob::bytes(&softmax_cnn()), &opts).unwrap_or_else(|e| panic!("{e}"));
+    let out = runtime::run(&program, std::slice::from_ref(&x)).unwrap();
+    let p = out[0].to_f64();
+    // Float reference of the same network.
+    let m = softmax_cnn();
+    let g = m.graph.as_ref().unwrap();
+    let w: &[f32] = &g.initializer[0].float_data;
+    let fc: &[f32] = &g.initializer[1].float_data;
+    let mut feat = [0.0f64; 4];
+    for (o, f) in feat.iter_mut().enumerate() {
+        let mut sum = 0.0;
+        for i in 0..6i32 {
+            for j in 0..6i32 {
+                let mut acc = 0.0;
+                for (ki, di) in (-1..=1).enumerate() {
+                    for (kj, dj) in (-1..=1).enumerate() {
+                        let (y, xx) = (i + di, j + dj);
+                        if (0..6).contains(&y) && (0..6).contains(&xx) {
+                            acc += f64::from(w[o * 9 + ki * 3 + kj]) * x[(y * 6 + xx) as usize];
+                        }
+                    }
+                }
+                sum += acc.max(0.0);
+            }
+        }
+        *f = sum / 36.0;
+    }
+    let bias = [0.1, -0.2, 0.05];
+    let z: Vec<f64> = (0..3)
+        .map(|c| (0..4).map(|k| feat[k] * f64::from(fc[k * 3 + c])).sum::<f64>() + bias[c])
+        .collect();
+    let mx = z.iter().cloned().fold(f64::MIN, f64::max);
+    let total: f64 = z.iter().map(|v| (v - mx).exp()).sum();
+    for c in 0..3 {
+        let want = (z[c] - mx).exp() / total;
+        assert!((p[c] - want).abs() < 0.01, "p[{c}] = {}, want {want}", p[c]);
+    }
+    assert!((p.iter().sum::<f64>() - 1.0).abs() < 0.01);
+    let (proof, proven) =
+        air::prove(&program, std::slice::from_ref(&x), Preset::Fast, HashKind::Blake3)
+            .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(proven, out);
+    air::verify(&program, &proof).unwrap_or_else(|e| panic!("{e}"));
+    let mut bad = proof.clone();
+    bad.outputs[0][1] += 1;
+    assert!(matches!(air::verify(&program, &bad), Err(air::VerifyError::Stark(_))));
+}
+
+#[test]
+fn a_wrong_division_remainder_does_not_verify() {
+    let x: Vec<f64> = (0..36).map(|i| f64::from((i * 5) % 17) / 8.5 - 1.0).collect();
+    let opts = TranspileOptions {
+        input_range: Some((-1.0, 1.0)),
+        accept: Some(air::check_field_budget),
+        ..Default::default()
+    };
+    let program = transpiler::transpile(&ob::bytes(&softmax_cnn()), &opts).unwrap();
+    let schedule = Arc::new(Schedule::new(&program).unwrap());
+    let (outs, witness) = runtime::run_traced(&program, &[x]).unwrap();
+    let inputs: Vec<Vec<i64>> =
+        program.inputs.iter().map(|t| witness.values[t.0 as usize].clone()).collect();
+    let outputs: Vec<Vec<i64>> = outs.into_iter().map(|t| t.data).collect();
+    let (rows, _) = build_rows(&schedule, &inputs).unwrap();
+    let periodic = schedule.periodic_columns();
+    assert!(check_constraints(&schedule, &periodic, &rows, &inputs).is_empty());
+    assert!(relation_summary(&schedule, &periodic, &rows, &inputs, &outputs).balanced());
+    let node = schedule
+        .rows
+        .iter()
+        .position(|r| matches!(r.terms, air::schedule::Terms::Quotient { .. }))
+        .unwrap();
+    let slot = schedule.slot(node);
+    // The remainder grows by one and its complement shrinks by one (both stay in range, the
+    // range constraint holds): acc = 2 Q B + R no longer does.
+    let mut bad = rows.clone();
+    let r_lane = main::X + air::layout::FACTOR_Y_LANES.start;
+    let c_lane = main::X + slot.lane(LimbGroup::V2, 0).unwrap();
+    assert!(bad[slot.row][r_lane] < 255 && bad[slot.row][c_lane] > 0);
+    for (lane, d) in [(r_lane, 1i128), (c_lane, -1)] {
+        let limb = bad[slot.row][lane] as usize;
+        bad[slot.row][lane] += d;
+        bad[limb][main::MULT] -= 1;
+        bad[(limb as i128 + d) as usize][main::MULT] += 1;
+    }
+    let labels: Vec<&str> =
+        check_constraints(&schedule, &periodic, &bad, &inputs).iter().map(|v| v.label).collect();
+    assert_eq!(labels, ["quotient"]);
+    assert!(relation_summary(&schedule, &periodic, &bad, &inputs, &outputs).balanced());
+    assert_unprovable(&program, &schedule, &bad, &inputs, &outputs);
+}

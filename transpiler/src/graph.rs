@@ -55,14 +55,17 @@ pub enum IrOp {
     Concat(usize),
     /// Gather along an axis with constant indices (flat, with their shape).
     Gather(usize, Vec<usize>, Vec<usize>),
-    /// A transform that preserves the order along `axis` (softmax, logistic, ...) but cannot be
-    /// lowered: an ArgMax of it reads its input instead; lowering it fails with `what`.
+    /// A transform that preserves the order along `axis` (softmax, logistic, ...): an ArgMax
+    /// of it reads its input (argument 0) instead. With a second argument, that is its value
+    /// (computed only when something else needs it); without, lowering it fails with `what`.
     Monotone {
         /// Axis along which order is preserved.
         axis: usize,
         /// What it is, for the error.
         what: String,
     },
+    /// `a / b` for a positive run-time `b` (rounded half up at the activation scale).
+    Div,
     /// A step function of the fixed-point value (lowered with the scale known).
     Step(Step),
     /// A smooth function through a lookup table (see [`crate::tables`]).

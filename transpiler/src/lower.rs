@@ -391,6 +391,11 @@ impl Lowerer<'_> {
                 };
                 self.op(op, ins, shape, sc, name, origin)
             }
+            IrOp::Monotone { .. } if ins.len() == 2 => ins[1],
+            IrOp::Div => {
+                let op = Op::Div { shift: s };
+                self.op(op, ins, shape, s, name, origin)
+            }
             IrOp::Monotone { what, .. } => {
                 return Err(unsupported(
                     origin,

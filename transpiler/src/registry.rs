@@ -111,10 +111,9 @@ pub fn supported_ops() -> impl Iterator<Item = &'static str> {
     REGISTRY.iter().chain(ML_REGISTRY).map(|(name, _, _)| *name)
 }
 
-/// Ops registered for a restricted form only, not claimed as supported: `Softmax` and
-/// `LogSoftmax` (an ArgMax of them can be taken; their own values are not computed yet),
-/// `Pow` (a constant exponent that is one integer from 0 to 8), `ReduceProd` (products whose
-/// factors stay within 24 bits at the chosen scale).
+/// Ops registered for a restricted form only, not claimed as supported: `Pow` (a constant
+/// exponent that is one integer from 0 to 8), `ReduceProd` (products whose factors stay within
+/// 24 bits at the chosen scale).
 pub fn partial_ops() -> &'static [&'static str] {
-    &["Softmax", "LogSoftmax", "Pow", "ReduceProd"]
+    &["Pow", "ReduceProd"]
 }

@@ -24,6 +24,11 @@ pub enum Func {
     Tanh,
     /// The error function.
     Erf,
+    /// `e^x` on `[-12, 0]` (the input clamped to it): the exponentials of a softmax, whose
+    /// inputs are at most 0.
+    ExpNonPositive,
+    /// `ln(x)` on `[1, hi]` (the input clamped to it): the log of a softmax's sum.
+    Ln(f64),
     /// `e^x`, clamped to the domain `[-12, ln(2^23 / 2^s) - 0.05]` (values past the top of
     /// the domain saturate; at scale 16 that is `e^4.80`).
     Exp,
@@ -62,6 +67,8 @@ impl Func {
             Func::Tanh => x.tanh(),
             Func::Erf => libm::erf(x),
             Func::Exp => x.exp(),
+            Func::ExpNonPositive => x.min(0.0).exp(),
+            Func::Ln(hi) => x.clamp(1.0, hi.max(1.0)).ln(),
             Func::Softplus => x.max(0.0) + (-x.abs()).exp().ln_1p(),
             Func::Elu(alpha) => {
                 if x > 0.0 {
@@ -116,6 +123,7 @@ impl Func {
     pub fn relu_coefficient(&self) -> f64 {
         match *self {
             Func::Sigmoid | Func::Tanh | Func::Erf | Func::Exp => 0.0,
+            Func::ExpNonPositive | Func::Ln(_) => 0.0,
             Func::Shrink(..) | Func::Asin | Func::Acos => 0.0,
             Func::Selu(_, gamma) => gamma,
             _ => 1.0,
@@ -136,6 +144,8 @@ impl Func {
             Func::Tanh => (-6.5, 6.5),
             Func::Erf => (-4.0, 4.0),
             Func::Exp => (-12.0, (23.0 - f64::from(s)) * std::f64::consts::LN_2 - 0.05),
+            Func::ExpNonPositive => (-12.0, 0.0),
+            Func::Ln(hi) => (1.0, hi.max(1.0)),
             Func::Elu(_) | Func::Selu(..) => (-13.0, 0.0),
             Func::Celu(alpha) => (-13.0 * alpha.abs(), 0.0),
             Func::Mish => (-16.0, 8.0),
@@ -154,6 +164,7 @@ impl Func {
         let good = match *self {
             Func::Elu(a) | Func::ThresholdedRelu(a) => ok(a),
             Func::Shrink(l, b) => ok(l) && ok(b) && l >= 0.0,
+            Func::Ln(hi) => ok(hi) && hi >= 1.0,
             Func::Selu(a, g) => ok(a) && ok(g),
             Func::Celu(a) => ok(a) && a != 0.0 && a.abs() <= 1024.0,
             _ => true,

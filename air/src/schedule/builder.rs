@@ -126,7 +126,8 @@ impl Builder<'_> {
             return Err(format!("values of {need} bits exceed the AIR's {MAX_V_LIMBS} limbs"));
         }
         let shift = if divisor.is_some() { 0 } else { shift };
-        let g = Requant { shift, relu, lr, lv, divisor, table: None, product: false };
+        let g =
+            Requant { shift, relu, lr, lv, divisor, table: None, product: false, divide: false };
         Ok(self.intern(g))
     }
 
@@ -185,8 +186,12 @@ impl Builder<'_> {
         let d = u128::from(divisor.unwrap_or(1u64 << shift.min(63)));
         let q = qbound.unwrap_or(acc.saturating_add(d / 2) / d);
         let mut gi = self.group(shift, relu, q, divisor)?;
-        if let Terms::Product { .. } = terms {
-            let g = Requant { product: true, ..self.requants[gi] };
+        if let Terms::Product { .. } | Terms::Quotient { .. } = terms {
+            let base = self.requants[gi];
+            let g = match terms {
+                Terms::Product { .. } => Requant { product: true, ..base },
+                _ => Requant { divide: true, ..base },
+            };
             if !g.narrow() {
                 self.budget_exceeded = true;
                 return Err(format!(
@@ -244,6 +249,33 @@ impl Builder<'_> {
         self.macs += 1;
         let rounding = Rounding { shift, relu, qbound, divisor: None };
         self.push_node(Terms::Product { x, y }, 0, bx * by, rounding)
+    }
+
+    /// Schedules a quotient node `round_half_up(a 2^shift / b)` of the values at addresses
+    /// `a` and `b` (the divisor read on the bus: within 24 bits; at least 1 in every valid
+    /// trace); returns the address written.
+    pub(super) fn quotient_node(
+        &mut self,
+        a: u32,
+        b: u32,
+        shift: u8,
+        qbound: Option<u128>,
+    ) -> Result<u32, String> {
+        let (ba, bb) = (self.bound[a as usize], self.bound[b as usize]);
+        if bb >= u128::from(FACTOR_OFFSET) {
+            self.budget_exceeded = true;
+            return Err(format!(
+                "a divisor of up to 2^{} exceeds 24 bits; compile with a smaller scale",
+                bits(bb)
+            ));
+        }
+        let w = 1i64 << (shift + 1);
+        let start = self.terms.len();
+        self.terms.extend([(a, w), (b, 1)]);
+        let acc = ba.saturating_mul(w as u128).saturating_add(bb);
+        let rounding = Rounding { shift: 0, relu: false, qbound, divisor: None };
+        let terms = Terms::Quotient { list: start..start + 2, b };
+        self.push_node(terms, 0, acc, rounding)
     }
 
     /// Schedules the nodes of a product kept as its weights (one per output, consecutive

@@ -132,6 +132,23 @@ pub(super) fn clamp(
     Ok(cur)
 }
 
+/// `Div` by a run-time tensor: one quotient node per element.
+pub(super) fn quotient(b: &mut Builder<'_>, cx: &Cx<'_>, shift: u8) -> Result<(), String> {
+    let node = cx.node;
+    let xa = operand(b, node.inputs[0], &cx.out_shape)?;
+    let xb = operand(b, node.inputs[1], &cx.out_shape)?;
+    let qb = Some(b.bound_of(cx.out));
+    let mut addrs = Vec::with_capacity(cx.n_out);
+    for (x, y) in xa.into_iter().zip(xb) {
+        let (Ok(x), Ok(y)) = (x, y) else {
+            return Err("a quotient of constants or by a constant (fold it)".into());
+        };
+        addrs.push(b.quotient_node(x, y, shift, qb)?);
+    }
+    b.addr[cx.out.0 as usize] = Some(addrs);
+    Ok(())
+}
+
 /// `LeakyRelu`: `relu(x) + round_div(-alpha relu(-x), 2^k)`.
 pub(super) fn leaky_relu(
     b: &mut Builder<'_>,

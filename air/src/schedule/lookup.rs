@@ -48,6 +48,7 @@ pub(super) fn table(
         divisor: None,
         table: Some(tid),
         product: false,
+        divide: false,
     };
     let group = b.intern(g);
     let program_bound = b.bound_of(cx.node.inputs[0]);

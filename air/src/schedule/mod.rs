@@ -22,6 +22,9 @@
 //!   where `v_j = m`, integers), prefix counts `c_j`, `f_j = relu(e_j - c_j)` (the first
 //!   maximum) and `index = sum_j j f_j`;
 //! - `Reshape`, `Transpose`, `Gather`, `Concat`: no rows, only a new address map;
+//! - `Mul` of two run-time tensors: one product node per element (alone on its row, the
+//!   factors read on the bus); `Div`: one quotient node per element (likewise, the divisor
+//!   read on the bus);
 //! - `Table`: the clamp into the table's range as for `Clip` (left out on a side the input's
 //!   bound cannot reach), then one lookup node reading the entry `(x, f(x))` of a function
 //!   table that is part of the verifying key.
@@ -70,6 +73,17 @@ pub struct Requant {
     /// A product node: its accumulator is the product of two values read on the bus (stored
     /// in half `B` of its row, which it has to itself), not a linear combination.
     pub product: bool,
+    /// A quotient node: its accumulator `2^(k+1) a + b` (linear) is `2 Q B + R` with the
+    /// divisor `B` read on the bus, `0 <= R < 2B`; it writes `Q`. Alone on its row like a
+    /// product node.
+    pub divide: bool,
+}
+
+impl Requant {
+    /// The node sits alone on a row but in half `A` only (half `B` holds factors).
+    pub fn solo(&self) -> bool {
+        self.product || self.divide
+    }
 }
 
 impl Requant {
@@ -133,12 +147,16 @@ impl Requant {
     /// The lanes that are range lookups when the node sits in `slot`: its limbs', and on a
     /// product row the factors' (half `B`'s `V1` and `V2` lanes).
     pub fn lookup_lanes(&self, slot: Slot) -> impl Iterator<Item = usize> + '_ {
-        let factors = if self.product { FACTOR_X_LANES.start..FACTOR_Y_LANES.end } else { 0..0 };
+        let factors = if self.solo() { FACTOR_X_LANES.start..FACTOR_Y_LANES.end } else { 0..0 };
         self.lanes(slot).chain(factors)
     }
 
     /// Limbs used in the `V2` lane group.
     pub fn v2_limbs(&self) -> usize {
+        if self.divide {
+            // The remainder's complement `2B - 1 - R`.
+            return V2_LANES.len();
+        }
         match (self.divisor, self.relu) {
             (Some(_), _) => self.lr,
             (None, true) => self.lv,
@@ -165,6 +183,14 @@ pub struct Row {
 pub enum Terms {
     /// A range of [`Schedule::terms`].
     List(Range<usize>),
+    /// A quotient node's linear terms (a range of [`Schedule::terms`]) and its divisor's
+    /// address.
+    Quotient {
+        /// The numerator's terms.
+        list: Range<usize>,
+        /// Address of the divisor.
+        b: u32,
+    },
     /// The product of the values at two addresses (a product node: no linear terms).
     Product {
         /// Address of the first factor.
@@ -418,12 +444,16 @@ impl Schedule {
         let mut zero_reads = (used * LANES) as u64;
         for (node, row) in b.rows.iter().enumerate() {
             let g = &b.requants[row.group];
-            let slot = slot_of(place[node] as usize, wide_rows, pair_offset, g.product);
+            let slot = slot_of(place[node] as usize, wide_rows, pair_offset, g.solo());
             zero_reads -= g.lookup_lanes(slot).count() as u64;
             // Factor reads of product nodes are bus reads of the addresses written.
-            if let Terms::Product { x, y } = row.terms {
-                fanout[x as usize] += 1;
-                fanout[y as usize] += 1;
+            match row.terms {
+                Terms::Product { x, y } => {
+                    fanout[x as usize] += 1;
+                    fanout[y as usize] += 1;
+                }
+                Terms::Quotient { b, .. } => fanout[b as usize] += 1,
+                _ => {}
             }
         }
         for out in &outputs {
@@ -518,6 +548,13 @@ impl Schedule {
                 .map(|(a, w)| value(*a) * i128::from(*w))
                 .sum(),
             Terms::Product { x, y } => value(*x) * value(*y),
+            Terms::Quotient { list, .. } => self
+                .terms
+                .get(list.clone())
+                .unwrap_or(&[])
+                .iter()
+                .map(|(a, w)| value(*a) * i128::from(*w))
+                .sum(),
             Terms::Block { block, out } => {
                 if cache.as_ref().is_none_or(|(b, _)| b != block) {
                     let products = self.blocks.get(*block).map(|d| d.products(&value));
@@ -532,9 +569,9 @@ impl Schedule {
     /// Where node `node` sits (row, slot, wide row).
     pub fn slot(&self, node: usize) -> Slot {
         let p = self.place.get(node).map_or(usize::MAX, |&p| p as usize);
-        let product =
-            self.rows.get(node).and_then(|r| self.requants.get(r.group)).is_some_and(|g| g.product);
-        slot_of(p, self.wide_rows, self.pair_offset, product)
+        let solo =
+            self.rows.get(node).and_then(|r| self.requants.get(r.group)).is_some_and(|g| g.solo());
+        slot_of(p, self.wide_rows, self.pair_offset, solo)
     }
 
     /// Rows holding at least one node.
@@ -549,6 +586,9 @@ impl Schedule {
             None => Vec::new(),
             Some(Terms::List(range)) => self.terms.get(range.clone()).unwrap_or(&[]).to_vec(),
             Some(Terms::Product { .. }) => Vec::new(),
+            Some(Terms::Quotient { list, .. }) => {
+                self.terms.get(list.clone()).unwrap_or(&[]).to_vec()
+            }
             Some(Terms::Block { block, out }) => {
                 self.blocks.get(*block).map(|d| d.terms(*out)).unwrap_or_default()
             }
@@ -573,7 +613,7 @@ fn slot_of(p: usize, wide: usize, k: usize, product: bool) -> Slot {
 /// nodes get consecutive places. Returns `place`, the wide row count and `K`.
 fn place_nodes(rows: &[Row], requants: &[Requant], blocks: &[Block]) -> (Vec<u32>, usize, usize) {
     let mut narrow: Vec<bool> =
-        rows.iter().map(|r| requants[r.group].narrow() && !requants[r.group].product).collect();
+        rows.iter().map(|r| requants[r.group].narrow() && !requants[r.group].solo()).collect();
     for block in blocks {
         let range = block.first_row()..block.first_row() + block.outputs();
         if let Some(nodes) = narrow.get_mut(range) {
@@ -636,5 +676,6 @@ fn schedule_op(
             movement::remap(b, &cx)
         }
         Op::Table { lo, values, .. } => lookup::table(b, &cx, *lo, values),
+        Op::Div { shift } => elementwise::quotient(b, &cx, *shift),
     }
 }

@@ -8,7 +8,7 @@ use crate::error::RuntimeError;
 use crate::fixed_point::{dequantize, quantize, round_div};
 use crate::op::{Op, OpId};
 use crate::program::{OpNode, Program, TensorKind};
-use crate::shape::numel;
+use crate::shape::{broadcast_index_map, numel};
 
 /// A fixed-point tensor: integers at `scale` fractional bits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -221,6 +221,15 @@ fn execute(
     let mut remainders = vec![Vec::new(); program.ops.len()];
     for (k, node) in program.ops.iter().enumerate() {
         let op = OpId(k as u32);
+        if let (Op::Div { .. }, Some(b)) = (&node.op, node.inputs.get(1)) {
+            if let Some(&value) = values[b.0 as usize].iter().find(|&&v| v < 1) {
+                return Err(RuntimeError::NonPositiveDivisor {
+                    op,
+                    origin: node.origin.clone(),
+                    value,
+                });
+            }
+        }
         let (out, rem) = exec(program, node, &values).ok_or_else(|| RuntimeError::Overflow {
             op,
             name: node.op.name(),
@@ -298,6 +307,24 @@ fn exec(program: &Program, node: &OpNode, values: &[Vec<i64>]) -> Option<(Vec<i6
         Op::Reshape => (view(0).data.to_vec(), none()),
         Op::Transpose { perm } => (kernels::transpose(&view(0), perm), none()),
         Op::Gather { axis, indices, .. } => (kernels::gather(&view(0), *axis, indices), none()),
+        Op::Div { shift } => {
+            let (a, b) = (view(0), view(1));
+            let (ia, ib) =
+                (broadcast_index_map(a.shape, out_shape), broadcast_index_map(b.shape, out_shape));
+            let mut out = Vec::with_capacity(ia.len());
+            let mut rem = Vec::with_capacity(ia.len());
+            for (&i, &j) in ia.iter().zip(&ib) {
+                let (x, d) = (i128::from(a.data[i]), i128::from(b.data[j]));
+                if d < 1 {
+                    return None;
+                }
+                let num = (x << (shift + 1)) + d;
+                let q = num.div_euclid(2 * d);
+                out.push(i64::try_from(q).ok()?);
+                rem.push(i64::try_from(num - 2 * q * d).ok()?);
+            }
+            (out, rem)
+        }
         Op::Table { lo, values, .. } => {
             let last = values.len().saturating_sub(1) as i128;
             let at = |x: i64| (i128::from(x) - i128::from(*lo)).clamp(0, last) as usize;

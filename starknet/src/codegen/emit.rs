@@ -255,9 +255,10 @@ pub(crate) fn op(
                 span_u32(indices)
             )
         }
-        Op::Table { .. } => {
+        Op::Table { .. } | Op::Div { .. } => {
             return Err(unsupported(
-                "table lookups (smooth activations) are not generated for Cairo yet",
+                "table lookups (smooth activations) and divisions by run-time values are not \
+                 generated for Cairo yet",
             ))
         }
         Op::Concat { axis } => {

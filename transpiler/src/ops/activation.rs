@@ -57,8 +57,9 @@ pub fn clip(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> 
     unary(ctx, node, IrOp::Clip(lo, hi))
 }
 
-/// ONNX `Softmax` and `LogSoftmax`: not lowered (they need exp and division), but an ArgMax
-/// of them reads their input, so a classifier's label stays provable.
+/// ONNX `Softmax` and `LogSoftmax`: `exp(x - max)` through a table, divided by its run-time
+/// sum (or `x - max - ln(sum)`); an ArgMax of them reads their input instead (the order is the
+/// same), so a classifier's label costs no softmax.
 pub fn softmax(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     let x = node.input(0)?.clone();
     let shape = ctx.graph.shape(&x).to_vec();
@@ -68,14 +69,24 @@ pub fn softmax(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileErro
     if let Arg::Const(_) = x {
         return Err(node.ctx.unsupported("constant input; fold it before export"));
     }
-    // Before opset 13 the op normalises over all axes from `axis` on: order is preserved along
-    // `axis` only when it is the last one.
-    let op = if node.opset >= 13 || axis + 1 == shape.len() {
-        IrOp::Monotone { axis, what: node.ctx.op_type.clone() }
-    } else {
-        IrOp::Opaque(format!("{} over several axes", node.ctx.op_type))
-    };
-    Ok(vec![emit(ctx, node, shape, op, vec![x])])
+    let log = node.ctx.op_type == "LogSoftmax";
+    // Before opset 13 the op normalises over all axes from `axis` on (flattened): order is
+    // preserved along `axis` only when it is the last one.
+    if node.opset < 13 && axis + 1 != shape.len() {
+        let outer: usize = shape[..axis].iter().product();
+        let flat = super::movement::reshape(
+            ctx,
+            node,
+            x,
+            vec![outer, shape[axis..].iter().product()],
+            "flat",
+        );
+        let y = super::composite::softmax_value(ctx, node, flat, 1, log)?;
+        return Ok(vec![super::movement::reshape(ctx, node, y, shape, "value")]);
+    }
+    let y = super::composite::softmax_value(ctx, node, x.clone(), axis, log)?;
+    let op = IrOp::Monotone { axis, what: node.ctx.op_type.clone() };
+    Ok(vec![emit(ctx, node, shape, op, vec![x, y])])
 }
 
 /// ONNX `ArgMax`.

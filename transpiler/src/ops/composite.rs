@@ -13,6 +13,7 @@ use crate::consts::{self, norm_axis};
 use crate::error::TranspileError;
 use crate::graph::{Arg, IrOp, Step};
 use crate::onnx::{ConstTensor, DType};
+use crate::tables::Func;
 
 /// A scalar constant.
 fn scalar(v: f64) -> Arg {
@@ -226,12 +227,26 @@ fn reduce(
     input_from: i64,
 ) -> Result<Vec<Arg>, TranspileError> {
     let x = node.input(0)?.clone();
-    let shape = ctx.graph.shape(&x).to_vec();
-    let r = shape.len();
+    let r = ctx.graph.shape(&x).len();
     let Some(axes) = reduced_axes(node, r, input_from)? else {
         return Ok(vec![x]);
     };
     let keepdims = node.attrs.flag("keepdims", true)?;
+    Ok(vec![reduce_over(ctx, node, x, &axes, keepdims, kind)?])
+}
+
+/// `x` reduced over `axes` (sorted, distinct) by `kind`.
+fn reduce_over(
+    ctx: &mut Ctx,
+    node: &Node<'_>,
+    x: Arg,
+    axes: &[usize],
+    keepdims: bool,
+    kind: Reduce,
+) -> Result<Arg, TranspileError> {
+    let shape = ctx.graph.shape(&x).to_vec();
+    let r = shape.len();
+    let axes = axes.to_vec();
     let kept: Vec<usize> = (0..r).filter(|a| !axes.contains(a)).collect();
     let m: usize = kept.iter().map(|&a| shape[a]).product();
     let n: usize = axes.iter().map(|&a| shape[a]).product();
@@ -348,7 +363,38 @@ fn reduce(
             y
         }
     };
-    Ok(vec![super::movement::reshape(ctx, node, z, out, "out")])
+    Ok(super::movement::reshape(ctx, node, z, out, "out"))
+}
+
+/// `softmax(x)` (or `log_softmax`) along `axis`: `e = exp(x - max)` through the table of
+/// `exp` on `[-12, 0]`, then `e / sum(e)` by a division by the run-time sum (at least 1.0:
+/// the maximum's own term), or `x - max - ln(sum(e))` through a table of `ln` on `[1, n]`.
+pub(crate) fn softmax_value(
+    ctx: &mut Ctx,
+    node: &Node<'_>,
+    x: Arg,
+    axis: usize,
+    log: bool,
+) -> Result<Arg, TranspileError> {
+    let shape = ctx.graph.shape(&x).to_vec();
+    let n = shape[axis];
+    let m = reduce_over(ctx, node, x.clone(), &[axis], true, Reduce::Max)?;
+    let d = sub(ctx, node, x, m, "shifted")?;
+    let e = emit_tmp(
+        ctx,
+        node,
+        "exp",
+        shape.clone(),
+        IrOp::Table(Func::ExpNonPositive),
+        vec![d.clone()],
+    );
+    let s = reduce_over(ctx, node, e.clone(), &[axis], true, Reduce::Sum)?;
+    if log {
+        let sshape = ctx.graph.shape(&s).to_vec();
+        let ln = emit_tmp(ctx, node, "ln", sshape, IrOp::Table(Func::Ln(n as f64)), vec![s]);
+        return sub(ctx, node, d, ln, "log");
+    }
+    Ok(emit_tmp(ctx, node, "div", shape, IrOp::Div, vec![e, s]))
 }
 
 /// ONNX `ReduceSum` (axes as an input from opset 13).
