@@ -74,6 +74,8 @@ pub struct PeriodicCols<T> {
     pub pay: T,
     /// Quotient row.
     pub dv: T,
+    /// Root row.
+    pub rt: T,
     /// Table entry input (the range-table value in the range table).
     pub tx: T,
     /// Table entry tag.
@@ -109,6 +111,7 @@ const _: () = assert!(offset_of!(PeriodicCols<u64>, psel) == periodic::PSEL * W)
 const _: () = assert!(offset_of!(PeriodicCols<u64>, pax) == periodic::PAX * W);
 const _: () = assert!(offset_of!(PeriodicCols<u64>, pay) == periodic::PAY * W);
 const _: () = assert!(offset_of!(PeriodicCols<u64>, dv) == periodic::DV * W);
+const _: () = assert!(offset_of!(PeriodicCols<u64>, rt) == periodic::RT * W);
 const _: () = assert!(offset_of!(PeriodicCols<u64>, tx) == periodic::TX * W);
 const _: () = assert!(offset_of!(PeriodicCols<u64>, ttag) == periodic::TTAG * W);
 const _: () = assert!(offset_of!(PeriodicCols<u64>, ty) == periodic::TY * W);

@@ -78,6 +78,9 @@ main_constraints! {
     "quotient" [3] => p.dv * (c.acc - two * (ha[1] - sa.offw) * (hb[1] - off) - hb[2]),
     // DV (2B - 1 - R - C) = 0 with C = V2_A >= 0: R < 2B (and B >= 1).
     "quotient range" [2] => p.dv * (two * (hb[1] - off) - E::ONE - hb[2] - ha[2]),
+    // RT (acc - Q^2 - R) = 0 and RT (2Q - R - C) = 0, C = V2_A >= 0: Q = floor(sqrt(acc)).
+    "root" [3] => p.rt * (c.acc - (ha[1] - sa.offw) * (ha[1] - sa.offw) - hb[2]),
+    "root range" [2] => p.rt * (two * (ha[1] - sa.offw) - hb[2] - ha[2]),
 }
 
 /// Labels and degrees of the auxiliary transition constraints, in evaluation order: one per

@@ -173,14 +173,17 @@ pub mod periodic {
     /// divisor `B` read at `PAX` into half `B`'s `V1` lanes, `R` in half `B`'s `V2` lanes and
     /// `2B - 1 - R` in half `A`'s `V2` lanes.
     pub const DV: usize = WIDE + 5;
+    /// 1 on root rows: slot `A`'s accumulator is `Q^2 + R` with `Q` its value, `R` in half
+    /// `B`'s `V2` lanes and `2Q - R` in half `A`'s `V2` lanes.
+    pub const RT: usize = WIDE + 6;
     /// Table entries `(TTAG, TX, TY)`, one per row, with the schedule's table cycle: the
     /// range table `(0, v, 0)` for `v` in `0..256`, then every function table's
     /// `(tag, x, f(x))`, then copies of `(0, 0, 0)`. This column is `TX`.
-    pub const TX: usize = WIDE + 6;
+    pub const TX: usize = WIDE + 7;
     /// Table entry tag: 0 for the range table, [`super::table_tag`] for function tables.
-    pub const TTAG: usize = WIDE + 7;
+    pub const TTAG: usize = WIDE + 8;
     /// Table entry output (0 in the range table).
-    pub const TY: usize = WIDE + 8;
+    pub const TY: usize = WIDE + 9;
     /// Number of periodic columns.
     pub const COUNT: usize = TY + 1;
 }
@@ -239,11 +242,12 @@ pub fn column_map() -> String {
     }
     s.push_str(&format!("  {:>3} WIDE\n  {:>3} RELUW\n", periodic::WIDE, periodic::RELUW));
     s.push_str(&format!(
-        "  {:>3} PSEL\n  {:>3} PAX\n  {:>3} PAY\n  {:>3} DV\n",
+        "  {:>3} PSEL\n  {:>3} PAX\n  {:>3} PAY\n  {:>3} DV\n  {:>3} RT\n",
         periodic::PSEL,
         periodic::PAX,
         periodic::PAY,
-        periodic::DV
+        periodic::DV,
+        periodic::RT
     ));
     s.push_str(&format!(
         "  {:>3} TX\n  {:>3} TTAG\n  {:>3} TY (table entries, the schedule's table cycle)\n",

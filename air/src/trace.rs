@@ -114,6 +114,13 @@ pub fn build_rows(
                 lookups[tr] += 1;
                 (i128::from(schedule.table_entry(tr).2), 0)
             }
+            None if g.root => {
+                let Ok(v) = u128::try_from(acc) else {
+                    return Err(bad(format!("node {r}: square root of {acc}")));
+                };
+                let q = runtime::bounds::isqrt(v) as i128;
+                (q, acc - q * q)
+            }
             None => match divisor {
                 // acc = 2 q B + R, 0 <= R < 2B.
                 Some(b) if b >= 1 => (acc.div_euclid(2 * b), acc.rem_euclid(2 * b)),
@@ -127,7 +134,7 @@ pub fn build_rows(
             return Err(bad(format!("node {r}: row {} beyond the trace", slot.row)));
         };
         let mut x = [0i64; LANES];
-        let rem_t = if divisor.is_some() { 0 } else { rem };
+        let rem_t = if divisor.is_some() || g.root { 0 } else { rem };
         if !limbs((rem_t as u128) << g.tshift(), &mut x, slot, LimbGroup::T, g.lr) {
             return Err(bad(format!("node {r}: remainder does not fit its limbs")));
         }
@@ -136,6 +143,7 @@ pub fn build_rows(
                 let b = divisor.unwrap_or(1);
                 (q + i128::from(g.offset()), 2 * b - 1 - rem)
             }
+            _ if g.root => (q + i128::from(g.offset()), 2 * q - rem),
             (Some(_), _) => (q + i128::from(g.offset()), p - 1 - rem),
             (None, true) => (q.max(0), (-q).max(0)),
             (None, false) => (q + i128::from(g.offset()), 0),
@@ -154,6 +162,7 @@ pub fn build_rows(
                 Some([i128::from(vals[ax as usize]) + off, i128::from(vals[ay as usize]) + off])
             }
             Terms::Quotient { b, .. } => Some([i128::from(vals[b as usize]) + off, rem]),
+            _ if g.root => Some([0, rem]),
             _ => None,
         };
         for (lanes, v) in

@@ -31,7 +31,7 @@ impl Schedule {
                     f[P::LTAG] = table_tag(t);
                     return f;
                 }
-                if q.divide {
+                if q.divide || q.root {
                     // A quotient: its own constraints replace the rounding.
                     f[P::OFFW] = Felt::new(q.offset());
                     return f;
@@ -72,6 +72,7 @@ impl Schedule {
                     cols[P::DV][r] = Felt::ONE;
                     cols[P::PAX][r] = Felt::new(u64::from(b));
                 }
+                _ if q.root => cols[P::RT][r] = Felt::ONE,
                 _ => {}
             }
             let base = if slot.b { P::SLOT_B } else { P::SLOT_A };

@@ -130,6 +130,7 @@ fn encode_op(op: &Op) -> (u32, Vec<i64>) {
             (16, v)
         }
         Op::Div { shift } => (18, vec![i64::from(*shift)]),
+        Op::Sqrt { shift } => (19, vec![i64::from(*shift)]),
         Op::Table { lo, values, out_scale } => {
             let mut v = Vec::with_capacity(values.len() + 2);
             v.extend([*lo, i64::from(*out_scale)]);
@@ -241,6 +242,7 @@ fn decode_op(code: u32, params: &[i64], field: String) -> Result<Op, RuntimeErro
             let indices = (0..rest).map(|_| p.small(1 << 28)).collect::<Result<_, _>>()?;
             Op::Gather { axis, indices, indices_shape }
         }
+        19 => Op::Sqrt { shift: p.small(i64::from(crate::op::MAX_DIV_SHIFT))? as u8 },
         18 => Op::Div { shift: p.small(i64::from(crate::op::MAX_DIV_SHIFT))? as u8 },
         17 => {
             let lo = p.next()?;

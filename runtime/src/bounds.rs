@@ -132,6 +132,7 @@ fn analyse(program: &Program) -> Result<(Vec<u64>, Vec<bool>), RuntimeError> {
             }
             // Divisors are at least 1.
             Op::Div { shift } => get(0)?.saturating_mul(1u128 << shift),
+            Op::Sqrt { shift } => isqrt(get(0)?.saturating_mul(1u128 << shift)),
             Op::Table { values, .. } => {
                 values.iter().map(|v| u128::from(v.unsigned_abs())).max().unwrap_or(0)
             }
@@ -352,5 +353,21 @@ mod tests {
         let seen = observe_magnitudes(&p, &[x, small]).unwrap();
         // The refused run counts too: y = 24, z = 48 * 48 / 16 = 144.
         assert_eq!((seen[0], seen[4], seen[6]), (4, 24, 144));
+    }
+}
+
+/// `floor(sqrt(v))`.
+pub fn isqrt(v: u128) -> u128 {
+    if v < 2 {
+        return v;
+    }
+    // Newton's method from above, in integers.
+    let mut x = 1u128 << (128 - v.leading_zeros()).div_ceil(2);
+    loop {
+        let y = (x + v / x) / 2;
+        if y >= x {
+            return x;
+        }
+        x = y;
     }
 }

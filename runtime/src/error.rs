@@ -164,6 +164,16 @@ pub enum RuntimeError {
         /// The divisor.
         value: i64,
     },
+    /// An input of an [`crate::Op::Sqrt`] is negative.
+    #[error("op {op:?} ({origin}) takes the square root of {value}")]
+    NegativeRoot {
+        /// The op.
+        op: OpId,
+        /// ONNX node it came from.
+        origin: String,
+        /// The input.
+        value: i64,
+    },
     /// A value exceeds its tensor's bound: a bound declared from calibration samples (an
     /// input unlike them), or else a bug in the bound analysis.
     #[error(

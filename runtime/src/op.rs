@@ -142,6 +142,14 @@ pub enum Op {
         /// Bits the numerator is shifted up by (at most [`MAX_DIV_SHIFT`]).
         shift: u8,
     },
+    /// Element-wise square root, rounded down: `q = floor(sqrt(x 2^shift))` for `x >= 0`;
+    /// output scale `(scale(x) + shift) / 2` (the sum must be even). A negative input is a
+    /// run-time error ([`RuntimeError::NegativeRoot`](crate::RuntimeError)); the remainders
+    /// `x 2^shift - q^2`, in `[0, 2q]`, are in the witness.
+    Sqrt {
+        /// Bits the input is shifted up by (at most [`MAX_DIV_SHIFT`]).
+        shift: u8,
+    },
     /// A function tabulated over the integers `lo..lo + values.len()` of its input:
     /// `y = values[clamp(x - lo, 0, len - 1)]`. Inputs outside the table take the value at the
     /// nearer end (the clamp is part of the semantics). The output has scale `out_scale`,
@@ -197,6 +205,7 @@ impl Op {
             Op::Concat { .. } => "concat",
             Op::Table { .. } => "table",
             Op::Div { .. } => "div",
+            Op::Sqrt { .. } => "sqrt",
         }
     }
 
@@ -356,6 +365,18 @@ impl Op {
                     return Err(format!("output scale {scale} outside 0..={MAX_SCALE}"));
                 }
                 Ok((shape, scale as u8))
+            }
+            Op::Sqrt { shift } => {
+                arity(1, 1)?;
+                let x = inputs[0];
+                if *shift > MAX_DIV_SHIFT {
+                    return Err(format!("shift {shift} exceeds {MAX_DIV_SHIFT}"));
+                }
+                let total = u16::from(x.scale) + u16::from(*shift);
+                if total % 2 == 1 {
+                    return Err(format!("input scale {} + shift {shift} is odd", x.scale));
+                }
+                Ok((x.shape.to_vec(), (total / 2) as u8))
             }
             Op::Table { lo, values, out_scale } => {
                 arity(1, 1)?;

@@ -67,7 +67,7 @@ pub fn op_attrs(op: &Op) -> String {
         Op::Gather { axis, indices, indices_shape } => {
             format!(" axis={axis} indices={}{}", dims(indices_shape), list(indices))
         }
-        Op::Div { shift } => format!(" shift={shift}"),
+        Op::Div { shift } | Op::Sqrt { shift } => format!(" shift={shift}"),
         Op::Table { lo, values, out_scale } => format!(
             " from={lo} entries={} out_scale={out_scale} values={}",
             values.len(),

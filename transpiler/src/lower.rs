@@ -392,6 +392,20 @@ impl Lowerer<'_> {
                 self.op(op, ins, shape, sc, name, origin)
             }
             IrOp::Monotone { .. } if ins.len() == 2 => ins[1],
+            IrOp::Sqrt(eps) => {
+                let c = (eps * (1u64 << s) as f64).round().max(1.0);
+                let c = ConstTensor::scalar(c / (1u64 << s) as f64, crate::onnx::DType::Float);
+                let c = self.konst(&c, s, format!("{name}/eps"))?;
+                let v = self.op(
+                    Op::Add,
+                    vec![ins[0], c],
+                    shape.clone(),
+                    s,
+                    format!("{name}/v"),
+                    origin,
+                );
+                self.op(Op::Sqrt { shift: s }, vec![v], shape, s, name, origin)
+            }
             IrOp::Div => {
                 let op = Op::Div { shift: s };
                 self.op(op, ins, shape, s, name, origin)

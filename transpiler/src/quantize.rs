@@ -368,7 +368,7 @@ fn calibrated_bounds(
     })?;
     Ok(p.ops
         .iter()
-        .filter(|n| matches!(n.op, runtime::Op::Rescale { .. }))
+        .filter(|n| matches!(n.op, runtime::Op::Rescale { .. } | runtime::Op::Div { .. }))
         .map(|n| {
             let t = n.output;
             let one = p.tensor(t).map_or(1, |t| 1u64 << t.scale.min(62));

@@ -68,6 +68,8 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
     ("ReduceSumSquare", 1, composite::reduce_sum_square),
     ("ReduceProd", 1, composite::reduce_prod),
     ("Pow", 1, composite::pow),
+    ("LayerNormalization", 17, composite::layer_norm),
+    ("InstanceNormalization", 1, composite::instance_norm),
     ("Floor", 1, composite::floor),
     ("Ceil", 1, composite::ceil),
     ("Sign", 9, composite::sign),

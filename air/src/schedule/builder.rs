@@ -126,8 +126,17 @@ impl Builder<'_> {
             return Err(format!("values of {need} bits exceed the AIR's {MAX_V_LIMBS} limbs"));
         }
         let shift = if divisor.is_some() { 0 } else { shift };
-        let g =
-            Requant { shift, relu, lr, lv, divisor, table: None, product: false, divide: false };
+        let g = Requant {
+            shift,
+            relu,
+            lr,
+            lv,
+            divisor,
+            table: None,
+            product: false,
+            divide: false,
+            root: false,
+        };
         Ok(self.intern(g))
     }
 
@@ -256,12 +265,16 @@ impl Builder<'_> {
     /// trace); returns the address written.
     pub(super) fn quotient_node(
         &mut self,
-        a: u32,
+        a: Result<u32, i64>,
         b: u32,
         shift: u8,
         qbound: Option<u128>,
     ) -> Result<u32, String> {
-        let (ba, bb) = (self.bound[a as usize], self.bound[b as usize]);
+        let bb = self.bound[b as usize];
+        let ba = match a {
+            Ok(a) => self.bound[a as usize],
+            Err(c) => u128::from(c.unsigned_abs()),
+        };
         if bb >= u128::from(FACTOR_OFFSET) {
             self.budget_exceeded = true;
             return Err(format!(
@@ -271,11 +284,52 @@ impl Builder<'_> {
         }
         let w = 1i64 << (shift + 1);
         let start = self.terms.len();
-        self.terms.extend([(a, w), (b, 1)]);
+        // A constant numerator is the bias.
+        let bias = match a {
+            Ok(a) => {
+                self.terms.push((a, w));
+                0
+            }
+            Err(c) => c.checked_mul(w).ok_or("a constant numerator beyond 2^63")?,
+        };
+        self.terms.push((b, 1));
         let acc = ba.saturating_mul(w as u128).saturating_add(bb);
         let rounding = Rounding { shift: 0, relu: false, qbound, divisor: None };
-        let terms = Terms::Quotient { list: start..start + 2, b };
-        self.push_node(terms, 0, acc, rounding)
+        let terms = Terms::Quotient { list: start..self.terms.len(), b };
+        self.push_node(terms, bias, acc, rounding)
+    }
+
+    /// Schedules a root node `floor(sqrt(x 2^shift))` of the value at address `x`; returns the
+    /// address written.
+    pub(super) fn root_node(
+        &mut self,
+        x: u32,
+        shift: u8,
+        qbound: Option<u128>,
+    ) -> Result<u32, String> {
+        let w = 1i64 << shift;
+        let start = self.terms.len();
+        self.terms.push((x, w));
+        let acc = self.bound[x as usize].saturating_mul(w as u128);
+        let q = qbound.unwrap_or_else(|| runtime::bounds::isqrt(acc));
+        let gi = self.group(0, false, q, None)?;
+        let g = Requant { root: true, ..self.requants[gi] };
+        if !g.narrow() || acc >= 1 << 48 {
+            self.budget_exceeded = true;
+            return Err(format!(
+                "a square root of ~2^{} needs more than a half row's limbs; compile with a \
+                 smaller scale",
+                bits(acc)
+            ));
+        }
+        let group = self.intern(g);
+        if self.rows.len() >= MAX_TRACE_LEN {
+            return Err(format!("the schedule exceeds {MAX_TRACE_LEN} rows"));
+        }
+        let honest = runtime::bounds::isqrt(acc).min(g.value_range()).max(1);
+        let addr = self.fresh(honest);
+        self.rows.push(Row { group, addr, bias: 0, terms: Terms::List(start..start + 1) });
+        Ok(addr)
     }
 
     /// Schedules the nodes of a product kept as its weights (one per output, consecutive

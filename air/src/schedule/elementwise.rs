@@ -140,11 +140,18 @@ pub(super) fn quotient(b: &mut Builder<'_>, cx: &Cx<'_>, shift: u8) -> Result<()
     let qb = Some(b.bound_of(cx.out));
     let mut addrs = Vec::with_capacity(cx.n_out);
     for (x, y) in xa.into_iter().zip(xb) {
-        let (Ok(x), Ok(y)) = (x, y) else {
-            return Err("a quotient of constants or by a constant (fold it)".into());
-        };
+        let Ok(y) = y else { return Err("a quotient by a constant (fold it)".into()) };
         addrs.push(b.quotient_node(x, y, shift, qb)?);
     }
+    b.addr[cx.out.0 as usize] = Some(addrs);
+    Ok(())
+}
+
+/// `Sqrt`: one root node per element.
+pub(super) fn root(b: &mut Builder<'_>, cx: &Cx<'_>, shift: u8) -> Result<(), String> {
+    let x = b.on_bus(cx.node.inputs[0])?;
+    let qb = Some(b.bound_of(cx.out));
+    let addrs = x.iter().map(|&a| b.root_node(a, shift, qb)).collect::<Result<_, _>>()?;
     b.addr[cx.out.0 as usize] = Some(addrs);
     Ok(())
 }

@@ -49,6 +49,7 @@ pub(super) fn table(
         table: Some(tid),
         product: false,
         divide: false,
+        root: false,
     };
     let group = b.intern(g);
     let program_bound = b.bound_of(cx.node.inputs[0]);

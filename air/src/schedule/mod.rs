@@ -77,12 +77,15 @@ pub struct Requant {
     /// divisor `B` read on the bus, `0 <= R < 2B`; it writes `Q`. Alone on its row like a
     /// product node.
     pub divide: bool,
+    /// A root node: its accumulator (linear) is `Q^2 + R` with `0 <= R <= 2Q`; it writes
+    /// `Q = floor(sqrt(acc))`. Alone on its row like a product node.
+    pub root: bool,
 }
 
 impl Requant {
     /// The node sits alone on a row but in half `A` only (half `B` holds factors).
     pub fn solo(&self) -> bool {
-        self.product || self.divide
+        self.product || self.divide || self.root
     }
 }
 
@@ -153,8 +156,8 @@ impl Requant {
 
     /// Limbs used in the `V2` lane group.
     pub fn v2_limbs(&self) -> usize {
-        if self.divide {
-            // The remainder's complement `2B - 1 - R`.
+        if self.divide || self.root {
+            // The remainder's complement (`2B - 1 - R`, `2Q - R`).
             return V2_LANES.len();
         }
         match (self.divisor, self.relu) {
@@ -677,5 +680,6 @@ fn schedule_op(
         }
         Op::Table { lo, values, .. } => lookup::table(b, &cx, *lo, values),
         Op::Div { shift } => elementwise::quotient(b, &cx, *shift),
+        Op::Sqrt { shift } => elementwise::root(b, &cx, *shift),
     }
 }

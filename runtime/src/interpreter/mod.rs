@@ -221,6 +221,11 @@ fn execute(
     let mut remainders = vec![Vec::new(); program.ops.len()];
     for (k, node) in program.ops.iter().enumerate() {
         let op = OpId(k as u32);
+        if let (Op::Sqrt { .. }, Some(x)) = (&node.op, node.inputs.first()) {
+            if let Some(&value) = values[x.0 as usize].iter().find(|&&v| v < 0) {
+                return Err(RuntimeError::NegativeRoot { op, origin: node.origin.clone(), value });
+            }
+        }
         if let (Op::Div { .. }, Some(b)) = (&node.op, node.inputs.get(1)) {
             if let Some(&value) = values[b.0 as usize].iter().find(|&&v| v < 1) {
                 return Err(RuntimeError::NonPositiveDivisor {
@@ -322,6 +327,17 @@ fn exec(program: &Program, node: &OpNode, values: &[Vec<i64>]) -> Option<(Vec<i6
                 let q = num.div_euclid(2 * d);
                 out.push(i64::try_from(q).ok()?);
                 rem.push(i64::try_from(num - 2 * q * d).ok()?);
+            }
+            (out, rem)
+        }
+        Op::Sqrt { shift } => {
+            let mut out = Vec::with_capacity(view(0).data.len());
+            let mut rem = Vec::with_capacity(out.capacity());
+            for &x in view(0).data {
+                let v = u128::try_from(i128::from(x) << shift).ok()?;
+                let q = crate::bounds::isqrt(v);
+                out.push(i64::try_from(q).ok()?);
+                rem.push(i64::try_from(v - q * q).ok()?);
             }
             (out, rem)
         }

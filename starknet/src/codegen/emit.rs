@@ -255,9 +255,9 @@ pub(crate) fn op(
                 span_u32(indices)
             )
         }
-        Op::Table { .. } | Op::Div { .. } => {
+        Op::Table { .. } | Op::Div { .. } | Op::Sqrt { .. } => {
             return Err(unsupported(
-                "table lookups (smooth activations) and divisions by run-time values are not \
+                "table lookups (smooth activations), divisions by run-time values and square roots are not \
                  generated for Cairo yet",
             ))
         }

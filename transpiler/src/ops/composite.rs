@@ -366,6 +366,100 @@ fn reduce_over(
     Ok(super::movement::reshape(ctx, node, z, out, "out"))
 }
 
+/// `(x - mean) / sqrt(var + eps)` over `axes` (kept as size 1 for broadcasting): the
+/// variance from run-time products, the square root exact (rounded down), then a division by
+/// the run-time value.
+pub(crate) fn normalize(
+    ctx: &mut Ctx,
+    node: &Node<'_>,
+    x: Arg,
+    axes: &[usize],
+    eps: f64,
+) -> Result<Normalized, TranspileError> {
+    let shape = ctx.graph.shape(&x).to_vec();
+    let mean = reduce_over(ctx, node, x.clone(), axes, true, Reduce::Mean)?;
+    let d = sub(ctx, node, x, mean.clone(), "centred")?;
+    let sq = mul(ctx, node, d.clone(), d.clone(), "square")?;
+    let var = reduce_over(ctx, node, sq, axes, true, Reduce::Mean)?;
+    let vshape = ctx.graph.shape(&var).to_vec();
+    let sigma = emit_tmp(ctx, node, "sigma", vshape, IrOp::Sqrt(eps), vec![var]);
+    let y = emit_tmp(ctx, node, "normed", shape, IrOp::Div, vec![d, sigma.clone()]);
+    Ok(Normalized { y, mean, sigma })
+}
+
+/// A normalisation's value, mean and standard deviation (kept axes of size 1).
+pub(crate) struct Normalized {
+    y: Arg,
+    mean: Arg,
+    sigma: Arg,
+}
+
+/// ONNX `LayerNormalization` (opset 17): normalised over the axes from `axis` on, then
+/// `* Scale + B`; the optional outputs `Mean` and `InvStdDev` (`1 / sigma`, a division of a
+/// constant by the run-time value).
+pub fn layer_norm(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    if let Arg::Const(_) = x {
+        return Err(node.ctx.unsupported("constant input; fold it before export"));
+    }
+    let r = ctx.graph.shape(&x).len();
+    let axis =
+        norm_axis(node.attrs.int_or("axis", -1)?, r).map_err(|e| node.ctx.attr("axis", e))?;
+    let eps = node.attrs.float_or("epsilon", 1e-5)?;
+    if !(0.0..=1.0).contains(&eps) {
+        return Err(node.ctx.attr("epsilon", format!("{eps} outside [0, 1]")));
+    }
+    let axes: Vec<usize> = (axis..r).collect();
+    let Normalized { y, mean, sigma } = normalize(ctx, node, x, &axes, eps)?;
+    let sshape = ctx.graph.shape(&sigma).to_vec();
+    let inv = emit_tmp(ctx, node, "inv_std", sshape, IrOp::Div, vec![scalar(1.0), sigma]);
+    // Scale and B are usually constants; run-time ones are products and sums like any other.
+    let scale = node.input(1)?.clone();
+    let y = mul(ctx, node, y, scale, "scaled")?;
+    let y = match node.opt_input(2) {
+        Some(b) => add(ctx, node, y, b.clone(), "shifted")?,
+        None => y,
+    };
+    Ok(vec![y, mean, inv])
+}
+
+/// ONNX `InstanceNormalization`: normalised over the spatial axes, then `* scale + B` per
+/// channel.
+pub fn instance_norm(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    if let Arg::Const(_) = x {
+        return Err(node.ctx.unsupported("constant input; fold it before export"));
+    }
+    let shape = ctx.graph.shape(&x).to_vec();
+    let r = shape.len();
+    if r < 3 {
+        return Err(node.ctx.shape(format!("input of rank {r} (expects [N, C, D..])")));
+    }
+    let eps = node.attrs.float_or("epsilon", 1e-5)?;
+    if !(0.0..=1.0).contains(&eps) {
+        return Err(node.ctx.attr("epsilon", format!("{eps} outside [0, 1]")));
+    }
+    let axes: Vec<usize> = (2..r).collect();
+    let y = normalize(ctx, node, x, &axes, eps)?.y;
+    let mut per_channel = vec![shape[1]];
+    per_channel.extend(std::iter::repeat_n(1, r - 2));
+    let param = |i: usize, what: &str| -> Result<Arg, TranspileError> {
+        let mut c = node.const_input(i, what)?.clone();
+        if c.data.len() != shape[1] {
+            return Err(node.ctx.shape(format!(
+                "{what} of {} values for {} channels",
+                c.data.len(),
+                shape[1]
+            )));
+        }
+        c.shape = per_channel.clone();
+        Ok(Arg::Const(c))
+    };
+    let (s, b) = (param(1, "scale")?, param(2, "B")?);
+    let y = mul(ctx, node, y, s, "scaled")?;
+    Ok(vec![add(ctx, node, y, b, "shifted")?])
+}
+
 /// `softmax(x)` (or `log_softmax`) along `axis`: `e = exp(x - max)` through the table of
 /// `exp` on `[-12, 0]`, then `e / sum(e)` by a division by the run-time sum (at least 1.0:
 /// the maximum's own term), or `x - max - ln(sum(e))` through a table of `ln` on `[1, n]`.
