@@ -123,8 +123,28 @@ pub fn gemm(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> 
 pub fn matmul(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     let a = node.input(0)?.clone();
     let b = node.input(1)?.clone();
-    if matches!((&a, &b), (Arg::Const(_), Arg::Const(_))) {
-        return Err(node.ctx.unsupported("both inputs are constants"));
+    if let (Arg::Const(ca), Arg::Const(cb)) = (&a, &b) {
+        // Folded when both are matrices (an initial state times a weight, say).
+        if let ([m, k], [k2, n]) = (ca.shape.as_slice(), cb.shape.as_slice()) {
+            if k == k2 && m * n <= 1 << 20 && m * n * k <= 1 << 26 {
+                let (m, k, n) = (*m, *k, *n);
+                let mut data = vec![0.0; m * n];
+                for i in 0..m {
+                    for j in 0..n {
+                        data[i * n + j] =
+                            (0..k).map(|t| ca.data[i * k + t] * cb.data[t * n + j]).sum();
+                    }
+                }
+                let dtype = crate::onnx::DType::Float;
+                return Ok(vec![Arg::Const(ConstTensor {
+                    shape: vec![m, n],
+                    data,
+                    dtype,
+                    name: None,
+                })]);
+            }
+        }
+        return Err(node.ctx.unsupported("both inputs are constants (only 2-D products fold)"));
     }
     let shape =
         matmul_shape(ctx.graph.shape(&a), ctx.graph.shape(&b)).map_err(|e| node.ctx.shape(e))?;
