@@ -254,12 +254,36 @@ pub fn bound_bits(b: u64) -> u32 {
     bits(b)
 }
 
+/// `floor(sqrt(v))`.
+pub fn isqrt(v: u128) -> u128 {
+    if v < 2 {
+        return v;
+    }
+    // Newton's method from above, in integers.
+    let mut x = 1u128 << (128 - v.leading_zeros()).div_ceil(2);
+    loop {
+        let y = (x + v / x) / 2;
+        if y >= x {
+            return x;
+        }
+        x = y;
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use crate::op::{Op, TensorId};
     use crate::program::{OpNode, Program, TensorInfo, TensorKind};
     use crate::{observe_magnitudes, run, RuntimeError};
+
+    #[test]
+    fn isqrt_is_the_floor_of_the_square_root() {
+        for v in (0u128..5000).chain([u128::from(u64::MAX), (1 << 100) - 1, 1 << 100]) {
+            let q = super::isqrt(v);
+            assert!(q * q <= v && (q + 1) * (q + 1) > v, "{v}: {q}");
+        }
+    }
 
     /// `x: [1, 2]` in [-1, 1] at scale 4, then twice `rescale(matmul(., W), 4)` with `W` all
     /// `3.0`: `y = x W` (tensor 4), `z = y W` (tensor 6).
@@ -353,21 +377,5 @@ mod tests {
         let seen = observe_magnitudes(&p, &[x, small]).unwrap();
         // The refused run counts too: y = 24, z = 48 * 48 / 16 = 144.
         assert_eq!((seen[0], seen[4], seen[6]), (4, 24, 144));
-    }
-}
-
-/// `floor(sqrt(v))`.
-pub fn isqrt(v: u128) -> u128 {
-    if v < 2 {
-        return v;
-    }
-    // Newton's method from above, in integers.
-    let mut x = 1u128 << (128 - v.leading_zeros()).div_ceil(2);
-    loop {
-        let y = (x + v / x) / 2;
-        if y >= x {
-            return x;
-        }
-        x = y;
     }
 }

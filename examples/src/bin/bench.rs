@@ -1,8 +1,8 @@
 //! The prover benchmark: proves every benchmark model (and a synthetic MLP of several million
-//! MACs, and the 68 M-MAC ResNet-style CNN of `tests/data/resnet`) in a child process each, and writes `BENCHMARKS.md` with EZKL's figures beside ours.
+//! MACs, the 68 M-MAC ResNet-style CNN of `tests/data/resnet` and the transformer encoder block of `tests/data/transformer`) in a child process each, and writes `BENCHMARKS.md` with EZKL's figures beside ours.
 //!
 //! ```text
-//! cargo run --release -p starkml-examples --bin bench -- [--ezkl EZKL_OUT_DIR] [--out BENCHMARKS.md] [--no-synthetic] [--no-resnet]
+//! cargo run --release -p starkml-examples --bin bench -- [--ezkl EZKL_OUT_DIR] [--out BENCHMARKS.md] [--no-synthetic] [--no-resnet] [--no-transformer]
 //! ```
 //!
 //! `EZKL_OUT_DIR` is the output directory of `../shared/ezkl/run.sh` run on the same machine
@@ -197,8 +197,8 @@ fn child(model: &str, cli: Option<&str>) -> Res<()> {
         let p = synthetic(&widths)?;
         let input: Vec<f64> = (0..widths[0]).map(|i| (i % 17) as f64 / 16.0).collect();
         (p, input)
-    } else if model == RESNET {
-        let (p, inputs, expected) = resnet()?;
+    } else if let Some(dir) = file_model_dir(model) {
+        let (p, inputs, expected) = file_model(dir, model)?;
         let mut worst = 0f64;
         for (x, want) in inputs.iter().zip(&expected) {
             let got = runtime::run(&p, std::slice::from_ref(x))?[0].to_f64();
@@ -312,24 +312,36 @@ fn child(model: &str, cli: Option<&str>) -> Res<()> {
     Ok(())
 }
 
-/// The ResNet-style CNN of `tests/data/resnet`, as `starkml compile --calibrate` compiles it
-/// (automatic scale, the prover's field budget as acceptance check), with its held-out inputs
-/// and onnxruntime's logits.
+/// The ResNet-style CNN of `tests/data/resnet`.
 const RESNET: &str = "resnet_cifar";
+/// The transformer encoder block of `tests/data/transformer`.
+const TRANSFORMER: &str = "transformer_block";
+
+/// The `tests/data` folder of a file-based model.
+fn file_model_dir(model: &str) -> Option<&'static str> {
+    match model {
+        RESNET => Some("resnet"),
+        TRANSFORMER => Some("transformer"),
+        _ => None,
+    }
+}
 
 type Compiled = (Program, Vec<Vec<f64>>, Vec<Vec<f64>>);
 
-fn resnet() -> Res<Compiled> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/resnet");
-    let read = |f: &str| std::fs::read_to_string(dir.join(f));
-    let calib = Calibration::from_json(&read("resnet_cifar.calib.json")?)?;
+/// A model of `tests/data/DIR`, as `starkml compile --calibrate` compiles it (automatic scale,
+/// the prover's field budget as acceptance check), with its held-out inputs and onnxruntime's
+/// outputs.
+fn file_model(dir: &str, name: &str) -> Res<Compiled> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data").join(dir);
+    let read = |f: String| std::fs::read_to_string(dir.join(f));
+    let calib = Calibration::from_json(&read(format!("{name}.calib.json"))?)?;
     let opts = TranspileOptions {
         calibration: Some(calib),
         accept: Some(air::check_field_budget),
         ..TranspileOptions::default()
     };
-    let program = transpile(&std::fs::read(dir.join("resnet_cifar.onnx"))?, &opts)?;
-    let ts: Value = serde_json::from_str(&read("resnet_cifar.testset.json")?)?;
+    let program = transpile(&std::fs::read(dir.join(format!("{name}.onnx")))?, &opts)?;
+    let ts: Value = serde_json::from_str(&read(format!("{name}.testset.json"))?)?;
     let list = |k: &str| -> Res<Vec<Vec<f64>>> {
         let rows = ts[k].as_array().ok_or("test set")?;
         rows.iter()
@@ -381,6 +393,9 @@ fn main() -> Res<()> {
     }
     if !args.iter().any(|a| a == "--no-resnet") {
         models.push(RESNET.into());
+    }
+    if !args.iter().any(|a| a == "--no-transformer") {
+        models.push(TRANSFORMER.into());
     }
     let exe = std::env::current_exe()?;
     let cli = build_cli(&exe)?;
@@ -562,6 +577,21 @@ fn main() -> Res<()> {
             "| prove >= 10 M MAC per CPU second | {:.2} M | {} |\n",
             macs / 1e6 / cpu,
             mark(macs / cpu >= 1e7)
+        ));
+    }
+    for v in rows.iter().filter(|v| v["model"].as_str() == Some(TRANSFORMER)) {
+        md.push_str(&format!(
+            "\nTransformer encoder block (`tests/data/transformer`, `models/scripts/gen_transformer.py`: the opset-17 export pattern of `nn.TransformerEncoderLayer(32, 2 heads, 64, gelu)` on 16 tokens, mean over tokens, a 4-class head; attention as products of run-time tensors, Softmax and LayerNormalization with divisions and square roots, the Erf GELU through a table): {} trace rows ({} used), compiled with its calibration samples at the automatic scale {}, logits within {:.4} of onnxruntime on 5 held-out inputs, proven in {:.2} s wall / {:.2} s CPU, verified in {:.0} ms cold / {:.0} ms with a prepared key, proof {:.1} KiB, peak RSS {:.0} MB. EZKL was not run on it (the shared EZKL script covers the five benchmark models).\n",
+            v["trace_rows"],
+            v["rows_used"],
+            v["scale"],
+            v["logit_error"].as_f64().unwrap_or(f64::MAX),
+            v["prove_wall_s"].as_f64().unwrap_or(0.0),
+            v["prove_cpu_s"].as_f64().unwrap_or(0.0),
+            v["verify_ms"].as_f64().unwrap_or(0.0),
+            v["verify_key_ms"].as_f64().unwrap_or(0.0),
+            v["proof_bytes"].as_f64().unwrap_or(0.0) / 1024.0,
+            v["peak_rss_mb"].as_f64().unwrap_or(0.0),
         ));
     }
     // Keep the Starknet gas section written by `cargo run -p starkml-starknet --example gas`.
