@@ -1,9 +1,11 @@
 //! The starkml test harness: model cases with accuracy checks, an ONNX model builder for
-//! malformed-input tests, and the ONNX conformance runner.
+//! malformed-input tests, small exporter-style models with float references, and the ONNX
+//! conformance runner.
 
 pub mod conformance;
 pub mod onnx_build;
 pub mod sklearn;
+pub mod small_models;
 
 use std::sync::Arc;
 

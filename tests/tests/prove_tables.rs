@@ -270,29 +270,9 @@ fn a_tampered_run_time_product_does_not_verify() {
     assert_unprovable(&program, &schedule, &bad, &inputs, &outputs);
 }
 
-/// A small CNN with a softmax output (probabilities, not only the label).
-fn softmax_cnn() -> onnx_protobuf::ModelProto {
-    use starkml_tests::onnx_build::{attr_int, attr_ints, initializer};
-    let w: Vec<f32> = (0..4 * 9).map(|i| ((i * 37 % 17) as f32 - 8.0) / 16.0).collect();
-    let fc: Vec<f32> = (0..4 * 3).map(|i| ((i * 11 % 7) as f32 - 3.0) / 4.0).collect();
-    ob::model(
-        vec![
-            node("Conv", "conv", &["x", "W"], &["c"], vec![attr_ints("pads", &[1, 1, 1, 1])]),
-            node("Relu", "act", &["c"], &["r"], vec![]),
-            node("GlobalAveragePool", "gap", &["r"], &["g"], vec![]),
-            node("Flatten", "flat", &["g"], &["f"], vec![]),
-            node("Gemm", "fc", &["f", "F", "b"], &["z"], vec![attr_int("transB", 0)]),
-            node("Softmax", "prob", &["z"], &["y"], vec![attr_int("axis", 1)]),
-        ],
-        vec![
-            initializer("W", &[4, 1, 3, 3], &w),
-            initializer("F", &[4, 3], &fc),
-            initializer("b", &[3], &[0.1, -0.2, 0.05]),
-        ],
-        vec![value_info("x", &[1, 1, 6, 6])],
-        vec![value_info("y", &[1, 3])],
-    )
-}
+use starkml_tests::small_models::{
+    lstm_cell, lstm_cell_reference, softmax_cnn, softmax_cnn_reference,
+};
 
 #[test]
 fn a_cnn_with_a_softmax_output_proves_its_probabilities() {
@@ -306,39 +286,9 @@ fn a_cnn_with_a_softmax_output_proves_its_probabilities() {
         transpiler::transpile(&ob::bytes(&softmax_cnn()), &opts).unwrap_or_else(|e| panic!("{e}"));
     let out = runtime::run(&program, std::slice::from_ref(&x)).unwrap();
     let p = out[0].to_f64();
-    // Float reference of the same network.
-    let m = softmax_cnn();
-    let g = m.graph.as_ref().unwrap();
-    let w: &[f32] = &g.initializer[0].float_data;
-    let fc: &[f32] = &g.initializer[1].float_data;
-    let mut feat = [0.0f64; 4];
-    for (o, f) in feat.iter_mut().enumerate() {
-        let mut sum = 0.0;
-        for i in 0..6i32 {
-            for j in 0..6i32 {
-                let mut acc = 0.0;
-                for (ki, di) in (-1..=1).enumerate() {
-                    for (kj, dj) in (-1..=1).enumerate() {
-                        let (y, xx) = (i + di, j + dj);
-                        if (0..6).contains(&y) && (0..6).contains(&xx) {
-                            acc += f64::from(w[o * 9 + ki * 3 + kj]) * x[(y * 6 + xx) as usize];
-                        }
-                    }
-                }
-                sum += acc.max(0.0);
-            }
-        }
-        *f = sum / 36.0;
-    }
-    let bias = [0.1, -0.2, 0.05];
-    let z: Vec<f64> = (0..3)
-        .map(|c| (0..4).map(|k| feat[k] * f64::from(fc[k * 3 + c])).sum::<f64>() + bias[c])
-        .collect();
-    let mx = z.iter().cloned().fold(f64::MIN, f64::max);
-    let total: f64 = z.iter().map(|v| (v - mx).exp()).sum();
+    let want = softmax_cnn_reference(&x);
     for c in 0..3 {
-        let want = (z[c] - mx).exp() / total;
-        assert!((p[c] - want).abs() < 0.01, "p[{c}] = {}, want {want}", p[c]);
+        assert!((p[c] - want[c]).abs() < 0.01, "p[{c}] = {}, want {}", p[c], want[c]);
     }
     assert!((p.iter().sum::<f64>() - 1.0).abs() < 0.01);
     let (proof, proven) =
@@ -394,71 +344,9 @@ fn a_wrong_division_remainder_does_not_verify() {
     assert_unprovable(&program, &schedule, &bad, &inputs, &outputs);
 }
 
-/// An LSTM cell unrolled over three steps as an exporter writes a hand-written cell: per step
-/// `gates = x_t W + h U + b`, split into i, f, g, o; `c = sigmoid(f) c + sigmoid(i) tanh(g)`,
-/// `h = sigmoid(o) tanh(c)` (products of run-time tensors). Input `[3, 4]` (steps x features),
-/// hidden size 4, output the last `h`.
-fn lstm_cell() -> (onnx_protobuf::ModelProto, Vec<f32>, Vec<f32>, Vec<f32>) {
-    use starkml_tests::onnx_build::{attr_int, attr_ints, initializer, int_initializer};
-    let w: Vec<f32> = (0..4 * 16).map(|i| ((i * 29 % 23) as f32 - 11.0) / 22.0).collect();
-    let u: Vec<f32> = (0..4 * 16).map(|i| ((i * 13 % 19) as f32 - 9.0) / 18.0).collect();
-    let b: Vec<f32> = (0..16).map(|i| ((i * 7 % 5) as f32 - 2.0) / 10.0).collect();
-    let mut nodes = vec![node(
-        "Split",
-        "steps",
-        &["x", "ones3"],
-        &["x0", "x1", "x2"],
-        vec![attr_int("axis", 0)],
-    )];
-    let mut h = "h_init".to_string();
-    let mut c = "c_init".to_string();
-    for t in 0..3 {
-        let p = |s: &str| format!("{s}{t}");
-        nodes.push(node("MatMul", &p("xw"), &[&p("x"), "W"], &[&p("xw")], vec![]));
-        nodes.push(node("MatMul", &p("hu"), &[&h, "U"], &[&p("hu")], vec![]));
-        nodes.push(node("Add", &p("s"), &[&p("xw"), &p("hu")], &[&p("s")], vec![]));
-        nodes.push(node("Add", &p("gates"), &[&p("s"), "b"], &[&p("gates")], vec![]));
-        nodes.push(node(
-            "Split",
-            &p("split"),
-            &[&p("gates"), "fours"],
-            &[&p("i"), &p("f"), &p("g"), &p("o")],
-            vec![attr_int("axis", 1)],
-        ));
-        nodes.push(node("Sigmoid", &p("si"), &[&p("i")], &[&p("si")], vec![]));
-        nodes.push(node("Sigmoid", &p("sf"), &[&p("f")], &[&p("sf")], vec![]));
-        nodes.push(node("Tanh", &p("tg"), &[&p("g")], &[&p("tg")], vec![]));
-        nodes.push(node("Sigmoid", &p("so"), &[&p("o")], &[&p("so")], vec![]));
-        nodes.push(node("Mul", &p("fc"), &[&p("sf"), &c], &[&p("fc")], vec![]));
-        nodes.push(node("Mul", &p("ig"), &[&p("si"), &p("tg")], &[&p("ig")], vec![]));
-        nodes.push(node("Add", &p("c"), &[&p("fc"), &p("ig")], &[&p("c")], vec![]));
-        nodes.push(node("Tanh", &p("tc"), &[&p("c")], &[&p("tc")], vec![]));
-        nodes.push(node("Mul", &p("h"), &[&p("so"), &p("tc")], &[&p("h")], vec![]));
-        h = p("h");
-        c = p("c");
-    }
-    nodes.push(node("Identity", "out", &[&h], &["y"], vec![]));
-    let _ = attr_ints;
-    let m = ob::model(
-        nodes,
-        vec![
-            initializer("W", &[4, 16], &w),
-            initializer("U", &[4, 16], &u),
-            initializer("b", &[16], &b),
-            initializer("h_init", &[1, 4], &[0.0; 4]),
-            initializer("c_init", &[1, 4], &[0.0; 4]),
-            int_initializer("ones3", &[3], &[1, 1, 1]),
-            int_initializer("fours", &[4], &[4, 4, 4, 4]),
-        ],
-        vec![value_info("x", &[3, 4])],
-        vec![value_info("y", &[1, 4])],
-    );
-    (m, w, u, b)
-}
-
 #[test]
 fn an_unrolled_lstm_cell_proves() {
-    let (m, w, u, b) = lstm_cell();
+    let m = lstm_cell();
     let opts = TranspileOptions {
         input_range: Some((-1.0, 1.0)),
         accept: Some(air::check_field_budget),
@@ -467,21 +355,7 @@ fn an_unrolled_lstm_cell_proves() {
     let program = transpiler::transpile(&ob::bytes(&m), &opts).unwrap_or_else(|e| panic!("{e}"));
     let x: Vec<f64> = (0..12).map(|i| f64::from((i * 5) % 9) / 4.5 - 1.0).collect();
     let out = runtime::run(&program, std::slice::from_ref(&x)).unwrap()[0].to_f64();
-    // Float reference.
-    let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
-    let (mut h, mut c) = ([0.0f64; 4], [0.0f64; 4]);
-    for t in 0..3 {
-        let mut g = [0.0f64; 16];
-        for (j, gj) in g.iter_mut().enumerate() {
-            *gj = f64::from(b[j])
-                + (0..4).map(|k| x[t * 4 + k] * f64::from(w[k * 16 + j])).sum::<f64>()
-                + (0..4).map(|k| h[k] * f64::from(u[k * 16 + j])).sum::<f64>();
-        }
-        for k in 0..4 {
-            c[k] = sig(g[4 + k]) * c[k] + sig(g[k]) * g[8 + k].tanh();
-            h[k] = sig(g[12 + k]) * c[k].tanh();
-        }
-    }
+    let h = lstm_cell_reference(&x);
     for k in 0..4 {
         assert!((out[k] - h[k]).abs() < 0.01, "h[{k}] = {}, want {}", out[k], h[k]);
     }
