@@ -187,6 +187,11 @@ fn registry_records_proven_results_and_rejects_bad_requests() {
     assert!(e.contains("registry: unknown inference"), "{e}");
 }
 
+/// Corpus models whose programs hold ops the Cairo generator does not emit yet (table
+/// lookups, divisions by run-time values, square roots): generation must refuse them, naming
+/// the op.
+const NOT_FOR_CAIRO: &[&str] = &["softmax_output"];
+
 /// The exporter-pattern and PyTorch-style corpora (`tests/data`): every model that fits one
 /// contract is generated, compiled, deployed and called; outputs must equal the runtime's.
 #[test]
@@ -240,6 +245,16 @@ fn exporter_corpus_on_devnet_matches_the_runtime() {
         let result = model::build(&program, &work)
             .and_then(|built| model::deploy(&client, &built, None, Felt::from(100 + k as u64)))
             .and_then(|d| model::predict(&client, d.model_address, &q.concat()));
+        if NOT_FOR_CAIRO.contains(&name.as_str()) {
+            // Refused by the generator, naming the op, until Cairo has the op.
+            match result {
+                Err(e) if e.to_string().contains("not generated for Cairo yet") => {
+                    eprintln!("{corpus}/{name}: refused as expected ({e})")
+                }
+                other => failures.push(format!("{name}: expected a refusal, got {other:?}")),
+            }
+            continue;
+        }
         match result {
             Ok(got) if got == want => eprintln!("{corpus}/{name}: bit-exact"),
             Ok(got) => failures.push(format!("{name}: got {got:?}, runtime {want:?}")),

@@ -67,7 +67,8 @@ pub enum IrOp {
     /// `a / b` for a positive run-time `b` (rounded half up at the activation scale).
     Div,
     /// `sqrt(x + eps)` for a non-negative run-time `x`, rounded down at the activation scale;
-    /// `eps` is taken as at least one unit of the scale, so the result is at least one unit.
+    /// a positive `eps` is taken as at least one unit of the scale, so that the result is at
+    /// least one unit (a negative `x` is a run-time error).
     Sqrt(f64),
     /// A step function of the fixed-point value (lowered with the scale known).
     Step(Step),

@@ -393,17 +393,16 @@ impl Lowerer<'_> {
             }
             IrOp::Monotone { .. } if ins.len() == 2 => ins[1],
             IrOp::Sqrt(eps) => {
-                let c = (eps * (1u64 << s) as f64).round().max(1.0);
-                let c = ConstTensor::scalar(c / (1u64 << s) as f64, crate::onnx::DType::Float);
-                let c = self.konst(&c, s, format!("{name}/eps"))?;
-                let v = self.op(
-                    Op::Add,
-                    vec![ins[0], c],
-                    shape.clone(),
-                    s,
-                    format!("{name}/v"),
-                    origin,
-                );
+                // A positive epsilon (a layer norm's) is at least one unit, so that the result,
+                // a divisor there, is at least one unit too.
+                let v = if *eps > 0.0 {
+                    let c = (eps * (1u64 << s) as f64).round().max(1.0);
+                    let c = ConstTensor::scalar(c / (1u64 << s) as f64, crate::onnx::DType::Float);
+                    let c = self.konst(&c, s, format!("{name}/eps"))?;
+                    self.op(Op::Add, vec![ins[0], c], shape.clone(), s, format!("{name}/v"), origin)
+                } else {
+                    ins[0]
+                };
                 self.op(Op::Sqrt { shift: s }, vec![v], shape, s, name, origin)
             }
             IrOp::Div => {

@@ -71,6 +71,7 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
     ("LayerNormalization", 17, composite::layer_norm),
     ("InstanceNormalization", 1, composite::instance_norm),
     ("Floor", 1, composite::floor),
+    ("Sqrt", 1, composite::sqrt),
     ("Ceil", 1, composite::ceil),
     ("Sign", 9, composite::sign),
     ("ReduceMin", 1, composite::reduce_min),

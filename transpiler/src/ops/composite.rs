@@ -606,6 +606,18 @@ fn step(ctx: &mut Ctx, node: &Node<'_>, step: Step) -> Result<Vec<Arg>, Transpil
     Ok(vec![super::emit(ctx, node, shape, IrOp::Step(step), vec![x])])
 }
 
+/// ONNX `Sqrt`: exact on the fixed-point value, rounded down (a negative input, NaN in
+/// floats, is a run-time error).
+pub fn sqrt(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    if let Arg::Const(mut c) = x {
+        c.data.iter_mut().for_each(|v| *v = v.sqrt());
+        return Ok(vec![Arg::Const(c)]);
+    }
+    let shape = ctx.graph.shape(&x).to_vec();
+    Ok(vec![super::emit(ctx, node, shape, IrOp::Sqrt(0.0), vec![x])])
+}
+
 /// ONNX `Floor` (exact on the fixed-point value).
 pub fn floor(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     step(ctx, node, Step::Floor)
