@@ -138,15 +138,14 @@ pub fn build_rows(
         if !limbs((rem_t as u128) << g.tshift(), &mut x, slot, LimbGroup::T, g.lr) {
             return Err(bad(format!("node {r}: remainder does not fit its limbs")));
         }
-        let (v1, v2) = match (g.divisor, g.relu) {
-            _ if divisor.is_some() => {
-                let b = divisor.unwrap_or(1);
-                (q + i128::from(g.offset()), 2 * b - 1 - rem)
-            }
-            _ if g.root => (q + i128::from(g.offset()), 2 * q - rem),
-            (Some(_), _) => (q + i128::from(g.offset()), p - 1 - rem),
-            (None, true) => (q.max(0), (-q).max(0)),
-            (None, false) => (q + i128::from(g.offset()), 0),
+        let off = i128::from(g.offset());
+        let (v1, v2) = match (divisor, g.divisor, g.relu) {
+            // Quotient: V2 is the complement 2B - 1 - R; root: 2Q - R.
+            (Some(b), ..) => (q + off, 2 * b - 1 - rem),
+            _ if g.root => (q + off, 2 * q - rem),
+            (None, Some(_), _) => (q + off, p - 1 - rem),
+            (None, None, true) => (q.max(0), (-q).max(0)),
+            (None, None, false) => (q + off, 0),
         };
         if v1 < 0
             || !limbs(v1 as u128, &mut x, slot, LimbGroup::V1, g.lv)

@@ -12,6 +12,58 @@ use std::sync::Arc;
 use runtime::Program;
 use transpiler::{transpile, Calibration, TranspileOptions};
 
+/// A run of `program` laid out as the AIR's integer rows, with everything a tamper test
+/// needs; [`Traced::new`] checks that the untampered rows satisfy every constraint.
+pub struct Traced {
+    /// The program's schedule.
+    pub schedule: Arc<air::Schedule>,
+    /// Its periodic columns.
+    pub periodic: Vec<Vec<air::field::Felt>>,
+    /// The integer rows of the run.
+    pub rows: Vec<[i128; air::layout::main::WIDTH]>,
+    /// Quantised inputs.
+    pub inputs: Vec<Vec<i64>>,
+    /// The runtime's outputs.
+    pub outputs: Vec<Vec<i64>>,
+}
+
+impl Traced {
+    /// Runs `program` on the real `input` and builds its rows.
+    ///
+    /// # Panics
+    /// When the program does not schedule or run, or the rows differ from the runtime, break
+    /// a constraint or leave the bus unbalanced.
+    #[allow(clippy::expect_used)]
+    pub fn new(program: &Program, input: Vec<f64>) -> Traced {
+        use air::debug::{check_constraints, relation_summary};
+        let schedule = Arc::new(air::Schedule::new(program).expect("schedules"));
+        let (outs, witness) = runtime::run_traced(program, &[input]).expect("runs");
+        let inputs: Vec<Vec<i64>> =
+            program.inputs.iter().map(|t| witness.values[t.0 as usize].clone()).collect();
+        let outputs: Vec<Vec<i64>> = outs.into_iter().map(|t| t.data).collect();
+        let (rows, air_outputs) = air::trace::build_rows(&schedule, &inputs).expect("rows");
+        assert_eq!(air_outputs, outputs, "the rows compute the runtime's outputs");
+        let periodic = schedule.periodic_columns();
+        assert!(check_constraints(&schedule, &periodic, &rows, &inputs).is_empty());
+        assert!(relation_summary(&schedule, &periodic, &rows, &inputs, &outputs).balanced());
+        Traced { schedule, periodic, rows, inputs, outputs }
+    }
+}
+
+/// Adds `d` to the limb in `lane` of row `row` and moves its range-table multiplicity along
+/// (so that the range checks still balance and only the tampered relation fails).
+///
+/// # Panics
+/// When the limb would leave `0..256`.
+pub fn shift_limb(rows: &mut [[i128; air::layout::main::WIDTH]], row: usize, lane: usize, d: i128) {
+    use air::layout::main::MULT;
+    let limb = rows[row][lane];
+    assert!((0..256).contains(&(limb + d)), "limb {limb} + {d} leaves the range table");
+    rows[row][lane] += d;
+    rows[limb as usize][MULT] -= 1;
+    rows[(limb + d) as usize][MULT] += 1;
+}
+
 /// Asserts that no verifying proof can be made of (tampered) integer `rows` of `schedule`
 /// claiming `outputs`: the rows go to the STARK prover unchecked, which either refuses them
 /// or yields a proof that `verify` rejects as a STARK failure.

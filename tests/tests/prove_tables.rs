@@ -4,15 +4,15 @@
 
 #![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
 use air::debug::{check_constraints, relation_summary};
-use air::layout::{main, LimbGroup};
-use air::schedule::Schedule;
-use air::trace::build_rows;
+use air::layout::{main, LimbGroup, FACTOR_OFFSET, FACTOR_X_LANES, FACTOR_Y_LANES};
+use air::schedule::Terms;
 use air::{HashKind, Preset};
-use starkml_tests::assert_unprovable;
 use starkml_tests::onnx_build::{self as ob, attr_float, attr_string, node, value_info};
+use starkml_tests::small_models::{
+    lstm_cell, lstm_cell_reference, softmax_cnn, softmax_cnn_reference,
+};
+use starkml_tests::{assert_unprovable, shift_limb, Traced};
 use transpiler::tables::Func;
 use transpiler::TranspileOptions;
 
@@ -102,10 +102,7 @@ fn exp_saturates_above_its_domain() {
 
 struct Lookup {
     program: runtime::Program,
-    schedule: Arc<Schedule>,
-    rows: Vec<[i128; main::WIDTH]>,
-    inputs: Vec<Vec<i64>>,
-    outputs: Vec<Vec<i64>>,
+    t: Traced,
     /// A lookup node that writes output element `element`.
     node: usize,
     element: usize,
@@ -114,63 +111,51 @@ struct Lookup {
 /// A lone `Sigmoid`: its lookup nodes write the output directly.
 fn lookup_setup() -> Lookup {
     let program = compile(&model(&[("Sigmoid", vec![])]));
-    let schedule = Arc::new(Schedule::new(&program).unwrap());
-    let (outs, witness) = runtime::run_traced(&program, &[input()]).unwrap();
-    let inputs: Vec<Vec<i64>> =
-        program.inputs.iter().map(|t| witness.values[t.0 as usize].clone()).collect();
-    let outputs: Vec<Vec<i64>> = outs.into_iter().map(|t| t.data).collect();
-    let (rows, air_outputs) = build_rows(&schedule, &inputs).unwrap();
-    assert_eq!(air_outputs, outputs);
-    let periodic = schedule.periodic_columns();
-    assert!(check_constraints(&schedule, &periodic, &rows, &inputs).is_empty());
-    assert!(relation_summary(&schedule, &periodic, &rows, &inputs, &outputs).balanced());
+    let t = Traced::new(&program, input());
     let element = 40;
-    let addr = schedule.outputs[0][element];
-    let node = schedule.rows.iter().position(|r| r.addr == addr).unwrap();
-    assert!(schedule.requants[schedule.rows[node].group].table.is_some());
-    Lookup { program, schedule, rows, inputs, outputs, node, element }
+    let addr = t.schedule.outputs[0][element];
+    let node = t.schedule.rows.iter().position(|r| r.addr == addr).unwrap();
+    assert!(t.schedule.requants[t.schedule.rows[node].group].table.is_some());
+    Lookup { program, t, node, element }
+}
+
+/// The first node whose terms match `pred`.
+fn first_node(t: &Traced, pred: impl Fn(&Terms) -> bool) -> usize {
+    t.schedule.rows.iter().position(|r| pred(&r.terms)).unwrap()
 }
 
 #[test]
 fn a_wrong_table_value_does_not_verify() {
-    let s = lookup_setup();
-    let slot = s.schedule.slot(s.node);
-    let mut rows = s.rows.clone();
+    let Lookup { program, t, node, element } = lookup_setup();
+    let slot = t.schedule.slot(node);
+    let mut rows = t.rows.clone();
     // The node writes f(x) + 1 (and the claimed output agrees): every main constraint and the
     // linear relation hold, only the lookup of (x, f(x) + 1) finds no table entry.
-    let lane = main::X + slot.lane(LimbGroup::V1, 0).unwrap();
-    let limb = rows[slot.row][lane] as usize;
-    assert!(limb < 255);
-    rows[slot.row][lane] += 1;
-    // The range table's multiplicities follow the limb.
-    rows[limb][main::MULT] -= 1;
-    rows[limb + 1][main::MULT] += 1;
-    let mut outputs = s.outputs.clone();
-    outputs[0][s.element] += 1;
-    let periodic = s.schedule.periodic_columns();
-    assert!(check_constraints(&s.schedule, &periodic, &rows, &s.inputs).is_empty());
-    let report = relation_summary(&s.schedule, &periodic, &rows, &s.inputs, &outputs);
+    shift_limb(&mut rows, slot.row, main::X + slot.lane(LimbGroup::V1, 0).unwrap(), 1);
+    let mut outputs = t.outputs.clone();
+    outputs[0][element] += 1;
+    assert!(check_constraints(&t.schedule, &t.periodic, &rows, &t.inputs).is_empty());
+    let report = relation_summary(&t.schedule, &t.periodic, &rows, &t.inputs, &outputs);
     assert!(report.bus.is_empty() && report.table.is_empty(), "{report:?}");
     let x = rows[slot.row][if slot.b { main::ACC_B } else { main::ACC }];
-    let y = i128::from(outputs[0][s.element]);
+    let y = i128::from(outputs[0][element]);
     assert_eq!(report.lookups.get(&(0, x, y)), Some(&1), "{report:?}");
-    assert_unprovable(&s.program, &s.schedule, &rows, &s.inputs, &outputs);
+    assert_unprovable(&program, &t.schedule, &rows, &t.inputs, &outputs);
 }
 
 #[test]
 fn an_input_off_the_table_does_not_verify() {
-    let s = lookup_setup();
-    let slot = s.schedule.slot(s.node);
-    let table = &s.schedule.tables[0];
-    let below = table.lo - 1;
-    let mut rows = s.rows.clone();
+    let Lookup { program, t, node, .. } = lookup_setup();
+    let slot = t.schedule.slot(node);
+    let below = t.schedule.tables[0].lo - 1;
+    let mut rows = t.rows.clone();
     // The lookup reads x = lo - 1, which the table does not hold (the clamp would have
     // mapped it to lo).
     rows[slot.row][if slot.b { main::ACC_B } else { main::ACC }] = i128::from(below);
-    let periodic = s.schedule.periodic_columns();
-    let report = relation_summary(&s.schedule, &periodic, &rows, &s.inputs, &s.outputs);
-    assert!(report.lookups.keys().any(|&(t, x, _)| t == 0 && x == i128::from(below)), "{report:?}");
-    assert_unprovable(&s.program, &s.schedule, &rows, &s.inputs, &s.outputs);
+    let report = relation_summary(&t.schedule, &t.periodic, &rows, &t.inputs, &t.outputs);
+    let off = |&(tab, x, _): &(usize, i128, i128)| tab == 0 && x == i128::from(below);
+    assert!(report.lookups.keys().any(off), "{report:?}");
+    assert_unprovable(&program, &t.schedule, &rows, &t.inputs, &t.outputs);
 }
 
 /// `y = x * sigmoid(x) + (x @ x^T) @ x`-style products of run-time tensors: an element-wise
@@ -230,49 +215,29 @@ fn a_tampered_run_time_product_does_not_verify() {
     let opts =
         TranspileOptions { input_range: Some((-1.0, 1.0)), scale: Some(10), ..Default::default() };
     let program = transpiler::transpile(&ob::bytes(&products_model()), &opts).unwrap();
-    let schedule = Arc::new(Schedule::new(&program).unwrap());
     let x: Vec<f64> = (0..32).map(|i| f64::from((i * 5) % 11) / 5.5 - 1.0).collect();
-    let (outs, witness) = runtime::run_traced(&program, &[x]).unwrap();
-    let inputs: Vec<Vec<i64>> =
-        program.inputs.iter().map(|t| witness.values[t.0 as usize].clone()).collect();
-    let outputs: Vec<Vec<i64>> = outs.into_iter().map(|t| t.data).collect();
-    let (rows, air_outputs) = build_rows(&schedule, &inputs).unwrap();
-    assert_eq!(air_outputs, outputs);
-    let periodic = schedule.periodic_columns();
-    assert!(check_constraints(&schedule, &periodic, &rows, &inputs).is_empty());
-    assert!(relation_summary(&schedule, &periodic, &rows, &inputs, &outputs).balanced());
+    let t = Traced::new(&program, x);
     // A product node claims a different product: the factor X it stores is changed (so the
     // product constraint still holds), and its accumulator follows; the factor read no
     // longer matches the value written at its address.
-    let node = schedule
-        .rows
-        .iter()
-        .position(|r| matches!(r.terms, air::schedule::Terms::Product { .. }))
-        .unwrap();
-    let slot = schedule.slot(node);
-    let mut bad = rows.clone();
-    let lane = main::X + air::layout::FACTOR_X_LANES.start;
-    let limb = bad[slot.row][lane] as usize;
-    let delta: i128 = if limb < 255 { 1 } else { -1 };
-    bad[slot.row][lane] += delta;
-    bad[limb][main::MULT] -= 1;
-    bad[(limb as i128 + delta) as usize][main::MULT] += 1;
-    let y = (air::layout::FACTOR_Y_LANES)
-        .rev()
-        .fold(0i128, |acc, l| (acc << 8) + bad[slot.row][main::X + l])
-        - i128::from(air::layout::FACTOR_OFFSET);
+    let node = first_node(&t, |terms| matches!(terms, Terms::Product { .. }));
+    let slot = t.schedule.slot(node);
+    let mut bad = t.rows.clone();
+    let lane = main::X + FACTOR_X_LANES.start;
+    let delta: i128 = if bad[slot.row][lane] < 255 { 1 } else { -1 };
+    shift_limb(&mut bad, slot.row, lane, delta);
+    let y = FACTOR_Y_LANES.rev().fold(0i128, |acc, l| (acc << 8) + bad[slot.row][main::X + l])
+        - i128::from(FACTOR_OFFSET);
     bad[slot.row][main::ACC] += delta * y;
-    let labels: Vec<&str> =
-        check_constraints(&schedule, &periodic, &bad, &inputs).iter().map(|v| v.label).collect();
+    let labels: Vec<&str> = check_constraints(&t.schedule, &t.periodic, &bad, &t.inputs)
+        .iter()
+        .map(|v| v.label)
+        .collect();
     assert!(!labels.contains(&"product"), "{labels:?}");
-    let report = relation_summary(&schedule, &periodic, &bad, &inputs, &outputs);
+    let report = relation_summary(&t.schedule, &t.periodic, &bad, &t.inputs, &t.outputs);
     assert!(!report.bus.is_empty(), "{report:?}");
-    assert_unprovable(&program, &schedule, &bad, &inputs, &outputs);
+    assert_unprovable(&program, &t.schedule, &bad, &t.inputs, &t.outputs);
 }
-
-use starkml_tests::small_models::{
-    lstm_cell, lstm_cell_reference, softmax_cnn, softmax_cnn_reference,
-};
 
 #[test]
 fn a_cnn_with_a_softmax_output_proves_its_probabilities() {
@@ -310,38 +275,21 @@ fn a_wrong_division_remainder_does_not_verify() {
         ..Default::default()
     };
     let program = transpiler::transpile(&ob::bytes(&softmax_cnn()), &opts).unwrap();
-    let schedule = Arc::new(Schedule::new(&program).unwrap());
-    let (outs, witness) = runtime::run_traced(&program, &[x]).unwrap();
-    let inputs: Vec<Vec<i64>> =
-        program.inputs.iter().map(|t| witness.values[t.0 as usize].clone()).collect();
-    let outputs: Vec<Vec<i64>> = outs.into_iter().map(|t| t.data).collect();
-    let (rows, _) = build_rows(&schedule, &inputs).unwrap();
-    let periodic = schedule.periodic_columns();
-    assert!(check_constraints(&schedule, &periodic, &rows, &inputs).is_empty());
-    assert!(relation_summary(&schedule, &periodic, &rows, &inputs, &outputs).balanced());
-    let node = schedule
-        .rows
-        .iter()
-        .position(|r| matches!(r.terms, air::schedule::Terms::Quotient { .. }))
-        .unwrap();
-    let slot = schedule.slot(node);
+    let t = Traced::new(&program, x);
+    let node = first_node(&t, |terms| matches!(terms, Terms::Quotient { .. }));
+    let slot = t.schedule.slot(node);
     // The remainder grows by one and its complement shrinks by one (both stay in range, the
     // range constraint holds): acc = 2 Q B + R no longer does.
-    let mut bad = rows.clone();
-    let r_lane = main::X + air::layout::FACTOR_Y_LANES.start;
-    let c_lane = main::X + slot.lane(LimbGroup::V2, 0).unwrap();
-    assert!(bad[slot.row][r_lane] < 255 && bad[slot.row][c_lane] > 0);
-    for (lane, d) in [(r_lane, 1i128), (c_lane, -1)] {
-        let limb = bad[slot.row][lane] as usize;
-        bad[slot.row][lane] += d;
-        bad[limb][main::MULT] -= 1;
-        bad[(limb as i128 + d) as usize][main::MULT] += 1;
-    }
-    let labels: Vec<&str> =
-        check_constraints(&schedule, &periodic, &bad, &inputs).iter().map(|v| v.label).collect();
+    let mut bad = t.rows.clone();
+    shift_limb(&mut bad, slot.row, main::X + FACTOR_Y_LANES.start, 1);
+    shift_limb(&mut bad, slot.row, main::X + slot.lane(LimbGroup::V2, 0).unwrap(), -1);
+    let labels: Vec<&str> = check_constraints(&t.schedule, &t.periodic, &bad, &t.inputs)
+        .iter()
+        .map(|v| v.label)
+        .collect();
     assert_eq!(labels, ["quotient"]);
-    assert!(relation_summary(&schedule, &periodic, &bad, &inputs, &outputs).balanced());
-    assert_unprovable(&program, &schedule, &bad, &inputs, &outputs);
+    assert!(relation_summary(&t.schedule, &t.periodic, &bad, &t.inputs, &t.outputs).balanced());
+    assert_unprovable(&program, &t.schedule, &bad, &t.inputs, &t.outputs);
 }
 
 #[test]

@@ -275,16 +275,9 @@ fn tampered_division_remainder() {
         ..Default::default()
     };
     let program = transpiler::transpile(&ob::bytes(&m), &opts).unwrap();
-    let schedule = Arc::new(Schedule::new(&program).unwrap());
     let x: Vec<f64> = (0..9).map(|i| f64::from(i) / 10.0 - 0.3).collect();
-    let (outs, witness) = runtime::run_traced(&program, &[x]).unwrap();
-    let inputs: Vec<Vec<i64>> =
-        program.inputs.iter().map(|t| witness.values[t.0 as usize].clone()).collect();
-    let outputs: Vec<Vec<i64>> = outs.into_iter().map(|t| t.data).collect();
-    let (rows, air_outputs) = build_rows(&schedule, &inputs).unwrap();
-    assert_eq!(air_outputs, outputs);
-    let periodic = schedule.periodic_columns();
-    assert!(check_constraints(&schedule, &periodic, &rows, &inputs).is_empty());
+    let starkml_tests::Traced { schedule, periodic, rows, inputs, outputs } =
+        starkml_tests::Traced::new(&program, x);
     let r = schedule
         .rows
         .iter()

@@ -117,8 +117,7 @@ impl Lowerer<'_> {
             Step::Floor | Step::Ceil => {
                 let half = (1i64 << (s - 1)) as f64;
                 let c = if step == Step::Floor { -half } else { half - 1.0 };
-                let c = ConstTensor::scalar(c / (1u64 << s) as f64, crate::onnx::DType::Float);
-                let c = self.konst(&c, s, format!("{name}/offset"))?;
+                let c = self.units(c as i64, format!("{name}/offset"))?;
                 let t = self.op(Op::Add, vec![x, c], shape.clone(), s, format!("{name}/t"), origin);
                 let q = self.op(
                     Op::Rescale { shift: s },
@@ -148,6 +147,12 @@ impl Lowerer<'_> {
         };
         let p = self.op(Op::Mul, vec![int, one], shape.clone(), s, format!("{name}/up"), origin);
         Ok(self.op(Op::Rescale { shift: 0 }, vec![p], shape, s, name.to_string(), origin))
+    }
+
+    /// A scalar constant of `c` units of the activation scale (`c 2^-s`).
+    fn units(&mut self, c: i64, name: String) -> Result<TensorId, TranspileError> {
+        let real = c as f64 / (1u64 << self.s) as f64;
+        self.konst(&ConstTensor::scalar(real, crate::onnx::DType::Float), self.s, name)
     }
 
     fn is_const(&self, t: TensorId) -> bool {
@@ -397,8 +402,7 @@ impl Lowerer<'_> {
                 // a divisor there, is at least one unit too.
                 let v = if *eps > 0.0 {
                     let c = (eps * (1u64 << s) as f64).round().max(1.0);
-                    let c = ConstTensor::scalar(c / (1u64 << s) as f64, crate::onnx::DType::Float);
-                    let c = self.konst(&c, s, format!("{name}/eps"))?;
+                    let c = self.units(c as i64, format!("{name}/eps"))?;
                     self.op(Op::Add, vec![ins[0], c], shape.clone(), s, format!("{name}/v"), origin)
                 } else {
                     ins[0]
