@@ -79,6 +79,27 @@ fn inspect_prints_listing_and_summary() {
     }
 }
 
+#[test]
+fn inspect_lists_each_table_with_its_range() {
+    let model = tmp("softmax_cnn.onnx");
+    let bytes = starkml_tests::onnx_build::bytes(&starkml_tests::small_models::softmax_cnn());
+    std::fs::write(&model, bytes).unwrap_or_else(|e| panic!("{e}"));
+    let out = tmp("softmax_cnn.stkm").display().to_string();
+    let model = model.display().to_string();
+    let o = starkml(&["compile", &model, "-o", &out, "--input-range=-1,1", "--scale", "11"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = starkml(&["inspect", &out, "--summary"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    // The softmax's exp table on [-12, 0] at grid 2^-10 (scale 11 fits 2^14 entries at 10
+    // bits), its values e^x in (0, 1] at scale 11, read by the Softmax node.
+    let line = text.lines().find(|l| l.trim_start().starts_with("table")).unwrap_or_else(|| {
+        panic!("no table line in:\n{text}");
+    });
+    for needle in ["[-12, 0] step 2^-10 (12289 entries)", "-> [0, 1] at scale 11", "read by prob"] {
+        assert!(line.contains(needle), "missing '{needle}' in: {line}");
+    }
+}
+
 fn assert_fails(o: &Output, code: i32, needle: &str) {
     assert_eq!(o.status.code(), Some(code), "stderr: {}", stderr(o));
     assert!(stderr(o).contains(needle), "'{needle}' not in: {}", stderr(o));

@@ -9,6 +9,7 @@ pub mod op;
 pub mod program;
 pub mod shape;
 pub mod text;
+pub mod trim;
 mod wire;
 
 pub use binary::{ProgramDigest, FORMAT_VERSION, MAGIC};
@@ -18,3 +19,4 @@ pub use interpreter::{
 };
 pub use op::{ConvParams, Op, OpId, Operand, PoolParams, TensorId};
 pub use program::{OpNode, Program, ProgramStats, TensorInfo, TensorKind};
+pub use trim::TrimReport;

@@ -20,7 +20,21 @@ pub fn softmax_cnn() -> ModelProto {
     let (w, fc, b) = softmax_cnn_weights();
     ob::model(
         vec![
-            node("Conv", "conv", &["x", "W"], &["c"], vec![attr_ints("pads", &[1, 1, 1, 1])]),
+            node(
+                "Conv",
+                "conv",
+                &["x", "W"],
+                &["c"],
+                // Every attribute written, defaults too, as torch.onnx.export does (EZKL's
+                // importer needs `strides`).
+                vec![
+                    attr_ints("dilations", &[1, 1]),
+                    attr_int("group", 1),
+                    attr_ints("kernel_shape", &[3, 3]),
+                    attr_ints("pads", &[1, 1, 1, 1]),
+                    attr_ints("strides", &[1, 1]),
+                ],
+            ),
             node("Relu", "act", &["c"], &["r"], vec![]),
             node("GlobalAveragePool", "gap", &["r"], &["g"], vec![]),
             node("Flatten", "flat", &["g"], &["f"], vec![]),

@@ -110,7 +110,7 @@ fn tensor_attribute_without_payload_is_an_error_not_a_panic() {
 fn unsupported_ops_are_all_listed() {
     let mut m = ob::linear_relu();
     if let Some(g) = m.graph.as_mut() {
-        g.node.push(node("Softsign", "sm", &["y"], &["p"], vec![]));
+        g.node.push(node("Hardmax", "sm", &["y"], &["p"], vec![]));
         g.node.push(node("FancyOp", "fancy", &["p"], &["q"], vec![]));
         g.node[3].domain = "com.example".into();
         g.output[0].name = "q".into();
@@ -119,7 +119,7 @@ fn unsupported_ops_are_all_listed() {
         Err(TranspileError::UnsupportedOps { nodes }) => {
             let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
             assert_eq!(names, ["sm", "fancy"]);
-            assert_eq!(nodes[0].op_type, "Softsign");
+            assert_eq!(nodes[0].op_type, "Hardmax");
             assert_eq!(nodes[0].opset, 13);
             assert_eq!(nodes[1].domain, "com.example");
         }

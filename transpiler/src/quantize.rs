@@ -325,7 +325,9 @@ fn table_accuracy(graph: &IrGraph, s: u8) -> Result<(), String> {
 pub const DECLARED_BOUND_FACTOR: u64 = 4;
 
 /// Assigns `p`'s bounds (with `declared` ones; the result is consistent by construction, and
-/// `lower` validated the structure) and, for an automatic scale, applies the `accept` check.
+/// `lower` validated the structure) and, for an automatic scale, applies the `accept` check;
+/// then cuts every table to the entries its input's bound reaches
+/// ([`runtime::Program::trim_tables`]).
 fn fits(
     p: &mut runtime::Program,
     scale: u8,
@@ -337,6 +339,8 @@ fn fits(
         accept(p)
             .map_err(|reason| TranspileError::NotAccepted { max_scale: opts.max_scale, reason })?;
     }
+    // After `accept`: trimming only shrinks bounds, so an accepted program stays accepted.
+    p.trim_tables().map_err(|source| TranspileError::Quantize { scale, source })?;
     Ok(())
 }
 

@@ -2,7 +2,8 @@
 
 use crate::builder::Builder;
 use crate::ops::{
-    activation, composite, elementwise, linalg, ml, movement, nn, resize, shape, smooth,
+    activation, composite, conv_transpose, division, elementwise, linalg, ml, movement, nn,
+    normalization, resize, shape, smooth,
 };
 
 /// `(op_type, first supported opset of the `ai.onnx.ml` domain, builder)`.
@@ -22,6 +23,7 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
     ("Div", 1, elementwise::div),
     ("Sum", 1, elementwise::sum),
     ("Conv", 1, nn::conv),
+    ("ConvTranspose", 1, conv_transpose::conv_transpose),
     ("MaxPool", 1, nn::max_pool),
     ("AveragePool", 1, nn::avg_pool),
     ("GlobalAveragePool", 1, nn::global_avg_pool),
@@ -44,6 +46,7 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
     ("Shape", 1, shape::shape),
     ("Gather", 1, shape::gather),
     ("Cast", 6, shape::cast),
+    ("CastLike", 15, shape::cast_like),
     ("Constant", 1, shape::constant),
     ("ConstantOfShape", 9, shape::constant_of_shape),
     ("Slice", 1, movement::slice),
@@ -64,12 +67,16 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
     ("ReduceSum", 1, composite::reduce_sum),
     ("ReduceMean", 1, composite::reduce_mean),
     ("ReduceL1", 1, composite::reduce_l1),
+    ("ReduceL2", 1, composite::reduce_l2),
     ("ReduceMax", 1, composite::reduce_max),
     ("ReduceSumSquare", 1, composite::reduce_sum_square),
     ("ReduceProd", 1, composite::reduce_prod),
     ("Pow", 1, composite::pow),
     ("LayerNormalization", 17, composite::layer_norm),
     ("InstanceNormalization", 1, composite::instance_norm),
+    ("LpNormalization", 1, normalization::lp_norm),
+    ("GroupNormalization", 18, normalization::group_norm),
+    ("MeanVarianceNormalization", 9, normalization::mean_variance),
     ("Floor", 1, composite::floor),
     ("Sqrt", 1, composite::sqrt),
     ("Ceil", 1, composite::ceil),
@@ -87,6 +94,8 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
     ("Erf", 9, smooth::erf),
     ("Exp", 1, smooth::exp),
     ("Softplus", 1, smooth::softplus),
+    ("Softsign", 1, division::softsign),
+    ("Reciprocal", 1, division::reciprocal),
     ("Elu", 1, smooth::elu),
     ("Selu", 1, smooth::selu),
     ("Celu", 12, smooth::celu),

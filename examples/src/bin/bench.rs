@@ -517,7 +517,7 @@ fn main() -> Res<()> {
             )),
         ));
     }
-    md.push_str("\nCold verification decodes the program and derives the verifying key: the schedule (every node and its terms), the coefficients `c(a)` of the linear relation (one extension-by-base multiply-add per term), the 41 periodic columns over the trace, and the program digest (Blake3 over the program file's bytes, weights included). With the key prepared once per model (it carries the digest, schedule and input ranges; `air::verify_with_key` takes no program), only `c(a)` and the STARK remain.\n");
+    md.push_str("\nCold verification decodes the program and derives the verifying key: the schedule (every node and its terms), the coefficients `c(a)` of the linear relation (one extension-by-base multiply-add per term), the 52 periodic columns over the trace, and the program digest (Blake3 over the program file's bytes, weights included). With the key prepared once per model (it carries the digest, schedule and input ranges; `air::verify_with_key` takes no program), only `c(a)` and the STARK remain.\n");
     for v in rows.iter().filter(|v| v["model"].as_str().is_some_and(|m| m.starts_with("synthetic")))
     {
         let macs = v["macs"].as_f64().unwrap_or(0.0);
@@ -612,23 +612,33 @@ fn main() -> Res<()> {
             mark(macs / cpu >= 1e7)
         ));
     }
-    md.push_str("\nModels of the coverage issue (smooth activations, products and divisions of run-time values), each against its float reference: `transformer_block` (below), `softmax_cnn` (a Conv / ReLU / global-average-pool / Gemm classifier whose output is its Softmax probabilities) and `lstm_cell` (an LSTM cell unrolled over 3 steps as an exporter writes a hand-written cell: sigmoid and tanh gates, products of run-time tensors), both built by `starkml_tests::small_models` and compiled with input range [-1, 1] at the automatic scale. EZKL was not run on them (the shared EZKL script covers the five benchmark models).\n\n| model | scale | trace rows (used) | prove wall s | prove CPU s | verify cold ms | verify key ms | proof KiB | max error vs float |\n|---|---|---|---|---|---|---|---|---|\n");
+    md.push_str("\nModels of the coverage issue (smooth activations, products and divisions of run-time values), each against its float reference: `transformer_block` (below), `softmax_cnn` (a Conv / ReLU / global-average-pool / Gemm classifier whose output is its Softmax probabilities) and `lstm_cell` (an LSTM cell unrolled over 3 steps as an exporter writes a hand-written cell: sigmoid and tanh gates, products of run-time tensors), both built by `starkml_tests::small_models` and compiled with input range [-1, 1] at the automatic scale. EZKL measured them in the same session, from files written by `cargo run --release -p starkml-examples --bin ezkl_models -- DIR` and `EZKL_OUT_DIR/.venv/bin/python ../shared/ezkl/measure.py --variants tuned --models transformer_block,softmax_cnn,lstm_cell --models-dir DIR --work EZKL_OUT_DIR/work --results EZKL_OUT_DIR/results` (the shared script's steps on these models: calibrated settings, local SRS; EZKL's error is its proven output's, on the first test input, against the float reference).\n\n| model | scale | trace rows (used) | prove wall s | prove CPU s | EZKL prove CPU s | CPU ratio EZKL/ours | verify cold ms | verify key ms | EZKL verify s | proof KiB | EZKL proof KiB | max error vs float | EZKL error vs float |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for v in rows
         .iter()
         .filter(|v| matches!(v["model"].as_str(), Some(TRANSFORMER | "softmax_cnn" | "lstm_cell")))
     {
+        let m = v["model"].as_str().unwrap_or("");
+        let e = ezkl(ezkl_dir, m).filter(|e| e["ok"].as_bool() == Some(true));
+        let cpu = v["prove_cpu_s"].as_f64().unwrap_or(0.0);
+        let ecpu = e.as_ref().and_then(|e| e["steps"]["prove"]["cpu_s"].as_f64());
+        let fig = |x: Option<f64>, digits: usize| {
+            x.map_or("not run".to_string(), |x| format!("{x:.digits$}"))
+        };
         md.push_str(&format!(
-            "| {} | {} | {} ({}) | {:.3} | {:.3} | {:.1} | {:.1} | {:.1} | {:.4} |\n",
-            v["model"].as_str().unwrap_or(""),
+            "| {m} | {} | {} ({}) | {:.3} | {cpu:.3} | {} | {} | {:.1} | {:.1} | {} | {:.1} | {} | {:.4} | {} |\n",
             v["scale"],
             v["trace_rows"],
             v["rows_used"],
             v["prove_wall_s"].as_f64().unwrap_or(0.0),
-            v["prove_cpu_s"].as_f64().unwrap_or(0.0),
+            fig(ecpu, 2),
+            fig(ecpu.map(|e| e / cpu), 1),
             v["verify_ms"].as_f64().unwrap_or(0.0),
             v["verify_key_ms"].as_f64().unwrap_or(0.0),
+            fig(e.as_ref().and_then(|e| e["steps"]["verify"]["elapsed_s"].as_f64()), 3),
             v["proof_bytes"].as_f64().unwrap_or(0.0) / 1024.0,
+            fig(e.as_ref().and_then(|e| e["sizes"]["proof_bytes"].as_f64()).map(|b| b / 1024.0), 1),
             v["logit_error"].as_f64().unwrap_or(f64::MAX),
+            fig(e.as_ref().and_then(|e| e["proved_max_abs_err"].as_f64()), 4),
         ));
     }
     for v in rows.iter().filter(|v| v["model"].as_str() == Some(TRANSFORMER)) {

@@ -16,12 +16,12 @@ use crate::onnx::{ConstTensor, DType};
 use crate::tables::Func;
 
 /// A scalar constant.
-fn scalar(v: f64) -> Arg {
+pub(crate) fn scalar(v: f64) -> Arg {
     Arg::Const(ConstTensor::scalar(v, DType::Float))
 }
 
 /// `op(a, b)` for an element-wise binary op (`f` on constants), broadcasting.
-fn binary(
+pub(crate) fn binary(
     ctx: &mut Ctx,
     node: &Node<'_>,
     op: IrOp,
@@ -43,11 +43,23 @@ fn sub(ctx: &mut Ctx, node: &Node<'_>, a: Arg, b: Arg, s: &str) -> Result<Arg, T
     binary(ctx, node, IrOp::Sub, |p, q| p - q, a, b, s)
 }
 
-fn add(ctx: &mut Ctx, node: &Node<'_>, a: Arg, b: Arg, s: &str) -> Result<Arg, TranspileError> {
+pub(crate) fn add(
+    ctx: &mut Ctx,
+    node: &Node<'_>,
+    a: Arg,
+    b: Arg,
+    s: &str,
+) -> Result<Arg, TranspileError> {
     binary(ctx, node, IrOp::Add, |p, q| p + q, a, b, s)
 }
 
-fn mul(ctx: &mut Ctx, node: &Node<'_>, a: Arg, b: Arg, s: &str) -> Result<Arg, TranspileError> {
+pub(crate) fn mul(
+    ctx: &mut Ctx,
+    node: &Node<'_>,
+    a: Arg,
+    b: Arg,
+    s: &str,
+) -> Result<Arg, TranspileError> {
     binary(ctx, node, IrOp::Mul, |p, q| p * q, a, b, s)
 }
 
@@ -106,7 +118,12 @@ fn parts(ctx: &mut Ctx, node: &Node<'_>, x: Arg, s: &str) -> Result<(Arg, Arg), 
 }
 
 /// `|x| = relu(x) + relu(-x)`.
-fn abs_of(ctx: &mut Ctx, node: &Node<'_>, x: Arg, s: &str) -> Result<Arg, TranspileError> {
+pub(crate) fn abs_of(
+    ctx: &mut Ctx,
+    node: &Node<'_>,
+    x: Arg,
+    s: &str,
+) -> Result<Arg, TranspileError> {
     let (p, q) = parts(ctx, node, x, s)?;
     add(ctx, node, p, q, s)
 }
@@ -178,7 +195,7 @@ pub fn argmin(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError
 
 /// The kind of a reduction.
 #[derive(Clone, Copy, PartialEq)]
-enum Reduce {
+pub(crate) enum Reduce {
     Sum,
     Mean,
     L1,
@@ -236,7 +253,7 @@ fn reduce(
 }
 
 /// `x` reduced over `axes` (sorted, distinct) by `kind`.
-fn reduce_over(
+pub(crate) fn reduce_over(
     ctx: &mut Ctx,
     node: &Node<'_>,
     x: Arg,
@@ -389,7 +406,7 @@ pub(crate) fn normalize(
 
 /// A normalisation's value, mean and standard deviation (kept axes of size 1).
 pub(crate) struct Normalized {
-    y: Arg,
+    pub(crate) y: Arg,
     mean: Arg,
     sigma: Arg,
 }
@@ -504,6 +521,34 @@ pub fn reduce_mean(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, Transpile
 /// ONNX `ReduceL1` (axes as an input from opset 18).
 pub fn reduce_l1(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     reduce(ctx, node, Reduce::L1, 18)
+}
+
+/// `sqrt(x)` of a non-negative value, rounded down (constants fold).
+fn sqrt_of(ctx: &mut Ctx, node: &Node<'_>, x: Arg, s: &str) -> Arg {
+    match x {
+        Arg::Const(mut c) => {
+            c.data.iter_mut().for_each(|v| *v = v.sqrt());
+            Arg::Const(c)
+        }
+        d @ Arg::Dyn(_) => {
+            let shape = ctx.graph.shape(&d).to_vec();
+            emit_tmp(ctx, node, s, shape, IrOp::Sqrt(0.0), vec![d])
+        }
+    }
+}
+
+/// ONNX `ReduceL2` (axes as an input from opset 18): the sum of squares, then its exact
+/// square root (rounded down).
+pub fn reduce_l2(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    let r = ctx.graph.shape(&x).len();
+    let Some(axes) = reduced_axes(node, r, 18)? else {
+        // No axes and `noop_with_empty_axes`: the element-wise |x|.
+        return Ok(vec![abs_of(ctx, node, x, "abs")?]);
+    };
+    let keepdims = node.attrs.flag("keepdims", true)?;
+    let sq = reduce_over(ctx, node, x, &axes, keepdims, Reduce::SumSquare)?;
+    Ok(vec![sqrt_of(ctx, node, sq, "l2")])
 }
 
 /// ONNX `ReduceSumSquare` (axes as an input from opset 18): products of run-time values,

@@ -60,7 +60,7 @@ pub fn mul(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
 }
 
 /// ONNX `Div`: constants fold; a run-time value divided by a constant becomes a product with
-/// the reciprocal.
+/// the reciprocal; a run-time divisor goes through [`super::division`].
 pub fn div(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     let (a, b) = (node.input(0)?.clone(), node.input(1)?);
     match (&a, b) {
@@ -89,7 +89,7 @@ pub fn div(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
             })?;
             Ok(vec![emit(ctx, node, shape, IrOp::Mul, vec![a, Arg::Const(r)])])
         }
-        _ => Err(node.ctx.unsupported("division by a run-time value")),
+        (_, b) => super::division::by_value(ctx, node, a, b.clone()),
     }
 }
 

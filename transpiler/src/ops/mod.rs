@@ -3,11 +3,14 @@
 
 pub mod activation;
 pub mod composite;
+pub mod conv_transpose;
+pub mod division;
 pub mod elementwise;
 pub mod linalg;
 pub mod ml;
 pub mod movement;
 pub mod nn;
+pub mod normalization;
 pub mod resize;
 pub mod shape;
 pub mod smooth;

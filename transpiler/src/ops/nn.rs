@@ -10,7 +10,7 @@ use crate::graph::{Arg, Def, IrOp};
 use crate::onnx::{ConstTensor, DType};
 
 /// Reads a per-spatial-axis INTS attribute (default `default` on every axis).
-fn axes_attr(
+pub(crate) fn axes_attr(
     node: &Node<'_>,
     name: &str,
     n: usize,
@@ -62,7 +62,7 @@ fn pads(
     }
 }
 
-fn dyn_input(node: &Node<'_>, i: usize) -> Result<Arg, TranspileError> {
+pub(crate) fn dyn_input(node: &Node<'_>, i: usize) -> Result<Arg, TranspileError> {
     match node.input(i)? {
         a @ Arg::Dyn(_) => Ok(a.clone()),
         Arg::Const(_) => {

@@ -222,6 +222,21 @@ pub fn cast(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> 
     let to = node.attrs.int("to")?.ok_or_else(|| node.ctx.attr("to", "required"))?;
     let dtype = DType::from_onnx(to as i32)
         .ok_or_else(|| node.ctx.attr("to", format!("element type {to} is not supported")))?;
+    cast_to(ctx, node, dtype)
+}
+
+/// ONNX `CastLike`: a cast to the element type of input 1 (a constant's own type; a run-time
+/// value is float, or integer for ArgMax indices).
+pub fn cast_like(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let dtype = match node.input(1)? {
+        Arg::Const(c) => c.dtype,
+        Arg::Dyn(v) if ctx.graph.is_index(*v) => DType::Int,
+        Arg::Dyn(_) => DType::Float,
+    };
+    cast_to(ctx, node, dtype)
+}
+
+fn cast_to(ctx: &mut Ctx, node: &Node<'_>, dtype: DType) -> Result<Vec<Arg>, TranspileError> {
     Ok(vec![match node.input(0)?.clone() {
         Arg::Const(mut c) => {
             match dtype {
