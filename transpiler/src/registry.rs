@@ -2,8 +2,8 @@
 
 use crate::builder::Builder;
 use crate::ops::{
-    activation, composite, conv_transpose, division, elementwise, linalg, ml, movement, nn,
-    normalization, resize, shape, smooth,
+    activation, compare, composite, conv_transpose, division, elementwise, linalg, ml, movement,
+    nn, normalization, resize, shape, smooth,
 };
 
 /// `(op_type, first supported opset of the `ai.onnx.ml` domain, builder)`.
@@ -95,6 +95,16 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
     ("Exp", 1, smooth::exp),
     ("Softplus", 1, smooth::softplus),
     ("Softsign", 1, division::softsign),
+    ("Equal", 1, compare::equal),
+    ("Less", 1, compare::less),
+    ("Greater", 1, compare::greater),
+    ("LessOrEqual", 12, compare::less_or_equal),
+    ("GreaterOrEqual", 12, compare::greater_or_equal),
+    ("Not", 1, compare::not),
+    ("And", 1, compare::and),
+    ("Or", 1, compare::or),
+    ("Xor", 1, compare::xor),
+    ("Where", 9, compare::select),
     ("Reciprocal", 1, division::reciprocal),
     ("Elu", 1, smooth::elu),
     ("Selu", 1, smooth::selu),

@@ -2,6 +2,7 @@
 //! folds constants where it can and appends semantic ops to the float graph.
 
 pub mod activation;
+pub mod compare;
 pub mod composite;
 pub mod conv_transpose;
 pub mod division;
