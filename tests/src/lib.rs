@@ -96,6 +96,34 @@ pub fn assert_unprovable(
     }
 }
 
+/// Proves `program` on `inputs` (preset `fast`, Blake3), checks that the proof carries the
+/// runtime's outputs and verifies, then applies `tamper` to a copy of the proof's outputs and
+/// checks that the STARK refuses it. Returns the proven outputs.
+///
+/// # Panics
+/// When running, proving or verifying fails, when `tamper` changes nothing, or when the
+/// tampered proof is not refused by the STARK check.
+#[allow(clippy::panic)]
+pub fn prove_and_refuse_tampered(
+    program: &Program,
+    inputs: &[Vec<f64>],
+    tamper: impl FnOnce(&mut [Vec<i64>]),
+) -> Vec<runtime::Tensor> {
+    let want = runtime::run(program, inputs).unwrap_or_else(|e| panic!("run: {e}"));
+    let (proof, proven) = air::prove(program, inputs, air::Preset::Fast, air::HashKind::Blake3)
+        .unwrap_or_else(|e| panic!("prove: {e}"));
+    assert_eq!(proven, want, "the proof's run differs from the runtime's");
+    let data: Vec<Vec<i64>> = want.iter().map(|t| t.data.clone()).collect();
+    assert_eq!(proof.outputs, data, "the proof does not carry the runtime's outputs");
+    air::verify(program, &proof).unwrap_or_else(|e| panic!("verify: {e}"));
+    let mut bad = proof.clone();
+    tamper(&mut bad.outputs);
+    assert_ne!(bad.outputs, proof.outputs, "the tamper changed nothing");
+    let verdict = air::verify(program, &bad);
+    assert!(matches!(verdict, Err(air::VerifyError::Stark(_))), "{verdict:?}");
+    proven
+}
+
 /// Accuracy of a program on a model's 20 test samples against onnxruntime's float outputs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Accuracy {

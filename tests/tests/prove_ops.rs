@@ -20,15 +20,7 @@ fn prove_and_check(m: &onnx_protobuf::ModelProto, input: Vec<f64>) {
     let opts =
         TranspileOptions { input_range: Some((-2.0, 2.0)), scale: Some(10), ..Default::default() };
     let program = transpiler::transpile(&ob::bytes(m), &opts).unwrap();
-    let want = runtime::run(&program, std::slice::from_ref(&input)).unwrap();
-    let (proof, outs) = air::prove(&program, &[input], Preset::Fast, HashKind::Blake3)
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(outs, want);
-    assert_eq!(proof.outputs[0], want[0].data);
-    air::verify(&program, &proof).unwrap_or_else(|e| panic!("{e}"));
-    let mut bad = proof.clone();
-    bad.outputs[0][0] += 1;
-    assert!(matches!(air::verify(&program, &bad), Err(air::VerifyError::Stark(_))));
+    starkml_tests::prove_and_refuse_tampered(&program, &[input], |o| o[0][0] += 1);
 }
 
 fn input(n: usize) -> Vec<f64> {

@@ -7,7 +7,6 @@
 use air::debug::{check_constraints, relation_summary};
 use air::layout::{main, LimbGroup, FACTOR_OFFSET, FACTOR_X_LANES, FACTOR_Y_LANES};
 use air::schedule::Terms;
-use air::{HashKind, Preset};
 use starkml_tests::onnx_build::{self as ob, attr_float, attr_string, node, value_info};
 use starkml_tests::small_models::{
     lstm_cell, lstm_cell_reference, softmax_cnn, softmax_cnn_reference,
@@ -78,13 +77,8 @@ fn smooth_activations_run_within_their_stated_error_and_prove() {
             assert!((yi - want).abs() <= tol, "{op}({xi}) = {yi}, want {want} (tolerance {tol})");
         }
     }
-    let (proof, proven) = air::prove(&program, &[x], Preset::Fast, HashKind::Blake3)
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(proven, outs);
-    air::verify(&program, &proof).unwrap_or_else(|e| panic!("{e}"));
-    let mut bad = proof.clone();
-    bad.outputs[3][10] += 1;
-    assert!(matches!(air::verify(&program, &bad), Err(air::VerifyError::Stark(_))));
+    // Also checks the proof carries the runtime outputs above.
+    starkml_tests::prove_and_refuse_tampered(&program, std::slice::from_ref(&x), |o| o[3][10] += 1);
 }
 
 #[test]
@@ -200,14 +194,8 @@ fn products_of_run_time_tensors_prove() {
             assert!((got - want).abs() < 0.05, "y[{i}][{j}] = {got}, want {want}");
         }
     }
-    let (proof, proven) =
-        air::prove(&program, std::slice::from_ref(&x), Preset::Fast, HashKind::Blake3)
-            .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(proven, out);
-    air::verify(&program, &proof).unwrap_or_else(|e| panic!("{e}"));
-    let mut bad = proof.clone();
-    bad.outputs[0][5] -= 1;
-    assert!(matches!(air::verify(&program, &bad), Err(air::VerifyError::Stark(_))));
+    // Also checks the proof carries the runtime outputs above.
+    starkml_tests::prove_and_refuse_tampered(&program, std::slice::from_ref(&x), |o| o[0][5] -= 1);
 }
 
 #[test]
@@ -256,14 +244,8 @@ fn a_cnn_with_a_softmax_output_proves_its_probabilities() {
         assert!((p[c] - want[c]).abs() < 0.01, "p[{c}] = {}, want {}", p[c], want[c]);
     }
     assert!((p.iter().sum::<f64>() - 1.0).abs() < 0.01);
-    let (proof, proven) =
-        air::prove(&program, std::slice::from_ref(&x), Preset::Fast, HashKind::Blake3)
-            .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(proven, out);
-    air::verify(&program, &proof).unwrap_or_else(|e| panic!("{e}"));
-    let mut bad = proof.clone();
-    bad.outputs[0][1] += 1;
-    assert!(matches!(air::verify(&program, &bad), Err(air::VerifyError::Stark(_))));
+    // Also checks the proof carries the runtime outputs above.
+    starkml_tests::prove_and_refuse_tampered(&program, std::slice::from_ref(&x), |o| o[0][1] += 1);
 }
 
 #[test]
@@ -307,12 +289,6 @@ fn an_unrolled_lstm_cell_proves() {
     for k in 0..4 {
         assert!((out[k] - h[k]).abs() < 0.01, "h[{k}] = {}, want {}", out[k], h[k]);
     }
-    let (proof, proven) =
-        air::prove(&program, std::slice::from_ref(&x), Preset::Fast, HashKind::Blake3)
-            .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(proven[0].to_f64(), out);
-    air::verify(&program, &proof).unwrap_or_else(|e| panic!("{e}"));
-    let mut bad = proof.clone();
-    bad.outputs[0][3] -= 1;
-    assert!(matches!(air::verify(&program, &bad), Err(air::VerifyError::Stark(_))));
+    // Also checks the proof carries the runtime outputs above.
+    starkml_tests::prove_and_refuse_tampered(&program, std::slice::from_ref(&x), |o| o[0][3] -= 1);
 }

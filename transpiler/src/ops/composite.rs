@@ -404,6 +404,15 @@ pub(crate) fn normalize(
     Ok(Normalized { y, mean, sigma })
 }
 
+/// A normalisation's `epsilon` attribute (default `1e-5`), in `[0, 1]`.
+pub(crate) fn epsilon(node: &Node<'_>) -> Result<f64, TranspileError> {
+    let eps = node.attrs.float_or("epsilon", 1e-5)?;
+    if !(0.0..=1.0).contains(&eps) {
+        return Err(node.ctx.attr("epsilon", format!("{eps} outside [0, 1]")));
+    }
+    Ok(eps)
+}
+
 /// A normalisation's value, mean and standard deviation (kept axes of size 1).
 pub(crate) struct Normalized {
     pub(crate) y: Arg,
@@ -422,10 +431,7 @@ pub fn layer_norm(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileE
     let r = ctx.graph.shape(&x).len();
     let axis =
         norm_axis(node.attrs.int_or("axis", -1)?, r).map_err(|e| node.ctx.attr("axis", e))?;
-    let eps = node.attrs.float_or("epsilon", 1e-5)?;
-    if !(0.0..=1.0).contains(&eps) {
-        return Err(node.ctx.attr("epsilon", format!("{eps} outside [0, 1]")));
-    }
+    let eps = epsilon(node)?;
     let axes: Vec<usize> = (axis..r).collect();
     let Normalized { y, mean, sigma } = normalize(ctx, node, x, &axes, eps)?;
     let sshape = ctx.graph.shape(&sigma).to_vec();
@@ -452,10 +458,7 @@ pub fn instance_norm(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, Transpi
     if r < 3 {
         return Err(node.ctx.shape(format!("input of rank {r} (expects [N, C, D..])")));
     }
-    let eps = node.attrs.float_or("epsilon", 1e-5)?;
-    if !(0.0..=1.0).contains(&eps) {
-        return Err(node.ctx.attr("epsilon", format!("{eps} outside [0, 1]")));
-    }
+    let eps = epsilon(node)?;
     let axes: Vec<usize> = (2..r).collect();
     let y = normalize(ctx, node, x, &axes, eps)?.y;
     let mut per_channel = vec![shape[1]];

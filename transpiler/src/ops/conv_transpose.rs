@@ -9,8 +9,8 @@
 use runtime::shape::{numel, positions};
 use runtime::ConvParams;
 
-use super::movement::take;
-use super::nn::{axes_attr, dyn_input};
+use super::movement::{inside_mask, take};
+use super::nn::{axes_attr, check_kernel_shape, dyn_input};
 use super::{emit, emit_tmp};
 use crate::builder::{Ctx, Node};
 use crate::error::TranspileError;
@@ -76,13 +76,7 @@ pub fn conv_transpose(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, Transp
     if kernel.contains(&0) || xs[2..].contains(&0) {
         return Err(node.ctx.shape(format!("empty axis in X {xs:?} or W {:?}", w.shape)));
     }
-    if let Some(k) = node.attrs.ints("kernel_shape")? {
-        if k.iter().map(|&v| v as usize).ne(kernel.iter().copied()) {
-            return Err(node
-                .ctx
-                .attr("kernel_shape", format!("{k:?} differs from the weights' {kernel:?}")));
-        }
-    }
+    check_kernel_shape(node, &kernel)?;
     let strides = axes_attr(node, "strides", n, 1, 1)?;
     let dilations = axes_attr(node, "dilations", n, 1, 1)?;
     let out_pad = axes_attr(node, "output_padding", n, 0, 0)?;
@@ -127,12 +121,8 @@ pub fn conv_transpose(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, Transp
         shape[i + 2] = u as usize;
     }
     if inside.iter().any(|v| v.iter().any(|&b| !b)) {
-        let count = numel(&shape).ok_or_else(|| node.ctx.shape("spread input too large"))?;
-        let mut mask = Vec::with_capacity(count);
-        for pos in positions(&shape) {
-            let keep = pos.iter().zip(&inside).all(|(&p, v)| v[p]);
-            mask.push(f64::from(u8::from(keep)));
-        }
+        numel(&shape).ok_or_else(|| node.ctx.shape("spread input too large"))?;
+        let mask = inside_mask(&shape, &inside).iter().map(|&m| f64::from(u8::from(m))).collect();
         let ones =
             ConstTensor { shape: shape.clone(), data: mask, dtype: DType::Float, name: None };
         y = emit_tmp(ctx, node, "zeros", shape.clone(), IrOp::Mul, vec![y, Arg::Const(ones)]);

@@ -262,6 +262,16 @@ pub fn expand(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError
     Ok(vec![y])
 }
 
+/// Per element of `shape` (row-major): whether its position along every axis `a` is marked
+/// in `inside[a]` (a mask of the elements that come from the input, for constant padding and
+/// transposed convolutions' spread inputs).
+pub(crate) fn inside_mask(shape: &[usize], inside: &[Vec<bool>]) -> Vec<bool> {
+    runtime::shape::positions(shape)
+        .iter()
+        .map(|pos| pos.iter().zip(inside).all(|(&p, v)| v[p]))
+        .collect()
+}
+
 /// ONNX `Pad`: modes `constant` (default), `reflect`, `edge` and `wrap`; negative pads crop.
 /// Constant padding gathers the nearest edge element, then multiplies by a 0/1 mask and adds
 /// the constant where the mask is 0 (exact: a product by 0 or 1), so that every output element
@@ -334,11 +344,8 @@ pub fn pad(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     if mode != "constant" || inside.iter().all(|v| v.iter().all(|&i| i)) {
         return Ok(vec![y]);
     }
-    let count = numel(&out_shape).ok_or_else(|| node.ctx.shape("output too large"))?;
-    let mut mask = Vec::with_capacity(count);
-    for pos in runtime::shape::positions(&out_shape) {
-        mask.push(pos.iter().zip(&inside).all(|(&p, v)| v[p]));
-    }
+    numel(&out_shape).ok_or_else(|| node.ctx.shape("output too large"))?;
+    let mask = inside_mask(&out_shape, &inside);
     let tensor = |data: Vec<f64>| ConstTensor {
         shape: out_shape.clone(),
         data,

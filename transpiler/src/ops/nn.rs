@@ -71,6 +71,18 @@ pub(crate) fn dyn_input(node: &Node<'_>, i: usize) -> Result<Arg, TranspileError
     }
 }
 
+/// The optional `kernel_shape` attribute must match the weights' spatial sizes.
+pub(crate) fn check_kernel_shape(node: &Node<'_>, kernel: &[usize]) -> Result<(), TranspileError> {
+    if let Some(k) = node.attrs.ints("kernel_shape")? {
+        if k.iter().map(|&v| v as usize).ne(kernel.iter().copied()) {
+            return Err(node
+                .ctx
+                .attr("kernel_shape", format!("{k:?} differs from the weights' {kernel:?}")));
+        }
+    }
+    Ok(())
+}
+
 /// ONNX `Conv` with constant weights.
 pub fn conv(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     let x = dyn_input(node, 0)?;
@@ -87,13 +99,7 @@ pub fn conv(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> 
     if kernel.contains(&0) {
         return Err(node.ctx.shape(format!("W {:?} has an empty kernel axis", w.shape)));
     }
-    if let Some(k) = node.attrs.ints("kernel_shape")? {
-        if k.iter().map(|&v| v as usize).ne(kernel.iter().copied()) {
-            return Err(node
-                .ctx
-                .attr("kernel_shape", format!("{k:?} differs from the weights' {kernel:?}")));
-        }
-    }
+    check_kernel_shape(node, &kernel)?;
     let strides = axes_attr(node, "strides", n, 1, 1)?;
     let dilations = axes_attr(node, "dilations", n, 1, 1)?;
     let group = node.attrs.int_or("group", 1)?;

@@ -2,20 +2,12 @@
 //! [`super::composite::normalize`] (mean, variance from run-time products, an exact square
 //! root and a division by the run-time value), and `LpNormalization`.
 
-use super::composite::{add, mul, normalize, reduce_over, Reduce};
+use super::composite::{add, epsilon, mul, normalize, reduce_over, Reduce};
 use super::movement::reshape;
 use crate::builder::{Ctx, Node};
 use crate::consts::norm_axis;
 use crate::error::TranspileError;
 use crate::graph::{Arg, IrOp};
-
-fn epsilon(node: &Node<'_>) -> Result<f64, TranspileError> {
-    let eps = node.attrs.float_or("epsilon", 1e-5)?;
-    if !(0.0..=1.0).contains(&eps) {
-        return Err(node.ctx.attr("epsilon", format!("{eps} outside [0, 1]")));
-    }
-    Ok(eps)
-}
 
 /// ONNX `GroupNormalization` (opsets 18 and 21): the channels split into `num_groups`
 /// groups, each normalised over its channels and the spatial axes, then `* scale + bias` per
