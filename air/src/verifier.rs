@@ -163,6 +163,9 @@ fn verify_keyed(
     let expected = shape(schedule.len, main::WIDTH, aux::WIDTH);
     let got = shape(info.length(), info.main_trace_width(), info.aux_segment_width());
     if expected != got || info.meta() != digest.0 {
+        // Same shape: the trace was committed for another program (its digest is the trace
+        // metadata, bound into the Fiat-Shamir transcript).
+        let got = if expected == got { format!("{got} of another program") } else { got };
         return Err(VerifyError::TraceShape { expected, got });
     }
     let options = proof.preset.options();

@@ -42,7 +42,7 @@ DECIMALS = 4
 # Error substrings for the refused models, as printed by `starkml compile` (checked by
 # tests/tests/export_patterns.rs).
 REFUSED = {
-    "refuse_sklearn_scaler_pipeline": "Scaler from ai.onnx.ml opset 1",
+    "refuse_sklearn_svc_probability": "probability estimates (prob_a / prob_b",
     "refuse_dynamic_seq_len": "dimension 1 is symbolic ('seq_len'); only the batch axis may be dynamic",
 }
 
@@ -499,21 +499,21 @@ PATTERNS = [
 
 
 
-def refuse_sklearn_scaler_pipeline(rng):
-    """R2. skl2onnx export of Pipeline([StandardScaler(), LogisticRegression()]) with
-    zipmap=False: ai.onnx.ml Scaler -> LinearClassifier (post_transform SOFTMAX) with outputs
-    `label` (int64) and `probabilities`. The Scaler has no builder (refused by name)."""
-    coef = rng.normal(0.0, 1.0, (3, 4))
+def refuse_sklearn_svc_probability(rng):
+    """R1. skl2onnx export of SVC(kernel="rbf", probability=True) with zipmap=False: an
+    SVMClassifier with prob_a / prob_b (Platt scaling and libsvm's iterative pairwise
+    coupling, refused with a hint). (Until issue 14 this slot held a Scaler pipeline, which
+    now compiles.)"""
+    sv = rng.normal(0.0, 1.0, (6, 4))
     nodes = [
-        h.make_node("Scaler", ["float_input"], ["variable"], name="Scaler", domain="ai.onnx.ml",
-                    offset=rng.normal(0.0, 1.0, 4).tolist(), scale=rng.uniform(0.5, 2.0, 4).tolist()),
-        h.make_node("LinearClassifier", ["variable"], ["label", "probability_tensor"], name="LinearClassifier",
-                    domain="ai.onnx.ml", classlabels_ints=[0, 1, 2], coefficients=coef.flatten().tolist(),
-                    intercepts=rng.normal(0.0, 0.5, 3).tolist(), multi_class=1, post_transform="SOFTMAX"),
-        h.make_node("Normalizer", ["probability_tensor"], ["probabilities"], name="Normalizer",
-                    domain="ai.onnx.ml", norm="L1"),
+        h.make_node("SVMClassifier", ["float_input"], ["label", "probabilities"], name="SVMc",
+                    domain="ai.onnx.ml", classlabels_ints=[0, 1, 2], kernel_type="RBF",
+                    kernel_params=[0.25, 0.0, 3.0], support_vectors=sv.flatten().tolist(),
+                    vectors_per_class=[2, 2, 2], coefficients=rng.normal(0.0, 1.0, 12).tolist(),
+                    rho=rng.normal(0.0, 0.5, 3).tolist(), prob_a=[-1.5, -1.2, -1.7],
+                    prob_b=[0.1, -0.05, 0.02], post_transform="NONE"),
     ]
-    graph = h.make_graph(nodes, "pipeline_logreg", [h.make_tensor_value_info("float_input", T.FLOAT, [None, 4])],
+    graph = h.make_graph(nodes, "svc_probability", [h.make_tensor_value_info("float_input", T.FLOAT, [None, 4])],
                          [h.make_tensor_value_info("label", T.INT64, [None]),
                           h.make_tensor_value_info("probabilities", T.FLOAT, [None, 3])])
     m = h.make_model(graph, opset_imports=[h.make_opsetid("", 13), h.make_opsetid("ai.onnx.ml", 1)],
@@ -535,7 +535,7 @@ def refuse_dynamic_seq_len(rng):
 
 
 # (seed offset, builder): the seeds stay those of the first generation.
-REFUSED_MODELS = [(1, refuse_sklearn_scaler_pipeline), (2, refuse_dynamic_seq_len)]
+REFUSED_MODELS = [(1, refuse_sklearn_svc_probability), (2, refuse_dynamic_seq_len)]
 
 
 # ----------------------------------------------------------------------------- output

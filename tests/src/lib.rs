@@ -2,6 +2,7 @@
 //! malformed-input tests, small exporter-style models with float references, and the ONNX
 //! conformance runner.
 
+pub mod classical;
 pub mod conformance;
 pub mod onnx_build;
 pub mod sklearn;

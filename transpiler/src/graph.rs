@@ -72,6 +72,10 @@ pub enum IrOp {
     Sqrt(f64),
     /// A step function of the fixed-point value (lowered with the scale known).
     Step(Step),
+    /// 1 where the element is above its threshold, else 0, per position of the last axis:
+    /// `(t, strict)` tests `x > t` (strict) or `x >= t`. Exact on the fixed-point grid:
+    /// with `x = q 2^-s`, `x > t` is `q > floor(t 2^s)` and `x >= t` is `q > ceil(t 2^s) - 1`.
+    Above(Vec<(f64, bool)>),
     /// A smooth function through a lookup table (see [`crate::tables`]).
     Table(crate::tables::Func),
     /// A value that cannot be lowered (fails with the reason if an output needs it).

@@ -16,7 +16,7 @@ pub use quantize::{
     AcceptFn, Calibration, TranspileOptions, DECLARED_BOUND_FACTOR, DEFAULT_INPUT_BOUND,
     DEFAULT_MAX_SCALE,
 };
-pub use registry::{partial_ops, supported_ops};
+pub use registry::{ml_ops, partial_ops, supported_ops};
 
 /// Transpiles ONNX model bytes into a validated fixed-point [`runtime::Program`].
 ///

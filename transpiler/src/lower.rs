@@ -22,6 +22,8 @@ struct Lowerer<'g> {
     s: u8,
     p: Program,
     map: Vec<Option<TensorId>>,
+    /// Inputs read by threshold tests ([`IrOp::Above`]) at a finer scale than `s`.
+    fine: Vec<Option<TensorId>>,
 }
 
 impl Lowerer<'_> {
@@ -147,6 +149,64 @@ impl Lowerer<'_> {
         };
         let p = self.op(Op::Mul, vec![int, one], shape.clone(), s, format!("{name}/up"), origin);
         Ok(self.op(Op::Rescale { shift: 0 }, vec![p], shape, s, name.to_string(), origin))
+    }
+
+    /// [`IrOp::Above`]: `clip(q - b, 0, 1)` with the integer cut `b` per position (one unit or
+    /// none), brought to 1.0 at scale `s` by an exact product with `2^s` at scale 0. Cuts are
+    /// clamped to `2^44` units either way (beyond any bounded input: the test is then
+    /// constant, as it is in float).
+    fn above(
+        &mut self,
+        cuts: &[(f64, bool)],
+        x: TensorId,
+        shape: Vec<usize>,
+        name: &str,
+        origin: &str,
+    ) -> Result<TensorId, TranspileError> {
+        let s = self.s;
+        let xs = self.p.tensors[x.0 as usize].scale;
+        let unit = (1u64 << xs) as f64;
+        const LIMIT: f64 = (1u64 << 44) as f64;
+        let b: Vec<f64> = cuts
+            .iter()
+            .map(|&(t, strict)| {
+                let v = t * unit;
+                let b = if strict { v.floor() } else { v.ceil() - 1.0 };
+                b.clamp(-LIMIT, LIMIT) / unit
+            })
+            .collect();
+        let n = b.len();
+        let c =
+            ConstTensor { shape: vec![n], data: b, dtype: crate::onnx::DType::Float, name: None };
+        let c = self.konst(&c, xs, format!("{name}/cut"))?;
+        let d = self.op(Op::Sub, vec![x, c], shape.clone(), xs, format!("{name}/diff"), origin);
+        let clip = Op::Clip { min: Some(0), max: Some(1) };
+        let u = self.op(clip, vec![d], shape.clone(), xs, format!("{name}/unit"), origin);
+        // One unit at scale `xs` times `2^xs` (scale 0) is 1.0 at `xs`; rounded to `s`, exact.
+        let k = ConstTensor::scalar(unit, crate::onnx::DType::Float);
+        let one = self.konst(&k, 0, format!("{name}/one"))?;
+        let p = self.op(Op::Mul, vec![u, one], shape.clone(), xs, format!("{name}/up"), origin);
+        let r = Op::Rescale { shift: xs - s };
+        Ok(self.op(r, vec![p], shape, s, name.to_string(), origin))
+    }
+
+    /// The fine-scale input an [`IrOp::Above`] argument reads, directly or through one
+    /// constant-index gather (whose geometry is returned).
+    #[allow(clippy::type_complexity)]
+    fn fine_source(&self, a: &Arg) -> Option<(TensorId, Option<(usize, Vec<usize>, Vec<usize>)>)> {
+        let Arg::Dyn(v) = a else { return None };
+        if let Some(fid) = self.fine[*v] {
+            return Some((fid, None));
+        }
+        match &self.graph.values[*v].def {
+            Def::Node { op: IrOp::Gather(axis, idx, ishape), args, .. } => match args.first() {
+                Some(Arg::Dyn(i)) => {
+                    self.fine[*i].map(|fid| (fid, Some((*axis, idx.clone(), ishape.clone()))))
+                }
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     /// A scalar constant of `c` units of the activation scale (`c 2^-s`).
@@ -297,6 +357,20 @@ impl Lowerer<'_> {
             return Err(unsupported(&name, "input defined as a node"));
         };
         let s = self.s;
+        if let IrOp::Above(cuts) = op {
+            if let Some((fid, gather)) = self.fine_source(&args[0]) {
+                let x = match gather {
+                    None => fid,
+                    Some((axis, indices, ishape)) => {
+                        let sc = self.p.tensors[fid.0 as usize].scale;
+                        let op = Op::Gather { axis, indices, indices_shape: ishape };
+                        let gname = format!("{name}/fine");
+                        self.op(op, vec![fid], shape.clone(), sc, gname, origin)
+                    }
+                };
+                return self.above(cuts, x, shape, &name, origin);
+            }
+        }
         let mut ins = Vec::with_capacity(args.len());
         let real_args = !matches!(
             op,
@@ -424,6 +498,8 @@ impl Lowerer<'_> {
             IrOp::Opaque(reason) => return Err(unsupported(origin, reason)),
             IrOp::Table(f) => self.table(*f, ins[0], shape, &name, origin)?,
             IrOp::Step(step) => self.step(*step, ins[0], shape, &name, origin)?,
+            IrOp::Above(cuts) => self.above(cuts, ins[0], shape, &name, origin)?,
+
             IrOp::Concat(axis) => {
                 let sc = same_scale(self);
                 if ins.iter().any(|t| self.p.tensors[t.0 as usize].scale != sc) {
@@ -444,6 +520,40 @@ fn unsupported(node: &str, reason: &str) -> TranspileError {
         op_type: "(lowering)".into(),
         reason: reason.to_string(),
     }
+}
+
+/// Graph inputs that threshold tests ([`IrOp::Above`], the tree ensembles' comparisons) read,
+/// directly or through one constant-index gather.
+fn threshold_tested_inputs(graph: &IrGraph) -> std::collections::HashSet<usize> {
+    let inputs: std::collections::HashSet<usize> = graph.inputs.iter().copied().collect();
+    let mut out = std::collections::HashSet::new();
+    for v in &graph.values {
+        let Def::Node { op: IrOp::Above(_), args, .. } = &v.def else { continue };
+        let Some(Arg::Dyn(a)) = args.first() else { continue };
+        let src = match &graph.values[*a].def {
+            Def::Node { op: IrOp::Gather(..), args, .. } => match args.first() {
+                Some(Arg::Dyn(i)) => *i,
+                _ => continue,
+            },
+            _ => *a,
+        };
+        if inputs.contains(&src) {
+            out.insert(src);
+        }
+    }
+    out
+}
+
+/// Bits of an input's magnitude (at its scale) kept for threshold tests.
+const FINE_INPUT_BITS: i32 = 36;
+
+/// The scale of an input that threshold tests read: as fine as [`FINE_INPUT_BITS`] allows for
+/// its range (so that a test agrees with float except within `2^-scale` of its threshold),
+/// at least the activation scale, at most [`runtime::fixed_point::MAX_SCALE`].
+fn fine_scale(lo: f64, hi: f64, scale: u8) -> u8 {
+    let r = lo.abs().max(hi.abs()).max(f64::MIN_POSITIVE);
+    let bits = FINE_INPUT_BITS - r.log2().ceil().clamp(-64.0, 64.0) as i32;
+    bits.clamp(i32::from(scale), i32::from(runtime::fixed_point::MAX_SCALE)) as u8
 }
 
 /// Lowers `graph` at activation scale `scale` with the given real input ranges (one per graph
@@ -479,13 +589,20 @@ pub fn lower(
             outputs: vec![],
         },
         map: vec![None; graph.values.len()],
+        fine: vec![None; graph.values.len()],
     };
+    let tested = threshold_tested_inputs(graph);
     for (k, &v) in graph.inputs.iter().enumerate() {
         let (lo, hi) = ranges.get(k).copied().unwrap_or((-1.0, 1.0));
         let val = &graph.values[v];
-        let id = l.tensor(val.name.clone(), val.shape.clone(), scale, TensorKind::Input { lo, hi });
+        let fine = if tested.contains(&v) { fine_scale(lo, hi, scale) } else { scale };
+        let id = l.tensor(val.name.clone(), val.shape.clone(), fine, TensorKind::Input { lo, hi });
         l.p.inputs.push(id);
-        l.map[v] = Some(id);
+        if fine > scale {
+            l.fine[v] = Some(id);
+        } else {
+            l.map[v] = Some(id);
+        }
     }
     // Only values some output needs (dead branches, e.g. a softmax whose argmax was taken
     // from its input, are left out).
@@ -498,7 +615,12 @@ pub fn lower(
     while let Some(v) = stack.pop() {
         if !needed[v] {
             needed[v] = true;
-            if let Def::Node { args, .. } = &graph.values[v].def {
+            if let Def::Node { op, args, .. } = &graph.values[v].def {
+                if matches!(op, IrOp::Above(_))
+                    && args.first().is_some_and(|a| l.fine_source(a).is_some())
+                {
+                    continue;
+                }
                 stack.extend(args.iter().filter_map(|a| {
                     if let Arg::Dyn(u) = a {
                         Some(*u)
@@ -511,7 +633,17 @@ pub fn lower(
     }
     for (v, need) in needed.iter().enumerate() {
         if *need && l.map[v].is_none() {
-            l.map[v] = Some(l.node(v)?);
+            l.map[v] = Some(match l.fine[v] {
+                // A fine input that other ops read too: rounded to the activation scale.
+                Some(fid) => {
+                    let t = &l.p.tensors[fid.0 as usize];
+                    let (name, shape, shift) =
+                        (format!("{}/s{scale}", t.name), t.shape.clone(), t.scale - scale);
+                    let origin = t.name.clone();
+                    l.op(Op::Rescale { shift }, vec![fid], shape, scale, name, &origin)
+                }
+                None => l.node(v)?,
+            });
         }
     }
     for (name, a) in &graph.outputs {

@@ -3,7 +3,7 @@
 use crate::builder::Builder;
 use crate::ops::{
     activation, compare, composite, conv_transpose, division, elementwise, linalg, ml, movement,
-    nn, normalization, resize, shape, smooth,
+    nn, normalization, resize, shape, smooth, svm, tree,
 };
 
 /// `(op_type, first supported opset of the `ai.onnx.ml` domain, builder)`.
@@ -11,6 +11,15 @@ const ML_REGISTRY: &[(&str, i64, Builder)] = &[
     ("LinearClassifier", 1, ml::linear_classifier),
     ("LinearRegressor", 1, ml::linear_regressor),
     ("ArrayFeatureExtractor", 1, ml::array_feature_extractor),
+    ("Scaler", 1, ml::scaler),
+    ("Normalizer", 1, ml::normalizer),
+    ("ZipMap", 1, ml::zipmap),
+    ("Binarizer", 1, ml::binarizer),
+    ("Imputer", 1, ml::imputer),
+    ("TreeEnsembleClassifier", 1, tree::tree_ensemble_classifier),
+    ("TreeEnsembleRegressor", 1, tree::tree_ensemble_regressor),
+    ("SVMClassifier", 1, svm::svm_classifier),
+    ("SVMRegressor", 1, svm::svm_regressor),
 ];
 
 /// `(op_type, first supported opset of the default domain, builder)`.
@@ -131,6 +140,11 @@ pub fn lookup(op_type: &str, domain: &str, opset: i64) -> Option<Builder> {
 /// Names of all supported ONNX op types.
 pub fn supported_ops() -> impl Iterator<Item = &'static str> {
     REGISTRY.iter().chain(ML_REGISTRY).map(|(name, _, _)| *name)
+}
+
+/// Names of the supported `ai.onnx.ml` op types.
+pub fn ml_ops() -> impl Iterator<Item = &'static str> {
+    ML_REGISTRY.iter().map(|(name, _, _)| *name)
 }
 
 /// Ops registered for a restricted form only, not claimed as supported: `Pow` (a constant

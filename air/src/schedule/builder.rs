@@ -71,6 +71,14 @@ impl Builder<'_> {
         u128::from(self.p.tensors[t.0 as usize].bound)
     }
 
+    /// Lowers the static bound of address `a` to `bound` (which must hold for the honest
+    /// value, e.g. a clamp's output range).
+    pub(super) fn tighten(&mut self, a: u32, bound: u128) {
+        if let Some(b) = self.bound.get_mut(a as usize) {
+            *b = (*b).min(bound.max(1));
+        }
+    }
+
     pub(super) fn fresh(&mut self, bound: u128) -> u32 {
         self.bound.push(bound);
         (self.bound.len() - 1) as u32

@@ -122,12 +122,18 @@ pub(super) fn clamp(
             true,
             Some(cb + u128::from(hi.unsigned_abs())),
         )?;
-        cur = b.node(
-            Node { lanes: vec![(y, -1)], bias: hi },
-            0,
-            false,
-            Some(cb.max(u128::from(hi.unsigned_abs()))),
-        )?;
+        // With a lower bound applied first, `y >= lo` (a relu output is non-negative), so
+        // `relu(hi - y) <= hi - lo` and the result lies in `[lo, hi]` exactly.
+        let out = match min {
+            Some(lo) => u128::from(lo.unsigned_abs()).max(u128::from(hi.unsigned_abs())),
+            None => cb.max(u128::from(hi.unsigned_abs())),
+        };
+        cur = b.node(Node { lanes: vec![(y, -1)], bias: hi }, 0, false, Some(out))?;
+        if min.is_some() {
+            // True of the honest value, so of every value a valid trace writes here (the
+            // soundness argument's induction): later nodes may rely on it.
+            b.tighten(cur, out);
+        }
     }
     Ok(cur)
 }

@@ -208,6 +208,14 @@ fn child(model: &str, cli: Option<&str>) -> Res<()> {
         let want = reference(&input);
         logit_error = Some(got.iter().zip(&want).map(|(g, w)| (g - w).abs()).fold(0.0, f64::max));
         (p, input)
+    } else if let Some(name) = model.strip_prefix("classical:") {
+        // A scikit-learn / XGBoost / LightGBM export: compiled as `starkml compile --calibrate`
+        // does; the error column is the largest score difference from onnxruntime over its
+        // 100 held-out samples.
+        let m = starkml_tests::classical::Classical::load(name);
+        logit_error = Some(m.agreement().max_abs_err);
+        let input = m.testset.inputs.first().ok_or("empty test set")?.clone();
+        (m.program, input)
     } else if let Some(dir) = file_model_dir(model) {
         let (p, inputs, expected) = file_model(dir, model)?;
         let mut worst = 0f64;
@@ -430,6 +438,15 @@ fn main() -> Res<()> {
         models.push(TRANSFORMER.into());
     }
     models.extend(["softmax_cnn".to_string(), "lstm_cell".to_string()]);
+    // `--classical-only`: measure the classical models alone and replace their section of
+    // an existing report (the other figures, and EZKL's, stay as they were).
+    let classical_only = args.iter().any(|a| a == "--classical-only");
+    if classical_only {
+        models.clear();
+    }
+    if !args.iter().any(|a| a == "--no-classical") {
+        models.extend(starkml_tests::classical::MODELS.iter().map(|m| format!("classical:{m}")));
+    }
     let exe = std::env::current_exe()?;
     let cli = build_cli(&exe)?;
     let mut rows = Vec::new();
@@ -447,6 +464,24 @@ fn main() -> Res<()> {
         "cargo run --release -p starkml-examples --bin bench --{}",
         args[1..].iter().map(|a| format!(" {a}")).collect::<String>()
     );
+    if classical_only {
+        let mut section = String::new();
+        classical_section(&mut section, &rows, &cmd);
+        let old = std::fs::read_to_string(out).unwrap_or_default();
+        let (begin, end) = ("<!-- classical:begin -->", "<!-- classical:end -->");
+        let new = match (old.find(begin), old.find(end)) {
+            (Some(b), Some(e)) if e > b => {
+                format!("{}{}{}", &old[..b], section, &old[e + end.len()..])
+            }
+            _ => match old.find("<!-- starknet:begin -->") {
+                Some(k) => format!("{}{section}\n{}", &old[..k], &old[k..]),
+                None => format!("{old}{section}"),
+            },
+        };
+        std::fs::write(out, new)?;
+        eprintln!("wrote the classical section of {out}");
+        return Ok(());
+    }
     let mut md = String::new();
     md.push_str("# Benchmarks\n\n");
     md.push_str(&format!(
@@ -656,6 +691,7 @@ fn main() -> Res<()> {
             v["peak_rss_mb"].as_f64().unwrap_or(0.0),
         ));
     }
+    classical_section(&mut md, &rows, &cmd);
     // Keep the Starknet gas section written by `cargo run -p starkml-starknet --example gas`.
     if let Ok(old) = std::fs::read_to_string(out) {
         if let Some(start) = old.find("<!-- starknet:begin -->") {
@@ -666,4 +702,34 @@ fn main() -> Res<()> {
     std::fs::write(out, md)?;
     eprintln!("wrote {out}");
     Ok(())
+}
+
+/// The classical-ML models (issue 14): one proof of one sample each.
+fn classical_section(md: &mut String, rows: &[Value], cmd: &str) {
+    let rows: Vec<&Value> = rows
+        .iter()
+        .filter(|v| v["model"].as_str().is_some_and(|m| m.starts_with("classical:")))
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    md.push_str("<!-- classical:begin -->\n## Classical ML (issue 14)\n\n");
+    md.push_str(&format!("Produced by `{cmd}` (or the full bench). "));
+    md.push_str("scikit-learn, XGBoost and LightGBM exports of `models/data/classical` (`models/scripts/gen_classical.py`, each exporter's defaults), compiled with their calibration samples at the automatic scale (the activation scale; inputs read only by tree comparisons are quantised finer), one sample proven per row. `max error` is the largest difference of a probability (or regression prediction, or raw SVM margin) from onnxruntime over the model's 100 held-out samples; every label equals onnxruntime's (`tests/tests/classical.rs`). EZKL was not measured on these yet (its documented route for tree models converts them to tensor ops with hummingbird first, which is a different model to compare).\n\n| model | trace rows (used) | prove wall s | prove CPU s | verify cold ms | verify key ms | proof KiB | peak RSS MB | max error vs onnxruntime |\n|---|---|---|---|---|---|---|---|---|\n");
+    for v in rows {
+        let m = v["model"].as_str().unwrap_or("").trim_start_matches("classical:");
+        md.push_str(&format!(
+            "| {m} | {} ({}) | {:.3} | {:.3} | {:.1} | {:.1} | {:.1} | {:.0} | {:.5} |\n",
+            v["trace_rows"],
+            v["rows_used"],
+            v["prove_wall_s"].as_f64().unwrap_or(0.0),
+            v["prove_cpu_s"].as_f64().unwrap_or(0.0),
+            v["verify_ms"].as_f64().unwrap_or(0.0),
+            v["verify_key_ms"].as_f64().unwrap_or(0.0),
+            v["proof_bytes"].as_f64().unwrap_or(0.0) / 1024.0,
+            v["peak_rss_mb"].as_f64().unwrap_or(0.0),
+            v["logit_error"].as_f64().unwrap_or(f64::MAX),
+        ));
+    }
+    md.push_str("<!-- classical:end -->\n");
 }

@@ -18,7 +18,8 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let md = starkml_tests::conformance::report(&results);
+    let mut md = starkml_tests::conformance::report(&results);
+    md.push_str(&starkml_tests::classical::conformance_section(&results));
     if let Err(e) = std::fs::write(&out, md) {
         eprintln!("error: cannot write {}: {e}", out.display());
         return ExitCode::from(1);

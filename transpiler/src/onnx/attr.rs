@@ -92,6 +92,14 @@ impl<'a> Attrs<'a> {
         }
     }
 
+    /// A FLOAT attribute, NaN and infinities included.
+    ///
+    /// # Errors
+    /// [`TranspileError::BadAttribute`] when it has another type.
+    pub fn float_any(&self, name: &str) -> Result<Option<f64>, TranspileError> {
+        Ok(self.get(name, AttributeType::FLOAT)?.map(|a| f64::from(a.f)))
+    }
+
     /// A FLOATS attribute.
     ///
     /// # Errors
@@ -112,6 +120,40 @@ impl<'a> Attrs<'a> {
             Some(a) => String::from_utf8(a.s.clone())
                 .map(Some)
                 .map_err(|_| self.ctx.attr(name, "not valid UTF-8")),
+        }
+    }
+
+    /// A STRINGS attribute (each UTF-8).
+    ///
+    /// # Errors
+    /// [`TranspileError::BadAttribute`] when it has another type or an entry is not UTF-8.
+    pub fn strings(&self, name: &str) -> Result<Option<Vec<String>>, TranspileError> {
+        match self.get(name, AttributeType::STRINGS)? {
+            None => Ok(None),
+            Some(a) => a
+                .strings
+                .iter()
+                .map(|b| {
+                    String::from_utf8(b.clone()).map_err(|_| self.ctx.attr(name, "not valid UTF-8"))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+        }
+    }
+
+    /// A FLOATS attribute or its `NAME_as_tensor` (double) form.
+    ///
+    /// # Errors
+    /// As [`Attrs::floats`] and [`Attrs::tensor`]; both forms present.
+    pub fn floats_or_tensor(&self, name: &str) -> Result<Option<Vec<f64>>, TranspileError> {
+        let t = self.tensor(&format!("{name}_as_tensor"))?;
+        match (self.floats(name)?, t) {
+            (Some(_), Some(_)) => {
+                Err(self.ctx.attr(name, format!("both {name} and {name}_as_tensor are set")))
+            }
+            (Some(v), None) => Ok(Some(v)),
+            (None, Some(t)) => Ok(Some(t.data)),
+            (None, None) => Ok(None),
         }
     }
 

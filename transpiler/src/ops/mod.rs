@@ -15,6 +15,8 @@ pub mod normalization;
 pub mod resize;
 pub mod shape;
 pub mod smooth;
+pub mod svm;
+pub mod tree;
 
 use crate::builder::{Ctx, Node};
 use crate::graph::{Arg, IrOp};
