@@ -119,18 +119,20 @@ fn a_proof_does_not_verify_against_a_program_with_another_leaf_or_threshold() {
 
 #[test]
 fn ties_at_a_threshold_take_the_float_branch() {
-    // dt_wine's root tests feature 9 <= 3.82 (BRANCH_LEQ): a sample exactly on the threshold
-    // goes left as in float, one float32 step above goes right.
+    // dt_wine's root tests feature 9 <= 3.82 (BRANCH_LEQ), and no other node reads feature 9:
+    // a sample exactly on the threshold scores as one clearly left of it, one float32 step
+    // above scores as one clearly right of it, and the two sides differ.
     let m = Classical::load("dt_wine");
-    let mut x = m.testset.inputs[0].clone();
     let t = f64::from(3.82f32);
-    let mut labels = Vec::new();
-    for v in [t, f64::from(f32::from_bits(3.82f32.to_bits() + 1))] {
+    let above = f64::from(f32::from_bits(3.82f32.to_bits() + 1));
+    let scores = |v: f64| {
+        let mut x = m.testset.inputs[0].clone();
         x[9] = v;
-        let out = runtime::run(&m.program, std::slice::from_ref(&x)).unwrap();
-        labels.push(out[1].data.clone());
-    }
-    assert_ne!(labels[0], labels[1], "the two sides of the root split give the same scores");
+        runtime::run(&m.program, std::slice::from_ref(&x)).unwrap()[1].data.clone()
+    };
+    assert_eq!(scores(t), scores(t - 0.25), "the threshold itself goes left");
+    assert_eq!(scores(above), scores(t + 0.25), "one step above goes right");
+    assert_ne!(scores(t - 0.25), scores(t + 0.25), "the root's two sides score the same");
 }
 
 #[test]

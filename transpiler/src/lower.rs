@@ -190,23 +190,9 @@ impl Lowerer<'_> {
         Ok(self.op(r, vec![p], shape, s, name.to_string(), origin))
     }
 
-    /// The fine-scale input an [`IrOp::Above`] argument reads, directly or through one
-    /// constant-index gather (whose geometry is returned).
-    #[allow(clippy::type_complexity)]
-    fn fine_source(&self, a: &Arg) -> Option<(TensorId, Option<(usize, Vec<usize>, Vec<usize>)>)> {
-        let Arg::Dyn(v) = a else { return None };
-        if let Some(fid) = self.fine[*v] {
-            return Some((fid, None));
-        }
-        match &self.graph.values[*v].def {
-            Def::Node { op: IrOp::Gather(axis, idx, ishape), args, .. } => match args.first() {
-                Some(Arg::Dyn(i)) => {
-                    self.fine[*i].map(|fid| (fid, Some((*axis, idx.clone(), ishape.clone()))))
-                }
-                _ => None,
-            },
-            _ => None,
-        }
+    /// The fine-scale input an [`IrOp::Above`] argument reads (see [`tested_value`]).
+    fn fine_source(&self, a: &Arg) -> Option<(TensorId, Option<GatherGeometry>)> {
+        tested_value(self.graph, a).and_then(|(src, g)| self.fine[src].map(|fid| (fid, g)))
     }
 
     /// A scalar constant of `c` units of the activation scale (`c 2^-s`).
@@ -522,26 +508,36 @@ fn unsupported(node: &str, reason: &str) -> TranspileError {
     }
 }
 
-/// Graph inputs that threshold tests ([`IrOp::Above`], the tree ensembles' comparisons) read,
-/// directly or through one constant-index gather.
+/// A constant-index gather's `(axis, indices, indices shape)`.
+type GatherGeometry = (usize, Vec<usize>, Vec<usize>);
+
+/// The value an [`IrOp::Above`] argument tests: read directly, or through one constant-index
+/// gather (whose geometry is returned).
+fn tested_value(graph: &IrGraph, a: &Arg) -> Option<(usize, Option<GatherGeometry>)> {
+    let Arg::Dyn(v) = a else { return None };
+    match &graph.values[*v].def {
+        Def::Node { op: IrOp::Gather(axis, idx, ishape), args, .. } => match args.first() {
+            Some(Arg::Dyn(i)) => Some((*i, Some((*axis, idx.clone(), ishape.clone())))),
+            _ => None,
+        },
+        _ => Some((*v, None)),
+    }
+}
+
+/// Graph inputs that threshold tests ([`IrOp::Above`], the tree ensembles' comparisons) read
+/// (see [`tested_value`]).
 fn threshold_tested_inputs(graph: &IrGraph) -> std::collections::HashSet<usize> {
     let inputs: std::collections::HashSet<usize> = graph.inputs.iter().copied().collect();
-    let mut out = std::collections::HashSet::new();
-    for v in &graph.values {
-        let Def::Node { op: IrOp::Above(_), args, .. } = &v.def else { continue };
-        let Some(Arg::Dyn(a)) = args.first() else { continue };
-        let src = match &graph.values[*a].def {
-            Def::Node { op: IrOp::Gather(..), args, .. } => match args.first() {
-                Some(Arg::Dyn(i)) => *i,
-                _ => continue,
-            },
-            _ => *a,
-        };
-        if inputs.contains(&src) {
-            out.insert(src);
-        }
-    }
-    out
+    graph
+        .values
+        .iter()
+        .filter_map(|v| match &v.def {
+            Def::Node { op: IrOp::Above(_), args, .. } => args.first(),
+            _ => None,
+        })
+        .filter_map(|a| tested_value(graph, a).map(|(src, _)| src))
+        .filter(|src| inputs.contains(src))
+        .collect()
 }
 
 /// Bits of an input's magnitude (at its scale) kept for threshold tests.

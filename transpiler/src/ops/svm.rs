@@ -157,38 +157,16 @@ pub fn svm_regressor(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, Transpi
     };
     let post = node.attrs.string("post_transform")?.unwrap_or_else(|| "NONE".into());
     let n = ctx.graph.shape(&x)[0];
-    let score = if v == 0 {
-        if coef.len() != f {
-            return Err(node.ctx.attr("coefficients", format!("{} for {f} features", coef.len())));
-        }
-        let w = konst(vec![f, 1], coef, format!("{}.coefficients", node.ctx.name));
-        let b = konst(vec![1], vec![rho0], format!("{}.rho", node.ctx.name));
-        emit_tmp(
-            ctx,
-            node,
-            "svm/score",
-            vec![n, 1],
-            IrOp::MatMul { bias: Some(b) },
-            vec![x, Arg::Const(w)],
-        )
-    } else {
-        if coef.len() != v {
-            return Err(node
-                .ctx
-                .attr("coefficients", format!("{} for {v} support vectors", coef.len())));
-        }
-        let kv = kernels(ctx, node, x, f, &sv, v, kernel(node)?)?;
-        let w = konst(vec![v, 1], coef, format!("{}.coefficients", node.ctx.name));
-        let b = konst(vec![1], vec![rho0], format!("{}.rho", node.ctx.name));
-        emit_tmp(
-            ctx,
-            node,
-            "svm/score",
-            vec![n, 1],
-            IrOp::MatMul { bias: Some(b) },
-            vec![kv, Arg::Const(w)],
-        )
-    };
+    // The linear form weighs the features, the kernel form the kernel values.
+    let (rows, what) = if v == 0 { (f, "features") } else { (v, "support vectors") };
+    if coef.len() != rows {
+        return Err(node.ctx.attr("coefficients", format!("{} for {rows} {what}", coef.len())));
+    }
+    let input = if v == 0 { x } else { kernels(ctx, node, x, f, &sv, v, kernel(node)?)? };
+    let w = konst(vec![rows, 1], coef, format!("{}.coefficients", node.ctx.name));
+    let b = konst(vec![1], vec![rho0], format!("{}.rho", node.ctx.name));
+    let op = IrOp::MatMul { bias: Some(b) };
+    let score = emit_tmp(ctx, node, "svm/score", vec![n, 1], op, vec![input, Arg::Const(w)]);
     let score = if node.attrs.flag("one_class", false)? {
         // 1 if s > 0 else -1 = 2 [s > 0] - 1.
         let a = emit_tmp(
