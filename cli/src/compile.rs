@@ -32,6 +32,25 @@ pub struct CompileCmd {
     /// Declared real range of every input, as LO,HI (default [-16, 16] without calibration).
     #[arg(long, value_name = "LO,HI", allow_hyphen_values = true)]
     input_range: Option<String>,
+    /// Samples per run: the size of the inputs' dynamic batch axis (their first axis, left
+    /// symbolic by the exporter). `run` and `prove` then take N samples at once, in one proof.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    batch: usize,
+    /// Compile an evaluation program of this test set ({"inputs": [[...], ...], "labels":
+    /// [...]}): one run predicts every sample and scores them (correct labels, or the sum of
+    /// absolute errors), and `starkml prove --dataset` proves it all in one proof. Without
+    /// --calibrate, the test set's own inputs calibrate.
+    #[arg(long, value_name = "TEST.json")]
+    dataset: Option<PathBuf>,
+    /// Score of an evaluation program: accuracy (classifiers) or mae (mean absolute error,
+    /// regressors). Default: accuracy for a model with an integer label output or a score
+    /// output of several columns, else mae.
+    #[arg(long, value_parser = ["accuracy", "mae"], requires = "dataset")]
+    metric: Option<String>,
+    /// Graph output an evaluation program scores (default: the first integer output, else
+    /// the first output).
+    #[arg(long, value_name = "NAME", requires = "dataset")]
+    score_output: Option<String>,
 }
 
 fn parse_range(s: &str) -> Result<(f64, f64)> {
@@ -69,6 +88,18 @@ impl CompileCmd {
             bind_inputs: Vec::new(),
             // The automatic scale is one the prover accepts (field budget).
             accept: Some(air::check_field_budget),
+            batch: self.batch.max(1),
+            eval: match &self.dataset {
+                None => None,
+                Some(p) => Some(transpiler::Eval {
+                    test_set: crate::dataset::read_test_set(p)?,
+                    metric: self.metric.as_deref().map(|m| match m {
+                        "mae" => transpiler::Metric::MeanAbsError,
+                        _ => transpiler::Metric::Accuracy,
+                    }),
+                    output: self.score_output.clone(),
+                }),
+            },
         };
         let program = transpile(&bytes, &opts)
             .with_context(|| format!("cannot compile {}", self.model.display()))?;
@@ -76,7 +107,7 @@ impl CompileCmd {
         std::fs::write(&self.output, &out)
             .with_context(|| format!("cannot write {}", self.output.display()))?;
         let stats = program.stats();
-        let scale = program.inputs.first().and_then(|i| program.tensor(*i)).map_or(0, |t| t.scale);
+        let scale = activation_scale(&program);
         eprintln!(
             "compiled {} -> {} ({} bytes): {} ops, {} parameters, {} MACs, scale {scale}, largest bound 2^{}, digest {}",
             self.model.display(),
@@ -102,6 +133,20 @@ impl CompileCmd {
                 transpiler::DECLARED_BOUND_FACTOR
             );
         }
+        if let Some(t) = program
+            .inputs
+            .iter()
+            .filter_map(|i| program.tensor(*i))
+            .find(|t| t.name == runtime::dataset::LABELS_INPUT)
+        {
+            eprintln!(
+                "evaluation program: {} samples per run, labels input '{}' {:?}; prove it with `starkml prove {} --dataset TEST.json`",
+                t.shape.first().copied().unwrap_or(0),
+                t.name,
+                t.shape,
+                self.output.display()
+            );
+        }
         // Say now what `prove` will refuse, not after the user has run it.
         if let Err(air::ProveError::Unsupported { ops }) = air::Schedule::new(&program) {
             eprintln!("warning: `starkml prove` cannot prove this program yet:");
@@ -111,4 +156,15 @@ impl CompileCmd {
         }
         Ok(())
     }
+}
+
+/// The activation scale: the most common scale of the program's tensors (an input read only
+/// by threshold tests is quantised finer, so the first input's scale can mislead).
+fn activation_scale(program: &runtime::Program) -> u8 {
+    let mut counts = [0usize; 256];
+    for t in &program.tensors {
+        counts[t.scale as usize] += 1;
+    }
+    // Scale 0 holds integers (indices, labels); prefer a fractional scale when there is one.
+    (1..256).max_by_key(|&s| (counts[s], s)).filter(|&s| counts[s] > 0).unwrap_or(0) as u8
 }

@@ -1,6 +1,7 @@
 //! `starkml`: compile ONNX models to fixed-point programs, inspect and run them.
 
 mod compile;
+mod dataset;
 mod input;
 mod inspect;
 mod prove;

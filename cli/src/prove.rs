@@ -8,7 +8,7 @@ use clap::Args;
 
 use air::{HashKind, Preset};
 
-use crate::input::read_inputs;
+use crate::dataset::inputs_from;
 use crate::inspect::load_program;
 
 /// Run a program on an input and prove the run.
@@ -17,8 +17,12 @@ pub struct ProveCmd {
     /// Program file (.stkm).
     program: PathBuf,
     /// Input JSON (as for `starkml run`).
-    #[arg(long)]
-    input: PathBuf,
+    #[arg(long, required_unless_present = "dataset", conflicts_with = "dataset")]
+    input: Option<PathBuf>,
+    /// Test set of an evaluation program (`starkml compile --dataset`): proves every
+    /// prediction and the score in one proof.
+    #[arg(long, value_name = "TEST.json")]
+    dataset: Option<PathBuf>,
     /// Output proof file.
     #[arg(short, long, default_value = "run.proof")]
     output: PathBuf,
@@ -35,7 +39,7 @@ impl ProveCmd {
     /// Runs the command.
     pub fn execute(&self) -> Result<()> {
         let program = load_program(&self.program)?;
-        let inputs = read_inputs(&self.input, &program)?;
+        let inputs = inputs_from(self.input.as_deref(), self.dataset.as_deref(), &program)?;
         let preset = Preset::parse(&self.security).context("unknown --security")?;
         let hash = HashKind::parse(&self.hash).context("unknown --hash")?;
         let spinner = indicatif::ProgressBar::new_spinner();
@@ -68,6 +72,12 @@ impl ProveCmd {
             security(&proof).0,
             security(&proof).1,
         );
+        if let Some(score) = runtime::dataset::score(&program, &proof.outputs) {
+            eprintln!(
+                "proven {score} on test set {}",
+                runtime::dataset::test_set_digest(&program, &proof.inputs)
+            );
+        }
         Ok(())
     }
 }

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
 
-use crate::input::read_inputs;
+use crate::dataset::inputs_from;
 use crate::inspect::load_program;
 
 /// Run a program on an input file.
@@ -15,8 +15,12 @@ pub struct RunCmd {
     /// Program file (.stkm).
     program: PathBuf,
     /// Input JSON: {"input_name","shape","data"}, a list of those, or {"input_data": [[...]]}.
-    #[arg(long)]
-    input: PathBuf,
+    #[arg(long, required_unless_present = "dataset", conflicts_with = "dataset")]
+    input: Option<PathBuf>,
+    /// Test set of an evaluation program (`starkml compile --dataset`): runs every sample
+    /// and prints the score.
+    #[arg(long, value_name = "TEST.json")]
+    dataset: Option<PathBuf>,
     /// Print JSON: {"outputs": [{"name","shape","data"}], "argmax": N}.
     #[arg(long)]
     json: bool,
@@ -24,16 +28,34 @@ pub struct RunCmd {
 
 pub use runtime::shape::argmax;
 
-/// The predicted class: the value of a single integer output (a class label, as ArgMax
-/// produces), otherwise the index of the largest value of the first output.
-pub fn predicted_class(program: &runtime::Program, outputs: &[runtime::Tensor]) -> usize {
+/// The predicted class of each sample, from the first output: its values when it holds
+/// integers (class labels, as ArgMax produces), otherwise the index of the largest value of
+/// each sample's row (the whole output for a program of one sample).
+pub fn predicted_classes(program: &runtime::Program, outputs: &[runtime::Tensor]) -> Vec<usize> {
+    let batch = program
+        .inputs
+        .first()
+        .and_then(|i| program.tensor(*i))
+        .and_then(|t| t.shape.first().copied())
+        .unwrap_or(1);
     match outputs.first() {
-        Some(t) if t.scale == 0 && t.data.len() == 1 => usize::try_from(t.data[0]).unwrap_or(0),
-        Some(t) => argmax(&t.to_f64()),
-        None => {
-            let _ = program;
-            0
+        Some(t) if t.scale == 0 && (t.data.len() == 1 || t.data.len() == batch) => {
+            t.data.iter().map(|&v| usize::try_from(v).unwrap_or(0)).collect()
         }
+        Some(t) if batch > 1 && t.shape.first() == Some(&batch) => {
+            let row = t.data.len() / batch;
+            t.to_f64().chunks(row.max(1)).map(argmax).collect()
+        }
+        Some(t) => vec![argmax(&t.to_f64())],
+        None => vec![0],
+    }
+}
+
+/// `predicted_classes` as JSON and text: a number for one sample, a list for a batch.
+pub fn classes_json(classes: &[usize]) -> serde_json::Value {
+    match classes {
+        [one] => json!(one),
+        many => json!(many),
     }
 }
 
@@ -41,7 +63,7 @@ impl RunCmd {
     /// Runs the command.
     pub fn execute(&self) -> Result<()> {
         let program = load_program(&self.program)?;
-        let inputs = read_inputs(&self.input, &program)?;
+        let inputs = inputs_from(self.input.as_deref(), self.dataset.as_deref(), &program)?;
         let outputs = runtime::run(&program, &inputs).context("run failed")?;
         let named: Vec<(String, Vec<usize>, Vec<f64>)> = program
             .outputs
@@ -55,17 +77,26 @@ impl RunCmd {
                 )
             })
             .collect();
-        let top = predicted_class(&program, &outputs);
+        let top = classes_json(&predicted_classes(&program, &outputs));
+        let q: Vec<Vec<i64>> = outputs.iter().map(|t| t.data.clone()).collect();
+        let score = runtime::dataset::score(&program, &q);
         if self.json {
             let outs: Vec<_> =
                 named.iter().map(|(n, s, d)| json!({"name": n, "shape": s, "data": d})).collect();
-            println!("{}", json!({"outputs": outs, "argmax": top}));
+            let mut v = json!({"outputs": outs, "argmax": top});
+            if let Some(s) = score {
+                v["score"] = json!(s.to_string());
+            }
+            println!("{v}");
         } else {
             for (n, s, d) in &named {
                 let vals: Vec<String> = d.iter().map(|x| format!("{x:.6}")).collect();
                 println!("{n} {s:?}: [{}]", vals.join(", "));
             }
             println!("argmax: {top}");
+            if let Some(s) = score {
+                println!("{s}");
+            }
         }
         Ok(())
     }

@@ -171,7 +171,7 @@ impl PredictCmd {
         if at != out.len() {
             bail!("the contract returned {} outputs, its io_spec describes {at}", out.len());
         }
-        let top = crate::run::predicted_class(&io, &tensors);
+        let top = crate::run::classes_json(&crate::run::predicted_classes(&io, &tensors));
         if self.json {
             let outs: Vec<_> = named
                 .iter()

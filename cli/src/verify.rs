@@ -8,7 +8,7 @@ use clap::Args;
 use runtime::Program;
 use serde_json::json;
 
-use crate::run::predicted_class;
+use crate::run::{classes_json, predicted_classes};
 
 /// Verify a proof of a run of a program; prints the proven outputs.
 #[derive(Args)]
@@ -24,6 +24,10 @@ pub struct VerifyCmd {
     /// 95 for `fast`, 96 for `96`, 128 for `128`). Default: any preset.
     #[arg(long, value_name = "N", default_value_t = 0)]
     min_bits: u32,
+    /// The published test set of an evaluation program: the proof is accepted only when it
+    /// was made on exactly this test set (its inputs and labels, as the program quantises them).
+    #[arg(long, value_name = "TEST.json")]
+    dataset: Option<PathBuf>,
 }
 
 impl VerifyCmd {
@@ -80,7 +84,28 @@ impl VerifyCmd {
                 data: vals.clone(),
             })
             .collect();
-        let top = predicted_class(&program, &tensors);
+        let top = classes_json(&predicted_classes(&program, &tensors));
+        let score = runtime::dataset::score(&program, &proof.outputs);
+        let test_set = runtime::dataset::test_set_digest(&program, &proof.inputs);
+        if let Some(path) = &self.dataset {
+            let given = crate::dataset::read_program_inputs(path, &program)?;
+            let q = runtime::quantize_inputs(&program, &given).with_context(|| {
+                format!("the test set {} does not fit the program", path.display())
+            })?;
+            let published = runtime::dataset::test_set_digest(&program, &q);
+            if published != test_set {
+                if self.json {
+                    println!(
+                        "{}",
+                        json!({"valid": false, "reason": "the proof was made on another test set"})
+                    );
+                }
+                bail!(
+                    "the proof is valid but was made on another test set: it proves test set {test_set}, {} is {published}",
+                    path.display()
+                );
+            }
+        }
         if self.json {
             let outs: Vec<_> =
                 named.iter().map(|(n, s, d)| json!({"name": n, "shape": s, "data": d})).collect();
@@ -97,6 +122,8 @@ impl VerifyCmd {
                         "proven_bits": report.proven_bits,
                     },
                     "trace_rows": report.trace_len,
+                    "score": score.map(|s| s.to_string()),
+                    "test_set": score.map(|_| test_set.to_string()),
                     "verify_ms": ms,
                 })
             );
@@ -112,6 +139,13 @@ impl VerifyCmd {
                 println!("{n} {s:?}: [{}]", vals.join(", "));
             }
             println!("argmax: {top}");
+            if let Some(s) = score {
+                let checked = match &self.dataset {
+                    Some(p) => format!(" (equal to {})", p.display()),
+                    None => " (check it against the published one with --dataset TEST.json)".into(),
+                };
+                println!("proven {s} on test set {test_set}{checked}");
+            }
             println!(
                 "security: {} bits conjectured, {} bits proven ({} preset, {}); verified in {ms:.2} ms",
                 report.conjectured_bits,

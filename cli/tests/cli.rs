@@ -309,3 +309,48 @@ fn compile_without_samples_says_what_calibration_would_give() {
     assert!(err.contains("with --calibrate SAMPLES, compile can declare bounds"), "{err}");
     assert!(!err.contains("have bounds declared"), "{err}");
 }
+
+/// `compile --dataset`, `prove --dataset`, `verify --dataset`: one proof of a decision tree's
+/// accuracy on its 100-sample test set; the verifier refuses it for a test set with one label
+/// changed.
+#[test]
+fn dataset_accuracy_is_proven_and_bound_to_the_test_set() {
+    let dir = models::data_dir().join("classical");
+    let file = |ext: &str| dir.join(format!("dt_wine.{ext}")).display().to_string();
+    let prog = tmp("dt_eval.stkm").display().to_string();
+    let proof = tmp("dt_eval.proof").display().to_string();
+    let o = starkml(&[
+        "compile",
+        &file("onnx"),
+        "--calibrate",
+        &file("calib.json"),
+        "--dataset",
+        &file("testset.json"),
+        "-o",
+        &prog,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("evaluation program: 100 samples per run"), "{}", stderr(&o));
+    let o = starkml(&["prove", &prog, "--dataset", &file("testset.json"), "-o", &proof]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("proven accuracy 97/100"), "{}", stderr(&o));
+    let o = starkml(&["verify", &prog, &proof, "--dataset", &file("testset.json")]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.contains("proven accuracy 97/100 = 0.9700 on test set"), "{out}");
+    // One label changed: the proof is not one of this test set.
+    let mut set: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file("testset.json")).unwrap()).unwrap();
+    set["labels"][0] = serde_json::json!(set["labels"][0].as_f64().unwrap() + 1.0);
+    let changed = tmp("dt_changed.json");
+    std::fs::write(&changed, set.to_string()).unwrap();
+    let o = starkml(&["verify", &prog, &proof, "--dataset", &changed.display().to_string()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("made on another test set"), "{}", stderr(&o));
+    // `run --dataset` on the changed set counts one fewer (sample 0 is predicted right).
+    let o = starkml(&["run", &prog, "--dataset", &changed.display().to_string()]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("accuracy 96/100"), "{}", stderr(&o));
+    // `prove` needs exactly one of --input and --dataset.
+    let o = starkml(&["prove", &prog]);
+    assert!(!o.status.success());
+}

@@ -3,3 +3,5 @@
 //! - `transpile_and_run`: compile a bundled ONNX model, print its program, run it.
 //!
 //! Run one with `cargo run -p starkml-examples --example transpile_and_run [MODEL]`.
+
+pub mod measure;

@@ -2,6 +2,7 @@
 
 pub mod binary;
 pub mod bounds;
+pub mod dataset;
 pub mod error;
 pub mod fixed_point;
 pub mod interpreter;

@@ -56,22 +56,11 @@ impl Classical {
     ///
     /// # Panics
     /// When a file is missing or the model does not compile: this is a test harness.
-    #[allow(clippy::expect_used, clippy::panic)]
+    #[allow(clippy::expect_used)]
     pub fn load(name: &str) -> Classical {
-        let d = dir();
-        let read = |ext: &str| std::fs::read(d.join(format!("{name}.{ext}"))).expect("model file");
         let testset: TestSet =
-            serde_json::from_slice(&read("testset.json")).expect("testset parses");
-        let calib = String::from_utf8(read("calib.json")).expect("utf-8");
-        let opts = TranspileOptions {
-            calibration: Some(Calibration::from_json(&calib).expect("calibration parses")),
-            name: Some(name.to_string()),
-            // The automatic scale is one the prover accepts, as `starkml compile` picks it.
-            accept: Some(air::check_field_budget),
-            ..TranspileOptions::default()
-        };
-        let program = transpile(&read("onnx"), &opts)
-            .unwrap_or_else(|e| panic!("{name} does not compile: {e}"));
+            serde_json::from_slice(&read(name, "testset.json")).expect("testset parses");
+        let program = compile(name, TranspileOptions::default());
         Classical { name: name.to_string(), program, testset }
     }
 
@@ -98,6 +87,46 @@ impl Classical {
         }
         a
     }
+}
+
+#[allow(clippy::panic)]
+fn read(name: &str, ext: &str) -> Vec<u8> {
+    let path = dir().join(format!("{name}.{ext}"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Compiles model `name` with `opts` plus its calibration samples, its name and the prover's
+/// field-budget check (the automatic scale is one the prover accepts, as `starkml compile`
+/// picks it).
+///
+/// # Panics
+/// When a file is missing or the model does not compile: this is a test harness.
+#[allow(clippy::expect_used, clippy::panic)]
+pub fn compile(name: &str, opts: TranspileOptions) -> Program {
+    let calib = String::from_utf8(read(name, "calib.json")).expect("utf-8");
+    let opts = TranspileOptions {
+        calibration: Some(Calibration::from_json(&calib).expect("calibration parses")),
+        name: Some(name.to_string()),
+        accept: Some(air::check_field_budget),
+        ..opts
+    };
+    transpile(&read(name, "onnx"), &opts).unwrap_or_else(|e| panic!("{name} does not compile: {e}"))
+}
+
+/// The test set file of model `name`, read as `starkml prove --dataset` reads it.
+///
+/// # Panics
+/// When the file is missing or malformed.
+#[allow(clippy::panic)]
+pub fn test_set(name: &str) -> transpiler::TestSet {
+    let text = String::from_utf8(read(name, "testset.json")).unwrap_or_default();
+    transpiler::TestSet::from_json(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Model `name` compiled as the evaluation program of `set` (as `starkml compile --dataset`).
+pub fn eval_program(name: &str, set: &transpiler::TestSet) -> Program {
+    let eval = transpiler::Eval { test_set: set.clone(), metric: None, output: None };
+    compile(name, TranspileOptions { eval: Some(eval), ..TranspileOptions::default() })
 }
 
 /// The classical models, in the order of `models/data/classical/README.md`.

@@ -121,6 +121,7 @@ pub fn build_graph(
     model: &ModelProto,
     bind: &[(String, ConstTensor)],
     select: Option<&[String]>,
+    batch: usize,
 ) -> Result<IrGraph, TranspileError> {
     let invalid = |reason: &str| TranspileError::InvalidModel { reason: reason.to_string() };
     let Some(g) = model.graph.as_ref() else {
@@ -194,8 +195,11 @@ pub fn build_graph(
         }
     }
     let graph_outputs = g.output.iter().map(|o| o.name.clone()).collect();
-    let mut ctx =
-        Ctx { graph: IrGraph { name: g.name.clone(), ..IrGraph::default() }, uses, graph_outputs };
+    let mut ctx = Ctx {
+        graph: IrGraph { name: g.name.clone(), batch, ..IrGraph::default() },
+        uses,
+        graph_outputs,
+    };
     let mut env: HashMap<String, Arg> = HashMap::new();
     for t in &g.initializer {
         env.insert(t.name.clone(), Arg::Const(read_tensor(t, &t.name)?));
@@ -204,7 +208,7 @@ pub fn build_graph(
         if env.contains_key(&v.name) {
             continue;
         }
-        let (dtype, shape) = input_shape(v)?;
+        let (dtype, shape) = input_shape(v, batch)?;
         if let Some((_, c)) = bind.iter().find(|(n, _)| *n == v.name) {
             if c.shape != shape {
                 return Err(TranspileError::BadGraphInput {

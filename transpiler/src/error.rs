@@ -115,6 +115,12 @@ pub enum TranspileError {
         /// What is wrong.
         reason: String,
     },
+    /// A test set, or the evaluation program asked of a model, is malformed or does not fit.
+    #[error("test set: {reason}")]
+    TestSet {
+        /// What is wrong.
+        reason: String,
+    },
     /// Calibration data does not fit the model.
     #[error("calibration: {reason}")]
     Calibration {

@@ -134,6 +134,8 @@ pub struct IrGraph {
     pub inputs: Vec<usize>,
     /// Graph outputs: ONNX name and operand (a constant when it does not depend on the inputs).
     pub outputs: Vec<(String, Arg)>,
+    /// Samples per run: the size given to the inputs' dynamic first axis (0 is taken as 1).
+    pub batch: usize,
 }
 
 impl IrGraph {

@@ -3,6 +3,7 @@
 mod builder;
 mod consts;
 pub mod error;
+pub mod eval;
 mod graph;
 mod lower;
 pub mod onnx;
@@ -12,6 +13,7 @@ mod registry;
 pub mod tables;
 
 pub use error::{TranspileError, UnsupportedNode};
+pub use eval::{Eval, Metric, TestSet};
 pub use quantize::{
     AcceptFn, Calibration, TranspileOptions, DECLARED_BOUND_FACTOR, DEFAULT_INPUT_BOUND,
     DEFAULT_MAX_SCALE,
@@ -28,7 +30,16 @@ pub fn transpile(
     onnx_bytes: &[u8],
     opts: &TranspileOptions,
 ) -> Result<runtime::Program, TranspileError> {
-    let model = onnx::parse_model(onnx_bytes)?;
-    let graph = builder::build_graph(&model, &opts.bind_inputs, opts.outputs.as_deref())?;
+    let mut model = onnx::parse_model(onnx_bytes)?;
+    let evaluating;
+    let opts = match &opts.eval {
+        Some(e) => {
+            evaluating = eval::prepare(&mut model, opts, e)?;
+            &evaluating
+        }
+        None => opts,
+    };
+    let graph =
+        builder::build_graph(&model, &opts.bind_inputs, opts.outputs.as_deref(), opts.batch)?;
     quantize::quantize_graph(&graph, opts)
 }

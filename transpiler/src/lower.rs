@@ -24,6 +24,9 @@ struct Lowerer<'g> {
     map: Vec<Option<TensorId>>,
     /// Inputs read by threshold tests ([`IrOp::Above`]) at a finer scale than `s`.
     fine: Vec<Option<TensorId>>,
+    /// Integer values (ArgMax indices, class labels; scale 0) brought to the activation scale
+    /// for a real-valued reader.
+    real: Vec<Option<TensorId>>,
 }
 
 impl Lowerer<'_> {
@@ -62,15 +65,37 @@ impl Lowerer<'_> {
             Arg::Dyn(v) => {
                 let id = self.map[*v]
                     .ok_or_else(|| unsupported(origin, "operand defined after its use"))?;
-                if self.p.tensors[id.0 as usize].scale != self.s {
-                    return Err(unsupported(
-                        origin,
-                        "an ArgMax index is used as a real-valued operand",
-                    ));
+                match self.p.tensors[id.0 as usize].scale {
+                    s if s == self.s => Ok(id),
+                    0 => self.integer_as_real(*v, id, origin),
+                    _ => Err(unsupported(origin, "an operand is not at the activation scale")),
                 }
-                Ok(id)
             }
         }
+    }
+
+    /// An integer tensor (scale 0: an ArgMax index or a class label) as a real at scale `s`:
+    /// an exact product with 1.0 at scale `s`, made once per value.
+    fn integer_as_real(
+        &mut self,
+        v: usize,
+        id: TensorId,
+        origin: &str,
+    ) -> Result<TensorId, TranspileError> {
+        if let Some(r) = self.real[v] {
+            return Ok(r);
+        }
+        let s = self.s;
+        let t = &self.p.tensors[id.0 as usize];
+        let (name, shape) = (t.name.clone(), t.shape.clone());
+        let one = ConstTensor::scalar(1.0, crate::onnx::DType::Float);
+        let one = self.konst(&one, s, format!("{name}/one"))?;
+        let p =
+            self.op(Op::Mul, vec![id, one], shape.clone(), s, format!("{name}/real_acc"), origin);
+        let r =
+            self.op(Op::Rescale { shift: 0 }, vec![p], shape, s, format!("{name}/real"), origin);
+        self.real[v] = Some(r);
+        Ok(r)
     }
 
     fn op(
@@ -586,6 +611,7 @@ pub fn lower(
         },
         map: vec![None; graph.values.len()],
         fine: vec![None; graph.values.len()],
+        real: vec![None; graph.values.len()],
     };
     let tested = threshold_tested_inputs(graph);
     for (k, &v) in graph.inputs.iter().enumerate() {

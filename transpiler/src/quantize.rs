@@ -42,6 +42,15 @@ pub struct TranspileOptions {
     /// compile` passes the prover's field-budget check (`air::check_field_budget`), so that
     /// the scale it picks also proves.
     pub accept: Option<AcceptFn>,
+    /// Samples per run: the size given to every input's dynamic first axis (the batch axis
+    /// an exporter leaves symbolic, `[None, features]` or `["batch", ...]`). 1 by default. A
+    /// run of the program then computes `batch` samples at once, and one proof covers them
+    /// all (the weights and the tables are paid for once). Calibration samples of one row
+    /// each are grouped into batches (see [`Calibration`]).
+    pub batch: usize,
+    /// Build an evaluation program of this test set instead (see [`crate::eval`]): the batch
+    /// is the test-set size, the labels are one more input and the score one more output.
+    pub eval: Option<crate::eval::Eval>,
 }
 
 impl Default for TranspileOptions {
@@ -55,6 +64,8 @@ impl Default for TranspileOptions {
             outputs: None,
             bind_inputs: Vec::new(),
             accept: None,
+            batch: 1,
+            eval: None,
         }
     }
 }
@@ -139,9 +150,12 @@ impl Calibration {
         }
     }
 
-    /// Samples of each graph input, in graph order, checked against the input sizes.
-    fn per_input(&self, graph: &IrGraph) -> Result<Vec<&Vec<Vec<f64>>>, TranspileError> {
+    /// Samples of each graph input, in graph order, checked against the input sizes. For a
+    /// program of `batch` samples per run, samples of one row each (a `batch`-th of the input)
+    /// are grouped `batch` at a time, the last group filled up from the first samples.
+    fn per_input(&self, graph: &IrGraph) -> Result<Vec<Vec<Vec<f64>>>, TranspileError> {
         let bad = |reason: String| TranspileError::Calibration { reason };
+        let batch = graph.batch.max(1);
         let mut out = Vec::new();
         for (k, &v) in graph.inputs.iter().enumerate() {
             let val = &graph.values[v];
@@ -165,15 +179,35 @@ impl Calibration {
             if samples.is_empty() {
                 return Err(bad(format!("no samples for input #{k} '{}'", val.name)));
             }
-            if let Some((i, s)) = samples.iter().enumerate().find(|(_, s)| s.len() != n) {
+            let rows = batch > 1 && samples.iter().all(|s| s.len() * batch == n);
+            if let Some((i, s)) = samples.iter().enumerate().find(|(_, s)| s.len() != n && !rows) {
+                let per_row = if batch > 1 {
+                    format!(" (or {} for one of the {batch} samples per run)", n / batch)
+                } else {
+                    String::new()
+                };
                 return Err(bad(format!(
-                    "sample {i} of input '{}' has {} values, shape {:?} needs {n}",
+                    "sample {i} of input '{}' has {} values, shape {:?} needs {n}{per_row}",
                     val.name,
                     s.len(),
                     val.shape
                 )));
             }
-            out.push(samples);
+            if rows {
+                let groups = samples.len().div_ceil(batch);
+                out.push(
+                    (0..groups)
+                        .map(|g| {
+                            (0..batch)
+                                .flat_map(|j| samples[(g * batch + j) % samples.len()].iter())
+                                .copied()
+                                .collect()
+                        })
+                        .collect(),
+                );
+            } else {
+                out.push(samples.clone());
+            }
         }
         Ok(out)
     }

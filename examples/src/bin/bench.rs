@@ -14,33 +14,10 @@ use std::time::Instant;
 
 use runtime::{Op, OpNode, Program, TensorId, TensorInfo, TensorKind};
 use serde_json::{json, Value};
+use starkml_examples::measure::{cpu_seconds, median, peak_rss_mb};
 use transpiler::{transpile, Calibration, TranspileOptions};
 
 type Res<T> = Result<T, Box<dyn Error>>;
-
-fn cpu_seconds() -> f64 {
-    // SAFETY: getrusage writes into the zeroed struct we pass; RUSAGE_SELF is always valid.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 * 1e-6;
-    t(ru.ru_utime) + t(ru.ru_stime)
-}
-
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-/// The median of `v` (0 for none).
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(0.0)
-}
 
 /// A synthetic MLP `widths[0] -> ... -> widths[last]` with ReLU, deterministic weights, at
 /// scale 12, inputs in [0, 1].

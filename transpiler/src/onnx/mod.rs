@@ -31,12 +31,15 @@ pub fn parse_tensor(bytes: &[u8], name: &str) -> Result<ConstTensor, TranspileEr
 }
 
 /// Element type and shape of a graph input. Symbolic or unknown dimensions are allowed only on
-/// axis 0 (the batch axis), where they become 1.
+/// axis 0 (the batch axis), where they become `batch` (samples per run, at least 1).
 ///
 /// # Errors
-/// [`TranspileError::BadGraphInput`] for non-tensor types, unknown ranks, non-float types or
-/// symbolic inner dimensions.
-pub fn input_shape(v: &ValueInfoProto) -> Result<(DType, Vec<usize>), TranspileError> {
+/// [`TranspileError::BadGraphInput`] for non-tensor types, unknown ranks, non-float types,
+/// symbolic inner dimensions, or a `batch` above 1 for an input whose first axis is fixed.
+pub fn input_shape(
+    v: &ValueInfoProto,
+    batch: usize,
+) -> Result<(DType, Vec<usize>), TranspileError> {
     let bad = |reason: String| TranspileError::BadGraphInput { name: v.name.clone(), reason };
     use onnx_protobuf::type_proto::Value;
     let Some(ty) = v.type_.as_ref() else {
@@ -54,9 +57,16 @@ pub fn input_shape(v: &ValueInfoProto) -> Result<(DType, Vec<usize>), TranspileE
     for (axis, d) in shape.dim.iter().enumerate() {
         use onnx_protobuf::tensor_shape_proto::dimension::Value as D;
         match &d.value {
+            Some(D::DimValue(n)) if axis == 0 && batch > 1 && *n != batch as i64 => {
+                return Err(bad(format!(
+                    "a batch of {batch} needs a dynamic first axis, but it is fixed at {n}: \
+                     export the model with a dynamic batch axis (torch.onnx.export's \
+                     dynamic_axes, skl2onnx's default [None, features])"
+                )))
+            }
             Some(D::DimValue(n)) if *n >= 0 => dims.push(*n as usize),
             Some(D::DimValue(n)) => return Err(bad(format!("dimension {axis} is {n}"))),
-            _ if axis == 0 => dims.push(1),
+            _ if axis == 0 => dims.push(batch.max(1)),
             other => {
                 let what = match other {
                     Some(D::DimParam(p)) => format!("symbolic ('{p}')"),

@@ -2,18 +2,21 @@
 //! `TreeEnsembleRegressor`), as scikit-learn, XGBoost and LightGBM export them, spelled out in
 //! ops the prover already checks.
 //!
-//! Every branch node of every tree is decided at once: the features are gathered into one
-//! vector, compared with the thresholds by [`IrOp::Above`] (exact on the fixed-point grid, see
-//! "Ties" below) and turned into 0 / 1 decisions `d` ("take the true branch"). Then, one
-//! depth at a time for all trees together, the indicator of each node (1 on the path the
-//! sample takes, else 0) is passed down: `true child = parent * d`, `false child = parent -
-//! true child` (one run-time product per branch node, exact on 0 / 1 values). Exactly one
+//! Every branch node of every tree is tested at once: the features are gathered into one
+//! vector and compared with the thresholds by [`IrOp::Above`] (exactly 0 or 1, exact on the
+//! fixed-point grid, see "Ties" below); a node's decision ("take the true branch") is an
+//! affine function of its tests. A leaf is reached exactly when every condition on its path
+//! holds; as the conditions are 0 / 1, their sum equals the path's length on the leaf reached
+//! and is smaller on every other, so the leaf's indicator is `relu(sum - (length - 1))`: one
+//! `MatMul` of the tests by a constant matrix of path coefficients (+-1), with the path
+//! constants as bias, and a `Relu`, which the prover fuses into one node per leaf. Exactly one
 //! leaf of each tree has indicator 1, so the ensemble's sum is one `MatMul` of the leaf
 //! indicators with the constant leaf-weight matrix (plus base values as its bias).
 //!
-//! Cost: per branch node about six element rows (gather, compare, clip, scale, product,
-//! difference), all vectorised per depth; the program grows with the number of nodes, the
-//! op count with the depth.
+//! Cost per sample: the tests (a few nodes per branch node: difference, clip, scale), one node
+//! per leaf and one per output; the path matrix costs the prover nothing beyond that (its
+//! non-zero coefficients, the sum of the path lengths, cost the verifier one multiplication
+//! each). Trees are grouped so that each group's block of the matrix stays small.
 //!
 //! Ties: with the input quantised to `x = q 2^-s`, `x <= t` is decided as `q <= floor(t 2^s)`,
 //! `x < t` as `q < ceil(t 2^s)` (and `>`, `>=` as their negations, `==` as both), so a value
@@ -24,7 +27,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::composite::{binary, mul, scalar};
+use super::composite::binary;
 use super::{emit_tmp, ml};
 use crate::builder::{Ctx, Node};
 use crate::error::TranspileError;
@@ -275,41 +278,27 @@ fn gather(ctx: &mut Ctx, node: &Node<'_>, x: Arg, idx: Vec<usize>, suffix: &str)
     emit_tmp(ctx, node, suffix, vec![s[0], n], IrOp::Gather(1, idx, vec![n]), vec![x])
 }
 
-/// The 0 / 1 decision of every branch node (in the order of `branches`), `[N, K]`.
-fn decisions(
+/// The threshold tests of every branch node (in the order of `branches`): `[N, K]` of
+/// [`IrOp::Above`] for each node's first test, then, when some node tests equality, `[N, K]`
+/// of the strict tests `x > t`. Each is exactly 0 or 1.
+fn tests(
     ctx: &mut Ctx,
     node: &Node<'_>,
     x: Arg,
     f: &Forest,
     branches: &[usize],
-) -> Result<Arg, TranspileError> {
+) -> (Arg, Option<Arg>) {
     let b: Vec<Branch> = branches.iter().filter_map(|&k| f.nodes[k]).collect();
     let k = b.len();
     let xs = gather(ctx, node, x, b.iter().map(|b| b.feature).collect(), "tree/features");
     let n = ctx.graph.shape(&xs)[0];
     let first = b.iter().map(|b| (b.threshold, b.mode.first().0)).collect();
     let a1 = emit_tmp(ctx, node, "tree/above", vec![n, k], IrOp::Above(first), vec![xs.clone()]);
-    let c: Vec<f64> = b.iter().map(|b| b.mode.first().1).collect();
-    let m: Vec<f64> = b.iter().map(|b| b.mode.first().2).collect();
-    let mut d = if m.iter().all(|&v| v == -1.0) && c.iter().all(|&v| v == 1.0) {
-        binary(ctx, node, IrOp::Sub, |p, q| p - q, scalar(1.0), a1, "tree/decision")?
-    } else if m.iter().all(|&v| v == 1.0) && c.iter().all(|&v| v == 0.0) {
-        a1
-    } else {
-        let name = format!("{}.modes", node.ctx.name);
-        let t = mul(ctx, node, a1, konst(vec![k], m, name.clone()), "tree/signed")?;
-        binary(ctx, node, IrOp::Add, |p, q| p + q, t, konst(vec![k], c, name), "tree/decision")?
-    };
-    if b.iter().any(|b| b.mode.second() != 0.0) {
+    let a2 = b.iter().any(|b| b.mode.second() != 0.0).then(|| {
         let second = b.iter().map(|b| (b.threshold, true)).collect();
-        let a2 =
-            emit_tmp(ctx, node, "tree/above_strict", vec![n, k], IrOp::Above(second), vec![xs]);
-        let m2 = b.iter().map(|b| b.mode.second()).collect();
-        let name = format!("{}.equality", node.ctx.name);
-        let t = mul(ctx, node, a2, konst(vec![k], m2, name), "tree/equal")?;
-        d = binary(ctx, node, IrOp::Add, |p, q| p + q, d, t, "tree/decision_eq")?;
-    }
-    Ok(d)
+        emit_tmp(ctx, node, "tree/above_strict", vec![n, k], IrOp::Above(second), vec![xs])
+    });
+    (a1, a2)
 }
 
 /// The leaf indicators of a forest.
@@ -323,88 +312,142 @@ struct Leaves {
     constant: Vec<usize>,
 }
 
-/// The leaf indicators of every reachable leaf (see [`Leaves`]).
+/// Largest `tests x leaves` matrix of one indicator product: trees are taken in groups whose
+/// block of the (block-diagonal) path matrix stays this small.
+const BLOCK_ENTRIES: usize = 1 << 20;
+
+/// A leaf's path as a linear form of the tests: `(test column, coefficient)` terms and a
+/// constant, such that it is 1 on the leaf the sample reaches and at most 0 on the others.
+struct Path {
+    leaf: usize,
+    terms: Vec<(usize, f64)>,
+    constant: f64,
+}
+
+/// The paths of one tree's leaves. A branch node's decision ("take the true branch") is
+/// `c + m a1 + m2 a2` in its tests (see [`Mode`]); along a path, the sum of the conditions met
+/// (the decision for a true branch, one minus it for a false one) equals the path's length
+/// exactly on the leaf reached and is smaller elsewhere, so `relu(sum - (length - 1))` is 1 on
+/// the leaf reached and 0 on every other.
+fn paths(f: &Forest, root: usize, pos: &HashMap<usize, usize>, k: usize) -> Vec<Path> {
+    let mut out = Vec::new();
+    // (node, terms, constant, length)
+    let mut stack = vec![(root, Vec::new(), 0.0, 0usize)];
+    while let Some((at, terms, constant, len)) = stack.pop() {
+        let Some(b) = f.nodes[at] else {
+            out.push(Path { leaf: at, terms, constant: constant - (len as f64 - 1.0) });
+            continue;
+        };
+        let p = pos[&at];
+        let (_, c, m) = b.mode.first();
+        let m2 = b.mode.second();
+        let mut decision = vec![(p, m)];
+        if m2 != 0.0 {
+            decision.push((k + p, m2));
+        }
+        let mut yes = terms.clone();
+        yes.extend(decision.iter().copied());
+        let mut no = terms;
+        no.extend(decision.iter().map(|&(j, w)| (j, -w)));
+        stack.push((b.no, no, constant + 1.0 - c, len + 1));
+        stack.push((b.yes, yes, constant + c, len + 1));
+    }
+    out
+}
+
+/// The leaf indicators of every reachable leaf (see [`Leaves`]): the tests, then per group of
+/// trees one `MatMul` of the tests by the constant path matrix (coefficients +-1 where a
+/// leaf's path reads a test) with the path constants as bias, and a `Relu`.
 fn leaf_indicators(
     ctx: &mut Ctx,
     node: &Node<'_>,
     x: Arg,
     f: &Forest,
 ) -> Result<Leaves, TranspileError> {
-    // Branch nodes in breadth-first order, their position in the decision vector.
-    let mut branches = Vec::new();
-    let mut level = f.roots.clone();
-    while !level.is_empty() {
-        let mut next = Vec::new();
-        for &k in &level {
-            if let Some(b) = f.nodes[k] {
-                branches.push(k);
-                next.extend([b.yes, b.no]);
-            }
-        }
-        level = next;
-    }
     let constant_leaves: Vec<usize> =
         f.roots.iter().copied().filter(|&k| f.nodes[k].is_none()).collect();
+    let mut branches = Vec::new();
+    let mut stack: Vec<usize> = f.roots.iter().rev().copied().collect();
+    while let Some(k) = stack.pop() {
+        if let Some(b) = f.nodes[k] {
+            branches.push(k);
+            stack.extend([b.no, b.yes]);
+        }
+    }
     if branches.is_empty() {
         return Ok(Leaves { ind: None, leaves: Vec::new(), constant: constant_leaves });
     }
-    let pos: HashMap<usize, usize> = branches.iter().enumerate().map(|(i, &k)| (k, i)).collect();
-    let d = decisions(ctx, node, x, f, &branches)?;
-    // Depth 1: the roots' children, from the decisions alone.
-    let roots: Vec<usize> = f.roots.iter().copied().filter(|&k| f.nodes[k].is_some()).collect();
-    let t = gather(ctx, node, d.clone(), roots.iter().map(|k| pos[k]).collect(), "tree/d1");
-    let fl = binary(ctx, node, IrOp::Sub, |p, q| p - q, scalar(1.0), t.clone(), "tree/f1")?;
-    let mut cols: Vec<usize> = roots.iter().filter_map(|&k| f.nodes[k].map(|b| b.yes)).collect();
-    cols.extend(roots.iter().filter_map(|&k| f.nodes[k].map(|b| b.no)));
-    let mut cur = concat(ctx, node, vec![t, fl], "tree/i1");
-    cur = unit_interval(ctx, node, cur, "tree/c1");
-    let (mut leaf_parts, mut leaves) = (Vec::new(), Vec::new());
-    for depth in 1.. {
-        let leaf_cols: Vec<usize> =
-            (0..cols.len()).filter(|&j| f.nodes[cols[j]].is_none()).collect();
-        if !leaf_cols.is_empty() {
-            leaves.extend(leaf_cols.iter().map(|&j| cols[j]));
-            let g = gather(ctx, node, cur.clone(), leaf_cols, &format!("tree/leaves{depth}"));
-            leaf_parts.push(g);
+    let k = branches.len();
+    let pos: HashMap<usize, usize> = branches.iter().enumerate().map(|(i, &b)| (b, i)).collect();
+    let (a1, a2) = tests(ctx, node, x, f, &branches);
+    let a = match a2 {
+        Some(a2) => concat(ctx, node, vec![a1, a2], "tree/tests"),
+        None => a1,
+    };
+    let n = ctx.graph.shape(&a)[0];
+    let trees: Vec<Vec<Path>> =
+        f.roots.iter().filter(|&&r| f.nodes[r].is_some()).map(|&r| paths(f, r, &pos, k)).collect();
+    // Groups of consecutive trees whose block stays within BLOCK_ENTRIES.
+    let mut groups: Vec<Vec<&Vec<Path>>> = vec![Vec::new()];
+    let (mut cols, mut rows) = (0usize, 0usize);
+    for t in &trees {
+        let mut tc: Vec<usize> = t.iter().flat_map(|p| p.terms.iter().map(|&(j, _)| j)).collect();
+        tc.sort_unstable();
+        tc.dedup();
+        let last = groups.last().map_or(0, Vec::len);
+        if last > 0 && (cols + tc.len()) * (rows + t.len()) > BLOCK_ENTRIES {
+            groups.push(Vec::new());
+            (cols, rows) = (0, 0);
         }
-        let branch_cols: Vec<usize> =
-            (0..cols.len()).filter(|&j| f.nodes[cols[j]].is_some()).collect();
-        if branch_cols.is_empty() {
-            break;
+        cols += tc.len();
+        rows += t.len();
+        if let Some(g) = groups.last_mut() {
+            g.push(t);
         }
-        let ks: Vec<usize> = branch_cols.iter().map(|&j| cols[j]).collect();
-        let p = gather(ctx, node, cur, branch_cols, &format!("tree/p{depth}"));
-        let dk = gather(
-            ctx,
-            node,
-            d.clone(),
-            ks.iter().map(|k| pos[k]).collect(),
-            &format!("tree/d{}", depth + 1),
-        );
-        let t = mul(ctx, node, p.clone(), dk, &format!("tree/t{}", depth + 1))?;
-        let fl = binary(
-            ctx,
-            node,
-            IrOp::Sub,
-            |p, q| p - q,
-            p,
-            t.clone(),
-            &format!("tree/f{}", depth + 1),
-        )?;
-        cols = ks.iter().filter_map(|&k| f.nodes[k].map(|b| b.yes)).collect();
-        cols.extend(ks.iter().filter_map(|&k| f.nodes[k].map(|b| b.no)));
-        cur = concat(ctx, node, vec![t, fl], &format!("tree/i{}", depth + 1));
-        cur = unit_interval(ctx, node, cur, &format!("tree/c{}", depth + 1));
     }
-    let ind = concat(ctx, node, leaf_parts, "tree/leaves");
+    let (mut parts, mut leaves) = (Vec::new(), Vec::new());
+    for (gi, group) in groups.iter().enumerate() {
+        let paths: Vec<&Path> = group.iter().flat_map(|t| t.iter()).collect();
+        let mut used: Vec<usize> =
+            paths.iter().flat_map(|p| p.terms.iter().map(|&(j, _)| j)).collect();
+        used.sort_unstable();
+        used.dedup();
+        let col: HashMap<usize, usize> = used.iter().enumerate().map(|(i, &j)| (j, i)).collect();
+        let (r, l) = (used.len(), paths.len());
+        let mut w = vec![0.0; r * l];
+        for (c, p) in paths.iter().enumerate() {
+            for &(j, v) in &p.terms {
+                w[col[&j] * l + c] += v;
+            }
+        }
+        let bias = ConstTensor {
+            shape: vec![l],
+            data: paths.iter().map(|p| p.constant).collect(),
+            dtype: DType::Float,
+            name: Some(format!("{}.path_constants{gi}", node.ctx.name)),
+        };
+        let tg = gather(ctx, node, a.clone(), used, &format!("tree/tests{gi}"));
+        let m = konst(vec![r, l], w, format!("{}.paths{gi}", node.ctx.name));
+        let sum = emit_tmp(
+            ctx,
+            node,
+            &format!("tree/path_sum{gi}"),
+            vec![n, l],
+            IrOp::MatMul { bias: Some(bias) },
+            vec![tg, m],
+        );
+        parts.push(emit_tmp(
+            ctx,
+            node,
+            &format!("tree/leaf{gi}"),
+            vec![n, l],
+            IrOp::Relu,
+            vec![sum],
+        ));
+        leaves.extend(paths.iter().map(|p| p.leaf));
+    }
+    let ind = concat(ctx, node, parts, "tree/leaves");
     Ok(Leaves { ind: Some(ind), leaves, constant: constant_leaves })
-}
-
-/// `clip(v, 0, 1)`: the identity on the 0 / 1 indicators, which tells the bound analysis they
-/// stay within one (without it the bound would double at every depth).
-fn unit_interval(ctx: &mut Ctx, node: &Node<'_>, v: Arg, suffix: &str) -> Arg {
-    let shape = ctx.graph.shape(&v).to_vec();
-    emit_tmp(ctx, node, suffix, shape, IrOp::Clip(Some(0.0), Some(1.0)), vec![v])
 }
 
 fn concat(ctx: &mut Ctx, node: &Node<'_>, mut parts: Vec<Arg>, suffix: &str) -> Arg {
