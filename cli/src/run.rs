@@ -28,31 +28,38 @@ pub struct RunCmd {
 
 pub use runtime::shape::argmax;
 
-/// The predicted class of each sample, from the first output: its values when it holds
-/// integers (class labels, as ArgMax produces), otherwise the index of the largest value of
-/// each sample's row (the whole output for a program of one sample).
-pub fn predicted_classes(program: &runtime::Program, outputs: &[runtime::Tensor]) -> Vec<usize> {
+/// The predicted class of each sample, from the first output: its values when it holds one
+/// integer per sample (class labels, as ArgMax or a classifier's label output produce),
+/// otherwise the index of the largest value of each sample's row (the whole output for a
+/// program of one sample).
+pub fn predicted_classes(program: &runtime::Program, outputs: &[runtime::Tensor]) -> Vec<i64> {
     let batch = program
         .inputs
         .first()
         .and_then(|i| program.tensor(*i))
         .and_then(|t| t.shape.first().copied())
         .unwrap_or(1);
+    let index = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
     match outputs.first() {
-        Some(t) if t.scale == 0 && (t.data.len() == 1 || t.data.len() == batch) => {
-            t.data.iter().map(|&v| usize::try_from(v).unwrap_or(0)).collect()
+        Some(t) if t.data.len() == 1 || t.data.len() == batch => {
+            let vals = t.to_f64();
+            if vals.iter().all(|v| v.fract() == 0.0 && v.abs() < 1e15) {
+                vals.iter().map(|&v| v as i64).collect()
+            } else {
+                vec![index(argmax(&vals))]
+            }
         }
         Some(t) if batch > 1 && t.shape.first() == Some(&batch) => {
             let row = t.data.len() / batch;
-            t.to_f64().chunks(row.max(1)).map(argmax).collect()
+            t.to_f64().chunks(row.max(1)).map(|r| index(argmax(r))).collect()
         }
-        Some(t) => vec![argmax(&t.to_f64())],
+        Some(t) => vec![index(argmax(&t.to_f64()))],
         None => vec![0],
     }
 }
 
 /// `predicted_classes` as JSON and text: a number for one sample, a list for a batch.
-pub fn classes_json(classes: &[usize]) -> serde_json::Value {
+pub fn classes_json(classes: &[i64]) -> serde_json::Value {
     match classes {
         [one] => json!(one),
         many => json!(many),

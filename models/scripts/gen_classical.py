@@ -44,7 +44,10 @@ N_CALIB = 64
 SEED = 0
 
 
-def dataset(name):
+def dataset(spec):
+    """`NAME` or `NAME:plus1` (labels 1..C) or `NAME:pm1` (binary labels -1 / +1): class labels
+    other than 0..C-1, as users' own data often has them."""
+    name, _, relabel = spec.partition(":")
     loader = {
         "iris": datasets.load_iris,
         "wine": datasets.load_wine,
@@ -54,6 +57,10 @@ def dataset(name):
     }[name]
     x, y = loader(return_X_y=True)
     x = x.astype(np.float32)
+    if relabel == "plus1":
+        y = y + 1
+    elif relabel == "pm1":
+        y = 2 * y - 1
     # Small datasets: the test split is N_TEST samples drawn with replacement from the
     # held-out part when it is smaller (iris, wine).
     xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.3, random_state=SEED)
@@ -97,6 +104,8 @@ def models():
         ("linsvc_cancer", "breast_cancer", LinearSVC(max_iter=20000, random_state=SEED), skl),
         ("svc_rbf_iris", "iris", SVC(kernel="rbf", random_state=SEED), skl),
         ("mlp_wine", "wine", make_pipeline(StandardScaler(), MLPClassifier((32,), max_iter=2000, random_state=SEED)), skl),
+        ("logreg_wine_labels_1to3", "wine:plus1", make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), skl),
+        ("dt_cancer_labels_pm1", "breast_cancer:pm1", DecisionTreeClassifier(max_depth=4, random_state=SEED), skl),
     ]
 
 
@@ -121,8 +130,12 @@ def run_ort(path, x):
 
 def main():
     os.makedirs(OUT, exist_ok=True)
-    summary = {}
     only = set(sys.argv[1:])
+    summary = {}
+    index = os.path.join(OUT, "models.json")
+    if only and os.path.exists(index):  # regenerating some: keep the others' entries
+        with open(index) as f:
+            summary = json.load(f)
     for name, ds, model, export in models():
         if only and name not in only:
             continue

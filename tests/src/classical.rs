@@ -77,7 +77,7 @@ impl Classical {
                 .unwrap_or_else(|e| panic!("{} sample {i}: {e}", self.name));
             let scores = out[out.len() - 1].to_f64();
             if let Some(l) = &ts.ort_label {
-                a.labels_equal += usize::from(out[0].data == [l[i]]);
+                a.labels_equal += usize::from(out[0].to_f64() == [l[i] as f64]);
             }
             assert_eq!(scores.len(), ts.ort_scores[i].len(), "{} sample {i}", self.name);
             for (g, w) in scores.iter().zip(&ts.ort_scores[i]) {
@@ -140,6 +140,8 @@ pub const MODELS: &[&str] = &[
     "linsvc_cancer",
     "svc_rbf_iris",
     "mlp_wine",
+    "logreg_wine_labels_1to3",
+    "dt_cancer_labels_pm1",
 ];
 
 /// The `ai.onnx.ml` section of CONFORMANCE.md: per supported op, its ONNX backend cases

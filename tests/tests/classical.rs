@@ -22,6 +22,8 @@ const MODELS: &[(&str, f64)] = &[
     ("linsvc_cancer", 5e-3),
     ("mlp_wine", 1e-3),
     ("svc_rbf_iris", 5e-3),
+    ("logreg_wine_labels_1to3", 5e-3),
+    ("dt_cancer_labels_pm1", 1e-4),
 ];
 
 #[test]
@@ -229,4 +231,23 @@ fn svm_regressor_and_imputer_match_their_float_definitions() {
     assert_eq!(got, vec![10.0, 0.5, 30.0]);
     let got = runtime::run(&p, &[vec![-0.999, 1.0, -1.001]]).unwrap()[0].to_f64();
     assert!((got[0] + 0.999).abs() < 1e-3 && (got[2] + 1.001).abs() < 1e-3, "{got:?}");
+}
+
+/// Class labels other than 0..C-1 (wine's as 1..3, breast cancer's as -1 / +1) come out as the
+/// labels themselves, and a proof claiming the neighbouring label is refused.
+#[test]
+fn class_labels_other_than_indices_are_the_labels_themselves() {
+    for (name, labels) in [
+        ("logreg_wine_labels_1to3", vec![1.0, 2.0, 3.0]),
+        ("dt_cancer_labels_pm1", vec![-1.0, 1.0]),
+    ] {
+        let m = Classical::load(name);
+        for x in m.testset.inputs.iter().take(10) {
+            let out = runtime::run(&m.program, std::slice::from_ref(x)).unwrap();
+            let label = out[0].to_f64()[0];
+            assert!(labels.contains(&label), "{name}: label {label}");
+        }
+        let input = vec![m.testset.inputs[0].clone()];
+        starkml_tests::prove_and_refuse_tampered(&m.program, &input, |o| o[0][0] += 1 << 16);
+    }
 }

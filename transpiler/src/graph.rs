@@ -136,6 +136,9 @@ pub struct IrGraph {
     pub outputs: Vec<(String, Arg)>,
     /// Samples per run: the size given to the inputs' dynamic first axis (0 is taken as 1).
     pub batch: usize,
+    /// Real values known to be integers (class labels other than indices): a cast to an
+    /// integer type leaves them as they are.
+    pub integral: std::collections::HashSet<usize>,
 }
 
 impl IrGraph {

@@ -102,17 +102,55 @@ pub(crate) fn class_labels(
 }
 
 /// The label output: the first maximum of `scores` along axis 1, as the class label. Labels
-/// `0..C` are the index itself; other label sets are not supported yet (the output fails with
-/// that reason if selected).
+/// `0..C` are the index itself (an integer output); any other integer labels (`[1, 2, 3]`,
+/// `[-1, 1]`, ...) are `l_0 + sum_c (l_c - l_(c-1)) [index >= c]`, each step an exact
+/// [`IrOp::Above`] of the index, so the output is the label as a real (exact).
 pub(crate) fn label_of(ctx: &mut Ctx, node: &Node<'_>, scores: Arg, labels: &[i64]) -> Arg {
     let n = ctx.graph.shape(&scores)[0];
     let identity = labels.iter().enumerate().all(|(i, &v)| v == i as i64);
-    let op = if identity {
-        IrOp::ArgMax(1, false, false)
-    } else {
-        IrOp::Opaque(format!("class labels {labels:?} other than 0..C"))
+    if identity || labels.len() < 2 {
+        let op = IrOp::ArgMax(1, false, false);
+        return ctx.graph.push(node.out_name(0), vec![n], op, vec![scores], &node.ctx.name);
+    }
+    let c = labels.len();
+    let index =
+        emit_tmp(ctx, node, "label/index", vec![n, 1], IrOp::ArgMax(1, true, false), vec![scores]);
+    let wide = emit_tmp(
+        ctx,
+        node,
+        "label/index_wide",
+        vec![n, c - 1],
+        IrOp::Gather(1, vec![0; c - 1], vec![c - 1]),
+        vec![index],
+    );
+    let cuts = (1..c).map(|k| (k as f64 - 0.5, true)).collect();
+    let steps = emit_tmp(ctx, node, "label/steps", vec![n, c - 1], IrOp::Above(cuts), vec![wide]);
+    let rises: Vec<f64> = labels.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
+    let rises = Arg::Const(ConstTensor {
+        shape: vec![c - 1, 1],
+        data: rises,
+        dtype: DType::Float,
+        name: Some(format!("{}.class_label_steps", node.ctx.name)),
+    });
+    let first = ConstTensor {
+        shape: vec![1],
+        data: vec![labels[0] as f64],
+        dtype: DType::Float,
+        name: Some(format!("{}.first_class_label", node.ctx.name)),
     };
-    ctx.graph.push(node.out_name(0), vec![n], op, vec![scores], &node.ctx.name)
+    let label = emit_tmp(
+        ctx,
+        node,
+        "label/value",
+        vec![n, 1],
+        IrOp::MatMul { bias: Some(first) },
+        vec![steps, rises],
+    );
+    let out = ctx.graph.push(node.out_name(0), vec![n], IrOp::Reshape, vec![label], &node.ctx.name);
+    if let Arg::Dyn(v) = out {
+        ctx.graph.integral.insert(v);
+    }
+    out
 }
 
 /// `v` as the node's output `k` (a free reshape when it is an intermediate).

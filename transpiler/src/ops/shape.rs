@@ -248,8 +248,13 @@ fn cast_to(ctx: &mut Ctx, node: &Node<'_>, dtype: DType) -> Result<Vec<Arg>, Tra
             Arg::Const(c)
         }
         d @ Arg::Dyn(_) if dtype == DType::Float => d,
-        // ArgMax indices are integers already.
-        Arg::Dyn(v) if dtype == DType::Int && ctx.graph.is_index(v) => Arg::Dyn(v),
+        // ArgMax indices and class labels are integers already.
+        Arg::Dyn(v)
+            if dtype == DType::Int
+                && (ctx.graph.is_index(v) || ctx.graph.integral.contains(&v)) =>
+        {
+            Arg::Dyn(v)
+        }
         Arg::Dyn(_) => {
             return Err(node.ctx.unsupported("cast of a run-time value to a non-float type"))
         }
