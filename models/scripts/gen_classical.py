@@ -29,9 +29,10 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 from sklearn import datasets
-from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier
+from sklearn.ensemble import AdaBoostClassifier, GradientBoostingRegressor, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
+from sklearn.naive_bayes import GaussianNB
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -106,6 +107,8 @@ def models():
         ("mlp_wine", "wine", make_pipeline(StandardScaler(), MLPClassifier((32,), max_iter=2000, random_state=SEED)), skl),
         ("logreg_wine_labels_1to3", "wine:plus1", make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), skl),
         ("dt_cancer_labels_pm1", "breast_cancer:pm1", DecisionTreeClassifier(max_depth=4, random_state=SEED), skl),
+        ("ada_iris", "iris", AdaBoostClassifier(random_state=SEED), skl),
+        ("gnb_iris", "iris", GaussianNB(), skl),
     ]
 
 

@@ -142,6 +142,8 @@ pub const MODELS: &[&str] = &[
     "mlp_wine",
     "logreg_wine_labels_1to3",
     "dt_cancer_labels_pm1",
+    "ada_iris",
+    "gnb_iris",
 ];
 
 /// The `ai.onnx.ml` section of CONFORMANCE.md: per supported op, its ONNX backend cases

@@ -24,6 +24,8 @@ const MODELS: &[(&str, f64)] = &[
     ("svc_rbf_iris", 5e-3),
     ("logreg_wine_labels_1to3", 5e-3),
     ("dt_cancer_labels_pm1", 1e-4),
+    ("ada_iris", 5e-3),
+    ("gnb_iris", 5e-3),
 ];
 
 #[test]
@@ -63,9 +65,14 @@ fn a_regression_forest_proves_and_a_changed_prediction_is_refused() {
 
 #[test]
 fn linear_models_and_pipelines_prove() {
-    for (name, classes) in
-        [("logreg_iris_proba", 3), ("linsvc_cancer", 2), ("mlp_wine", 3), ("svc_rbf_iris", 3)]
-    {
+    for (name, classes) in [
+        ("logreg_iris_proba", 3),
+        ("linsvc_cancer", 2),
+        ("mlp_wine", 3),
+        ("svc_rbf_iris", 3),
+        ("ada_iris", 3),
+        ("gnb_iris", 3),
+    ] {
         prove_first_sample(&Classical::load(name), classes);
     }
 }

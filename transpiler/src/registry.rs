@@ -74,6 +74,7 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
     ("PRelu", 1, composite::prelu),
     ("ArgMin", 1, composite::argmin),
     ("ReduceSum", 1, composite::reduce_sum),
+    ("ReduceLogSumExp", 1, composite::reduce_log_sum_exp),
     ("ReduceMean", 1, composite::reduce_mean),
     ("ReduceL1", 1, composite::reduce_l1),
     ("ReduceL2", 1, composite::reduce_l2),
@@ -102,6 +103,7 @@ const REGISTRY: &[(&str, i64, Builder)] = &[
     ("Tanh", 1, smooth::tanh),
     ("Erf", 9, smooth::erf),
     ("Exp", 1, smooth::exp),
+    ("Log", 1, smooth::log),
     ("Softplus", 1, smooth::softplus),
     ("Softsign", 1, division::softsign),
     ("Equal", 1, compare::equal),
@@ -149,7 +151,7 @@ pub fn ml_ops() -> impl Iterator<Item = &'static str> {
 
 /// Ops registered for a restricted form only, not claimed as supported: `Pow` (a constant
 /// exponent that is one integer from 0 to 8), `ReduceProd` (products whose factors stay within
-/// 24 bits at the chosen scale).
+/// 24 bits at the chosen scale), `Log` (of constants only, as exporters apply it to weights).
 pub fn partial_ops() -> &'static [&'static str] {
-    &["Pow", "ReduceProd"]
+    &["Pow", "ReduceProd", "Log"]
 }

@@ -33,16 +33,10 @@ fn fold(
     Ok(None)
 }
 
-fn operands(ctx: &Ctx, node: &Node<'_>) -> Result<(Arg, Arg), TranspileError> {
-    let (a, b) = (node.input(0)?.clone(), node.input(1)?.clone());
-    for x in [&a, &b] {
-        if let Arg::Dyn(v) = x {
-            if ctx.graph.is_index(*v) {
-                return Err(node.ctx.unsupported("comparison of ArgMax indices"));
-            }
-        }
-    }
-    Ok((a, b))
+/// The two operands (ArgMax indices are compared as the integers they are: lowering brings
+/// them to the activation scale exactly).
+fn operands(_ctx: &Ctx, node: &Node<'_>) -> Result<(Arg, Arg), TranspileError> {
+    Ok((node.input(0)?.clone(), node.input(1)?.clone()))
 }
 
 /// `sign(a - b)` in {-1, 0, 1}.

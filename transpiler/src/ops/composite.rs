@@ -511,6 +511,42 @@ pub(crate) fn softmax_value(
     Ok(emit_tmp(ctx, node, "div", shape, IrOp::Div, vec![e, s]))
 }
 
+/// ONNX `ReduceLogSumExp` (axes as an input from opset 18): `m + ln(sum exp(x - m))` with `m`
+/// the maximum over the axes, the exponentials through the table of `exp` on `[-12, 0]` and
+/// the log through the table of `ln` on `[1, n]` (the sum is at least the maximum's own 1.0
+/// and at most the `n` terms). Naive Bayes exports normalise their log-likelihoods with it.
+pub fn reduce_log_sum_exp(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    let x = node.input(0)?.clone();
+    if let Arg::Const(_) = x {
+        return Err(node.ctx.unsupported("constant input; fold it before export"));
+    }
+    let shape = ctx.graph.shape(&x).to_vec();
+    let Some(axes) = reduced_axes(node, shape.len(), 18)? else {
+        return Ok(vec![x]);
+    };
+    let keepdims = node.attrs.flag("keepdims", true)?;
+    let n: usize = axes.iter().map(|&a| shape[a]).product();
+    let m = reduce_over(ctx, node, x.clone(), &axes, true, Reduce::Max)?;
+    let d = sub(ctx, node, x, m.clone(), "shifted")?;
+    let e = emit_tmp(ctx, node, "exp", shape, IrOp::Table(Func::ExpNonPositive), vec![d]);
+    let s = reduce_over(ctx, node, e, &axes, true, Reduce::Sum)?;
+    let sshape = ctx.graph.shape(&s).to_vec();
+    let ln = emit_tmp(ctx, node, "ln", sshape, IrOp::Table(Func::Ln(n.max(1) as f64)), vec![s]);
+    let lse = add(ctx, node, m, ln, "lse")?;
+    if keepdims {
+        return Ok(vec![lse]);
+    }
+    let out: Vec<usize> = ctx
+        .graph
+        .shape(&lse)
+        .iter()
+        .enumerate()
+        .filter(|(a, _)| !axes.contains(a))
+        .map(|(_, &d)| d)
+        .collect();
+    Ok(vec![super::movement::reshape(ctx, node, lse, out, "squeezed")])
+}
+
 /// ONNX `ReduceSum` (axes as an input from opset 13).
 pub fn reduce_sum(ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
     reduce(ctx, node, Reduce::Sum, 13)

@@ -255,10 +255,36 @@ fn cast_to(ctx: &mut Ctx, node: &Node<'_>, dtype: DType) -> Result<Vec<Arg>, Tra
         {
             Arg::Dyn(v)
         }
+        Arg::Dyn(v) if dtype == DType::Int => truncated(ctx, node, v)?,
         Arg::Dyn(_) => {
-            return Err(node.ctx.unsupported("cast of a run-time value to a non-float type"))
+            return Err(node.ctx.unsupported("cast of a run-time value to bool"));
         }
     }])
+}
+
+/// A cast of a run-time real to an integer type: truncation toward zero (onnxruntime's
+/// conversion), `floor(relu(x)) - floor(relu(-x))`, exact on the fixed-point value; the result
+/// is an integer-valued real.
+fn truncated(ctx: &mut Ctx, node: &Node<'_>, v: usize) -> Result<Arg, TranspileError> {
+    use super::composite::{binary, scalar};
+    use super::emit_tmp;
+    let x = Arg::Dyn(v);
+    let shape = ctx.graph.shape(&x).to_vec();
+    let neg = binary(ctx, node, IrOp::Sub, |p, q| p - q, scalar(0.0), x.clone(), "trunc/neg")?;
+    let mut parts = Vec::new();
+    for (arg, tag) in [(x, "pos"), (neg, "negpart")] {
+        let r = emit_tmp(ctx, node, &format!("trunc/{tag}"), shape.clone(), IrOp::Relu, vec![arg]);
+        let f = IrOp::Step(crate::graph::Step::Floor);
+        parts.push(emit_tmp(ctx, node, &format!("trunc/{tag}_floor"), shape.clone(), f, vec![r]));
+    }
+    let b = parts.pop().ok_or_else(|| node.ctx.unsupported("truncation"))?;
+    let a = parts.pop().ok_or_else(|| node.ctx.unsupported("truncation"))?;
+    let t = binary(ctx, node, IrOp::Sub, |p, q| p - q, a, b, "trunc")?;
+    let out = ctx.graph.push(node.out_name(0), shape, IrOp::Reshape, vec![t], &node.ctx.name);
+    if let Arg::Dyn(o) = out {
+        ctx.graph.integral.insert(o);
+    }
+    Ok(out)
 }
 
 /// ONNX `Constant`.

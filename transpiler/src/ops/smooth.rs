@@ -1,5 +1,5 @@
 //! Smooth activations computed through lookup tables ([`crate::tables`]): Sigmoid, Tanh, Erf,
-//! Exp, Softplus, Elu, Selu, Celu, Mish, Gelu, HardSwish, ThresholdedRelu, Shrink, Asin, Acos.
+//! Exp, Log (of constants), Softplus, Elu, Selu, Celu, Mish, Gelu, HardSwish, ThresholdedRelu, Shrink, Asin, Acos.
 
 use super::emit;
 use crate::builder::{Ctx, Node};
@@ -10,11 +10,43 @@ use crate::tables::Func;
 fn table(ctx: &mut Ctx, node: &Node<'_>, f: Func) -> Result<Vec<Arg>, TranspileError> {
     f.check().map_err(|e| node.ctx.unsupported(e))?;
     let x = node.input(0)?.clone();
-    if let Arg::Const(_) = x {
-        return Err(node.ctx.unsupported("constant input; fold it before export"));
+    if let Arg::Const(c) = x {
+        // Exporters apply these to weights too (naive Bayes: `Exp` of log-probabilities):
+        // folded in float, as the model computes them.
+        return Ok(vec![fold(node, c, |v| f.eval(v))?]);
     }
     let shape = ctx.graph.shape(&x).to_vec();
     Ok(vec![emit(ctx, node, shape, IrOp::Table(f), vec![x])])
+}
+
+/// `f` applied to every value of a constant; a non-finite result is an error.
+fn fold(
+    node: &Node<'_>,
+    mut c: crate::onnx::ConstTensor,
+    f: impl Fn(f64) -> f64,
+) -> Result<Arg, TranspileError> {
+    for v in &mut c.data {
+        let y = f(*v);
+        if !y.is_finite() {
+            return Err(node
+                .ctx
+                .unsupported(format!("{} of the constant {v} is not finite", node.ctx.op_type)));
+        }
+        *v = y;
+    }
+    c.dtype = crate::onnx::DType::Float;
+    Ok(Arg::Const(c))
+}
+
+/// ONNX `Log` of constants (folded; exporters take logs of weights, as Bernoulli naive Bayes
+/// does). A run-time `Log` has no bounded domain for a table and is refused.
+pub fn log(_ctx: &mut Ctx, node: &Node<'_>) -> Result<Vec<Arg>, TranspileError> {
+    match node.input(0)?.clone() {
+        Arg::Const(c) => Ok(vec![fold(node, c, f64::ln)?]),
+        Arg::Dyn(_) => Err(node.ctx.unsupported(
+            "Log of a run-time value (its domain reaches 0; only constants and the log of a softmax's sum are supported)",
+        )),
+    }
 }
 
 /// ONNX `Sigmoid`.
