@@ -165,9 +165,13 @@ fn evaluation_programs_refuse_what_does_not_fit() {
     };
     assert!(err(&opts).contains("labels[5] = 0.5 is not a class index"));
     assert!(err(&TranspileOptions { batch: 7, ..eval(None, None) }).contains("a batch of 7"));
-    // A model whose batch axis is fixed cannot take a batch.
-    let fixed = starkml_tests::onnx_build::bytes(&starkml_tests::onnx_build::linear_relu());
-    let e = transpiler::transpile(&fixed, &TranspileOptions { batch: 4, ..Default::default() });
+    // A model whose batch axis is fixed at another size than 1 cannot take a batch.
+    let mut fixed2 = starkml_tests::onnx_build::linear_relu();
+    if let Some(g) = fixed2.graph.as_mut() {
+        g.input[0] = starkml_tests::onnx_build::value_info("x", &[2, 4]);
+    }
+    let fixed2 = starkml_tests::onnx_build::bytes(&fixed2);
+    let e = transpiler::transpile(&fixed2, &TranspileOptions { batch: 4, ..Default::default() });
     assert!(
         matches!(&e, Err(TranspileError::BadGraphInput { reason, .. }) if reason.contains("dynamic")),
         "{e:?}"
@@ -183,4 +187,64 @@ fn evaluation_programs_refuse_what_does_not_fit() {
     short.features.samples[0].pop();
     let e = short.program_inputs(&program).unwrap_err().to_string();
     assert!(e.contains("was the program compiled for this test set"), "{e}");
+}
+
+/// `torch.onnx.export` without `dynamic_axes` fixes the batch at 1: such a model is batched
+/// all the same (checked sample by sample against the one-sample program), and its accuracy
+/// on a test set (the arg-max of its logits against the labels) is proven.
+#[test]
+fn a_model_exported_with_a_batch_of_one_is_batched_and_its_accuracy_proven() {
+    let f = models::Fixture::load("mlp_small").unwrap();
+    let calib = Calibration::from_json(&std::fs::read_to_string(&f.calib).unwrap()).unwrap();
+    let set = TestSet {
+        features: Calibration { samples: vec![f.testset.inputs.clone()], names: None },
+        labels: f.testset.labels.iter().map(|&l| vec![l as f64]).collect(),
+    };
+    let opts = TranspileOptions {
+        calibration: Some(calib),
+        eval: Some(Eval { test_set: set.clone(), metric: None, output: None }),
+        accept: Some(air::check_field_budget),
+        ..TranspileOptions::default()
+    };
+    let program = transpiler::transpile(&f.onnx_bytes().unwrap(), &opts).unwrap();
+    let inputs = set.program_inputs(&program).unwrap();
+    let n = set.len();
+    // The float model's count (the fixed-point arg-max equals the float one on these samples,
+    // tests/models.rs).
+    let want = f
+        .testset
+        .expected
+        .iter()
+        .zip(&f.testset.labels)
+        .filter(|(e, l)| starkml_tests::argmax(e) as i64 == **l)
+        .count();
+    let k = output_index(&program, CORRECT_OUTPUT);
+    let out = starkml_tests::prove_and_refuse_tampered(&program, &inputs, |o| o[k][0] -= 1 << 16);
+    let q: Vec<Vec<i64>> = out.iter().map(|t| t.data.clone()).collect();
+    assert_eq!(score(&program, &q), Some(Score::Accuracy { correct: want as u64, samples: n }));
+}
+
+/// A graph that mixes the samples of its fixed first axis (here a sum over every axis) is
+/// refused at a batch above 1, with the hint to export a dynamic batch axis.
+#[test]
+fn a_model_mixing_its_fixed_batch_axis_is_refused() {
+    use starkml_tests::onnx_build::{attr_int, bytes, model, node, value_info};
+    let m = model(
+        vec![node("ReduceSum", "total", &["x"], &["y"], vec![attr_int("keepdims", 1)])],
+        vec![],
+        vec![value_info("x", &[1, 4])],
+        vec![value_info("y", &[1, 1])],
+    );
+    let opts = TranspileOptions { batch: 3, ..TranspileOptions::default() };
+    match transpiler::transpile(&bytes(&m), &opts) {
+        Err(TranspileError::Batch { reason }) => {
+            assert!(reason.contains("does not compute the samples of a batch independently"));
+            assert!(reason.contains("dynamic_axes"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The per-sample model of the same export batches.
+    let lin = starkml_tests::onnx_build::linear_relu();
+    let p = transpiler::transpile(&bytes(&lin), &opts).unwrap();
+    assert_eq!(p.tensor(p.inputs[0]).unwrap().shape, vec![3, 4]);
 }

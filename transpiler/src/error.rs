@@ -115,6 +115,13 @@ pub enum TranspileError {
         /// What is wrong.
         reason: String,
     },
+    /// A batch of a model exported with a fixed batch of one does not compute its samples
+    /// independently (or does not compile at that size).
+    #[error("batch: {reason}")]
+    Batch {
+        /// What is wrong, with the hint to export a dynamic batch axis.
+        reason: String,
+    },
     /// A test set, or the evaluation program asked of a model, is malformed or does not fit.
     #[error("test set: {reason}")]
     TestSet {

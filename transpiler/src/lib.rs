@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod batch;
 mod builder;
 mod consts;
 pub mod error;
@@ -30,7 +31,24 @@ pub fn transpile(
     onnx_bytes: &[u8],
     opts: &TranspileOptions,
 ) -> Result<runtime::Program, TranspileError> {
-    let mut model = onnx::parse_model(onnx_bytes)?;
+    let model = onnx::parse_model(onnx_bytes)?;
+    let n = opts.eval.as_ref().map_or(opts.batch, |e| e.test_set.len());
+    let fixed = batch::fixed_at_one(&model, opts);
+    if n > 1 && !fixed.is_empty() {
+        // The check's samples: the calibration, else an evaluation's own test set.
+        let mut check = opts.clone();
+        if check.calibration.is_none() {
+            check.calibration = opts.eval.as_ref().map(|e| e.test_set.features.clone());
+        }
+        batch::check_rows(&check, n, &fixed, |o| transpile_model(model.clone(), o))?;
+    }
+    transpile_model(model, opts)
+}
+
+fn transpile_model(
+    mut model: onnx_protobuf::ModelProto,
+    opts: &TranspileOptions,
+) -> Result<runtime::Program, TranspileError> {
     let evaluating;
     let opts = match &opts.eval {
         Some(e) => {

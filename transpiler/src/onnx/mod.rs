@@ -31,11 +31,13 @@ pub fn parse_tensor(bytes: &[u8], name: &str) -> Result<ConstTensor, TranspileEr
 }
 
 /// Element type and shape of a graph input. Symbolic or unknown dimensions are allowed only on
-/// axis 0 (the batch axis), where they become `batch` (samples per run, at least 1).
+/// axis 0 (the batch axis), where they become `batch` (samples per run, at least 1); a first
+/// axis fixed at 1 becomes `batch` too (the transpiler then checks the samples stay apart).
 ///
 /// # Errors
 /// [`TranspileError::BadGraphInput`] for non-tensor types, unknown ranks, non-float types,
-/// symbolic inner dimensions, or a `batch` above 1 for an input whose first axis is fixed.
+/// symbolic inner dimensions, or a `batch` above 1 for an input whose first axis is fixed at
+/// another size.
 pub fn input_shape(
     v: &ValueInfoProto,
     batch: usize,
@@ -57,6 +59,8 @@ pub fn input_shape(
     for (axis, d) in shape.dim.iter().enumerate() {
         use onnx_protobuf::tensor_shape_proto::dimension::Value as D;
         match &d.value {
+            // A first axis fixed at 1 takes the batch too (checked afterwards: `batch.rs`).
+            Some(D::DimValue(1)) if axis == 0 && batch > 1 => dims.push(batch),
             Some(D::DimValue(n)) if axis == 0 && batch > 1 && *n != batch as i64 => {
                 return Err(bad(format!(
                     "a batch of {batch} needs a dynamic first axis, but it is fixed at {n}: \
