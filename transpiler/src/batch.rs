@@ -60,10 +60,7 @@ fn samples(one: &Program, opts: &TranspileOptions, n: usize) -> Vec<Vec<Vec<f64>
         .filter_map(|id| one.tensor(*id))
         .map(|t| {
             let (lo, hi) = match t.kind {
-                TensorKind::Input { lo, hi } => {
-                    let u = (1u64 << t.scale.min(62)) as f64;
-                    (lo as f64 / u, hi as f64 / u)
-                }
+                TensorKind::Input { lo, hi } => (lo, hi),
                 _ => (-1.0, 1.0),
             };
             (t.name.as_str(), t.shape.iter().product(), lo, hi)
