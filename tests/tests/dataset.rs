@@ -248,3 +248,25 @@ fn a_model_mixing_its_fixed_batch_axis_is_refused() {
     let p = transpiler::transpile(&bytes(&lin), &opts).unwrap();
     assert_eq!(p.tensor(p.inputs[0]).unwrap().shape, vec![3, 4]);
 }
+
+/// Test sets built through the API (not parsed) with missing parts give errors, not panics.
+#[test]
+fn test_sets_without_inputs_are_errors() {
+    let program = eval_program("dt_wine", &test_set("dt_wine"));
+    let empty = TestSet {
+        features: Calibration { samples: vec![], names: None },
+        labels: vec![vec![0.0]; 100],
+    };
+    assert!(empty.program_inputs(&program).is_err());
+    let unnamed = TestSet {
+        features: Calibration { samples: vec![], names: Some(vec!["X".into()]) },
+        labels: vec![vec![0.0]; 100],
+    };
+    assert!(unnamed.program_inputs(&program).is_err());
+    let opts = TranspileOptions {
+        eval: Some(Eval { test_set: unnamed, metric: None, output: None }),
+        ..TranspileOptions::default()
+    };
+    let bytes = std::fs::read(starkml_tests::classical::dir().join("dt_wine.onnx")).unwrap();
+    assert!(transpiler::transpile(&bytes, &opts).is_err());
+}

@@ -74,7 +74,7 @@ fn samples(one: &Program, opts: &TranspileOptions, n: usize) -> Vec<Vec<Vec<f64>
                 let list = match &c.names {
                     None if inputs.len() == 1 => c.samples.first()?,
                     None => return None,
-                    Some(names) => &c.samples[names.iter().position(|x| x == name)?],
+                    Some(names) => c.samples.get(names.iter().position(|x| x == name)?)?,
                 };
                 let s = list.get(k % list.len().max(1))?;
                 (s.len() == *size).then(|| s.clone())

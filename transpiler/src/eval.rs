@@ -115,8 +115,8 @@ impl TestSet {
         }
         for (k, samples) in self.features.samples.iter().enumerate() {
             if samples.len() != n {
-                let what = match &self.features.names {
-                    Some(names) => format!("inputs.{}", names[k]),
+                let what = match self.features.names.as_ref().and_then(|n| n.get(k)) {
+                    Some(name) => format!("inputs.{name}"),
                     None => "inputs".into(),
                 };
                 return Err(bad(format!("{what} has {} samples, 'labels' {n}", samples.len())));
@@ -149,12 +149,16 @@ impl TestSet {
                 self.labels.iter().flatten().copied().collect()
             } else {
                 let samples = match &self.features.names {
-                    None if model_inputs == 1 => &self.features.samples[0],
+                    None if model_inputs == 1 => self
+                        .features
+                        .samples
+                        .first()
+                        .ok_or_else(|| bad("the test set has no inputs"))?,
                     None => return Err(bad("the model has several inputs: give them by name")),
                     Some(names) => names
                         .iter()
                         .position(|n| *n == t.name)
-                        .map(|i| &self.features.samples[i])
+                        .and_then(|i| self.features.samples.get(i))
                         .ok_or_else(|| bad(format!("no samples for input '{}'", t.name)))?,
                 };
                 samples.iter().flatten().copied().collect()
@@ -219,10 +223,13 @@ pub(crate) fn prepare(
     match &given.names {
         None if model_inputs.len() == 1 => {
             names.push(model_inputs[0].clone());
-            samples.push(given.samples[0].clone());
+            samples.push(given.samples.first().cloned().ok_or_else(|| bad("no input samples"))?);
         }
         None => return Err(bad("the model has several inputs: give samples by name")),
         Some(ns) => {
+            if ns.len() != given.samples.len() {
+                return Err(bad("input names and sample lists differ in number"));
+            }
             names.extend(ns.iter().cloned());
             samples.extend(given.samples.iter().cloned());
         }

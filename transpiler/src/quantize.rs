@@ -160,7 +160,9 @@ impl Calibration {
         for (k, &v) in graph.inputs.iter().enumerate() {
             let val = &graph.values[v];
             let samples = match &self.names {
-                None if graph.inputs.len() == 1 => &self.samples[0],
+                None if graph.inputs.len() == 1 => {
+                    self.samples.first().ok_or_else(|| bad("no samples".into()))?
+                }
                 None => {
                     return Err(bad(format!(
                         "the model has {} inputs: give samples by name",
@@ -172,7 +174,9 @@ impl Calibration {
                         .iter()
                         .position(|n| *n == val.name)
                         .ok_or_else(|| bad(format!("no samples for input '{}'", val.name)))?;
-                    &self.samples[i]
+                    self.samples
+                        .get(i)
+                        .ok_or_else(|| bad(format!("no samples for input '{}'", val.name)))?
                 }
             };
             let n: usize = val.shape.iter().product();
