@@ -108,6 +108,7 @@ def models():
         ("logreg_wine_labels_1to3", "wine:plus1", make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), skl),
         ("dt_cancer_labels_pm1", "breast_cancer:pm1", DecisionTreeClassifier(max_depth=4, random_state=SEED), skl),
         ("ada_iris", "iris", AdaBoostClassifier(random_state=SEED), skl),
+        ("xgb_cancer_binary", "breast_cancer", XGBClassifier(n_estimators=50, max_depth=4, random_state=SEED), xgb),
         ("gnb_iris", "iris", GaussianNB(), skl),
     ]
 

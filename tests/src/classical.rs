@@ -143,6 +143,7 @@ pub const MODELS: &[&str] = &[
     "logreg_wine_labels_1to3",
     "dt_cancer_labels_pm1",
     "ada_iris",
+    "xgb_cancer_binary",
     "gnb_iris",
 ];
 

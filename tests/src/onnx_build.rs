@@ -122,6 +122,15 @@ pub fn with_ml_opset(mut m: ModelProto) -> ModelProto {
     m
 }
 
+/// A STRINGS attribute.
+pub fn attr_strings(name: &str, v: &[&str]) -> AttributeProto {
+    let mut a = AttributeProto::new();
+    a.name = name.to_string();
+    a.type_ = AttributeType::STRINGS.into();
+    a.strings = v.iter().map(|s| s.as_bytes().to_vec()).collect();
+    a
+}
+
 /// A FLOAT attribute.
 pub fn attr_float(name: &str, v: f32) -> AttributeProto {
     let mut a = AttributeProto::new();

@@ -25,6 +25,7 @@ const MODELS: &[(&str, f64)] = &[
     ("logreg_wine_labels_1to3", 5e-3),
     ("dt_cancer_labels_pm1", 1e-4),
     ("ada_iris", 5e-3),
+    ("xgb_cancer_binary", 1e-3),
     ("gnb_iris", 5e-3),
 ];
 
@@ -53,7 +54,13 @@ fn prove_first_sample(m: &Classical, classes: i64) {
 fn tree_ensembles_prove_and_a_changed_label_is_refused() {
     // The label of a tree ensemble is the leaf its comparisons select: a proof claiming
     // another label (another path through some tree) does not verify.
-    for (name, classes) in [("dt_wine", 3), ("rf_cancer", 2), ("xgb_wine", 3), ("lgbm_cancer", 2)] {
+    for (name, classes) in [
+        ("dt_wine", 3),
+        ("rf_cancer", 2),
+        ("xgb_wine", 3),
+        ("lgbm_cancer", 2),
+        ("xgb_cancer_binary", 2),
+    ] {
         prove_first_sample(&Classical::load(name), classes);
     }
 }
@@ -256,5 +263,48 @@ fn class_labels_other_than_indices_are_the_labels_themselves() {
         }
         let input = vec![m.testset.inputs[0].clone()];
         starkml_tests::prove_and_refuse_tampered(&m.program, &input, |o| o[0][0] += 1 << 16);
+    }
+}
+
+/// XGBoost and LightGBM cut at data values: an input equal to a threshold that is not on the
+/// fixed-point grid (0.1 as float32, ...) takes float's branch in both `<` and `<=` trees, and
+/// inputs a few grid units either side take theirs.
+#[test]
+fn an_input_equal_to_an_off_grid_threshold_decides_as_float() {
+    use starkml_tests::onnx_build::{attr_floats, attr_int, attr_ints, attr_strings};
+    // Several thresholds, so that some lie just above a grid point and some just below.
+    for t in [0.1f32, 0.2, 0.3, 0.7, 1.1, 1.3, 0.15, 0.35, 1.7, 0.9] {
+        let below = f64::from(t) - 1e-6;
+        for (mode, at_t) in [("BRANCH_LT", 2.0), ("BRANCH_LEQ", 1.0)] {
+            let m = ml_model(
+                "TreeEnsembleRegressor",
+                1,
+                1,
+                vec![
+                    attr_ints("nodes_treeids", &[0, 0, 0]),
+                    attr_ints("nodes_nodeids", &[0, 1, 2]),
+                    attr_ints("nodes_featureids", &[0, 0, 0]),
+                    attr_floats("nodes_values", &[t, 0.0, 0.0]),
+                    attr_strings("nodes_modes", &[mode, "LEAF", "LEAF"]),
+                    attr_ints("nodes_truenodeids", &[1, 0, 0]),
+                    attr_ints("nodes_falsenodeids", &[2, 0, 0]),
+                    attr_ints("target_treeids", &[0, 0]),
+                    attr_ints("target_nodeids", &[1, 2]),
+                    attr_ints("target_ids", &[0, 0]),
+                    attr_floats("target_weights", &[1.0, 2.0]),
+                    attr_int("n_targets", 1),
+                ],
+            );
+            // Inputs up to 4096 leave 24 fractional bits of the 36: 0.1f32 needs 27.
+            let opts = transpiler::TranspileOptions {
+                input_range: Some((-4096.0, 4096.0)),
+                ..Default::default()
+            };
+            let p = transpiler::transpile(&m, &opts).unwrap();
+            let y = |x: f64| runtime::run(&p, &[vec![x]]).unwrap()[0].to_f64()[0];
+            assert_eq!(y(f64::from(t)), at_t, "{mode} at the threshold {t}");
+            assert_eq!(y(below), 1.0, "{mode} below");
+            assert_eq!(y(f64::from(t) + 1e-6), 2.0, "{mode} above");
+        }
     }
 }

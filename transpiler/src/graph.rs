@@ -73,8 +73,10 @@ pub enum IrOp {
     /// A step function of the fixed-point value (lowered with the scale known).
     Step(Step),
     /// 1 where the element is above its threshold, else 0, per position of the last axis:
-    /// `(t, strict)` tests `x > t` (strict) or `x >= t`. Exact on the fixed-point grid:
-    /// with `x = q 2^-s`, `x > t` is `q > floor(t 2^s)` and `x >= t` is `q > ceil(t 2^s) - 1`.
+    /// `(t, strict)` tests `x > t` (strict) or `x >= t`, with the threshold quantised as the
+    /// input is: with `x = q 2^-s` and `T = round(t 2^s)`, `x > t` is `q > T` and `x >= t` is
+    /// `q > T - 1`. Exact for an input equal to the threshold (both quantise to `T`) and for
+    /// inputs and thresholds on the grid; otherwise exact unless `|x - t| < 2^-s`.
     Above(Vec<(f64, bool)>),
     /// A smooth function through a lookup table (see [`crate::tables`]).
     Table(crate::tables::Func),

@@ -196,7 +196,10 @@ impl Lowerer<'_> {
             .iter()
             .map(|&(t, strict)| {
                 let v = t * unit;
-                let b = if strict { v.floor() } else { v.ceil() - 1.0 };
+                // The threshold quantised as an input is (half away from zero), so a value
+                // equal to the threshold decides as float does.
+                let r = v.round();
+                let b = if strict { r } else { r - 1.0 };
                 b.clamp(-LIMIT, LIMIT) / unit
             })
             .collect();

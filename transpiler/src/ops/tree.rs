@@ -18,11 +18,11 @@
 //! non-zero coefficients, the sum of the path lengths, cost the verifier one multiplication
 //! each). Trees are grouped so that each group's block of the matrix stays small.
 //!
-//! Ties: with the input quantised to `x = q 2^-s`, `x <= t` is decided as `q <= floor(t 2^s)`,
-//! `x < t` as `q < ceil(t 2^s)` (and `>`, `>=` as their negations, `==` as both), so a value
-//! that lies on the grid (an integer feature, a threshold itself when it is on the grid)
-//! takes the branch float takes. A real input closer to a threshold than one unit `2^-s` may
-//! fall on the other side after quantisation. Missing values (NaN) cannot occur in a
+//! Ties: the input is quantised to `q = round(x 2^s)` and the threshold the same way, `T =
+//! round(t 2^s)`; `x <= t` is decided as `q <= T`, `x < t` as `q < T` (and `>`, `>=` as their
+//! negations, `==` as both). An input equal to the threshold (XGBoost and LightGBM cut at data
+//! values) takes the branch float takes, as do inputs and thresholds on the grid; an input
+//! within one unit `2^-s` of a threshold, not equal to it, may fall on the other side. Missing values (NaN) cannot occur in a
 //! fixed-point input, so `nodes_missing_value_tracks_true` is read and has no effect.
 
 use std::collections::{HashMap, HashSet};
