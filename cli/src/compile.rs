@@ -32,8 +32,9 @@ pub struct CompileCmd {
     /// Declared real range of every input, as LO,HI (default [-16, 16] without calibration).
     #[arg(long, value_name = "LO,HI", allow_hyphen_values = true)]
     input_range: Option<String>,
-    /// Samples per run: the size of the inputs' dynamic batch axis (their first axis, left
-    /// symbolic by the exporter). `run` and `prove` then take N samples at once, in one proof.
+    /// Samples per run: the size of the inputs' batch axis (their first axis, left symbolic by
+    /// the exporter, or fixed at 1 as torch.onnx.export leaves it, then checked sample by
+    /// sample). `run` and `prove` then take N samples at once, in one proof.
     #[arg(long, value_name = "N", default_value_t = 1)]
     batch: usize,
     /// Compile an evaluation program of this test set ({"inputs": [[...], ...], "labels":

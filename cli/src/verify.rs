@@ -17,7 +17,8 @@ pub struct VerifyCmd {
     program: PathBuf,
     /// Proof file written by `starkml prove`.
     proof: PathBuf,
-    /// Print JSON: {"valid", "outputs", "argmax", "security", "verify_ms"}.
+    /// Print JSON: {"valid", "outputs", "argmax", "security", "trace_rows", "verify_ms"}, and
+    /// for an evaluation program "score" and "test_set" (the test set's digest).
     #[arg(long)]
     json: bool,
     /// Refuse proofs with fewer bits of conjectured security than this (the presets give
