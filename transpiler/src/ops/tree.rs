@@ -3,9 +3,8 @@
 //! ops the prover already checks.
 //!
 //! Every branch node of every tree is tested at once: the features are gathered into one
-//! vector and compared with the thresholds by [`IrOp::Above`] (exactly 0 or 1, exact on the
-//! fixed-point grid, see "Ties" below); a node's decision ("take the true branch") is an
-//! affine function of its tests. A leaf is reached exactly when every condition on its path
+//! vector and compared with the thresholds by [`IrOp::Above`] (exactly 0 or 1; see "Ties"
+//! below); a node's decision ("take the true branch") is an affine function of its tests. A leaf is reached exactly when every condition on its path
 //! holds; as the conditions are 0 / 1, their sum equals the path's length on the leaf reached
 //! and is smaller on every other, so the leaf's indicator is `relu(sum - (length - 1))`: one
 //! `MatMul` of the tests by a constant matrix of path coefficients (+-1), with the path
@@ -22,8 +21,9 @@
 //! round(t 2^s)`; `x <= t` is decided as `q <= T`, `x < t` as `q < T` (and `>`, `>=` as their
 //! negations, `==` as both). An input equal to the threshold (XGBoost and LightGBM cut at data
 //! values) takes the branch float takes, as do inputs and thresholds on the grid; an input
-//! within one unit `2^-s` of a threshold, not equal to it, may fall on the other side. Missing values (NaN) cannot occur in a
-//! fixed-point input, so `nodes_missing_value_tracks_true` is read and has no effect.
+//! within one unit `2^-s` of a threshold, not equal to it, may fall on the other side.
+//! Missing values (NaN) cannot occur in a fixed-point input, so
+//! `nodes_missing_value_tracks_true` is read and has no effect.
 
 use std::collections::{HashMap, HashSet};
 
