@@ -108,7 +108,7 @@ impl CompileCmd {
         std::fs::write(&self.output, &out)
             .with_context(|| format!("cannot write {}", self.output.display()))?;
         let stats = program.stats();
-        let scale = activation_scale(&program);
+        let scale = program.activation_scale();
         eprintln!(
             "compiled {} -> {} ({} bytes): {} ops, {} parameters, {} MACs, scale {scale}, largest bound 2^{}, digest {}",
             self.model.display(),
@@ -157,15 +157,4 @@ impl CompileCmd {
         }
         Ok(())
     }
-}
-
-/// The activation scale: the most common scale of the program's tensors (an input read only
-/// by threshold tests is quantised finer, so the first input's scale can mislead).
-fn activation_scale(program: &runtime::Program) -> u8 {
-    let mut counts = [0usize; 256];
-    for t in &program.tensors {
-        counts[t.scale as usize] += 1;
-    }
-    // Scale 0 holds integers (indices, labels); prefer a fractional scale when there is one.
-    (1..256).max_by_key(|&s| (counts[s], s)).filter(|&s| counts[s] > 0).unwrap_or(0) as u8
 }

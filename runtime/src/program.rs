@@ -303,6 +303,20 @@ impl Program {
         Ok(())
     }
 
+    /// The activation scale (fractional bits): the most common scale of the tensors above 0
+    /// (scale 0 holds integers: indices, labels; an input read only by threshold tests is
+    /// quantised finer, so the first input's scale can mislead). 0 for a program of integers.
+    pub fn activation_scale(&self) -> u8 {
+        let mut counts = [0usize; 256];
+        for t in &self.tensors {
+            counts[t.scale as usize] += 1;
+        }
+        (1..256u16)
+            .max_by_key(|&s| (counts[s as usize], s))
+            .filter(|&s| counts[s as usize] > 0)
+            .map_or(0, |s| s as u8)
+    }
+
     /// Summary figures: op counts, parameters, MACs, scales and the largest bound.
     pub fn stats(&self) -> ProgramStats {
         let mut op_counts = BTreeMap::new();

@@ -42,15 +42,6 @@ pub(crate) fn fixed_at_one(model: &ModelProto, opts: &TranspileOptions) -> Vec<S
         .collect()
 }
 
-/// The most common scale of a program's tensors above 0 (its activation scale).
-fn activation_scale(p: &Program) -> u8 {
-    let mut counts = [0usize; 256];
-    for t in &p.tensors {
-        counts[t.scale as usize] += 1;
-    }
-    (1..256).max_by_key(|&s| (counts[s], s)).filter(|&s| counts[s] > 0).unwrap_or(0) as u8
-}
-
 /// One-sample inputs for the check: the calibration samples (rows), else values spread over
 /// half of each input's declared range by a fixed pseudo-random sequence.
 fn samples(one: &Program, opts: &TranspileOptions, n: usize) -> Vec<Vec<Vec<f64>>> {
@@ -119,7 +110,7 @@ pub(crate) fn check_rows(
     let base = TranspileOptions { eval: None, batch: n, ..opts.clone() };
     let batched = compile(&base)
         .map_err(|e| refuse(format!("a batch of {n} does not compile ({e}); {hint}")))?;
-    let s = activation_scale(&batched);
+    let s = batched.activation_scale();
     let one_opts = TranspileOptions { batch: 1, scale: Some(s), eval: None, ..opts.clone() };
     let one = compile(&one_opts)?;
     let rows = samples(&one, opts, n);

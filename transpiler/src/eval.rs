@@ -338,35 +338,32 @@ fn extend(model: &mut ModelProto, eval: &Eval) -> Result<(String, Metric), Trans
         }
     }
     let mut nodes = Vec::new();
-    let shape_n = |name: &str, dims: &[i64]| int_tensor(name, dims);
+    // The predicted value (a label, or the arg-max of scores) and the labels' shape.
+    let (predicted, labels_shape) = match metric {
+        Metric::Accuracy if !is_int => {
+            nodes.push(node(
+                "ArgMax",
+                &[&scored],
+                "dataset.argmax",
+                vec![int_attr("axis", -1), int_attr("keepdims", 0)],
+            ));
+            ("dataset.argmax".to_string(), vec![n])
+        }
+        Metric::Accuracy => (scored.clone(), vec![n]),
+        Metric::MeanAbsError => (scored.clone(), vec![n, targets]),
+    };
+    g.input.push(float_input(LABELS_INPUT, &labels_shape));
+    g.initializer.push(int_tensor("dataset.shape", &labels_shape));
+    nodes.push(node("Cast", &[&predicted], "dataset.predicted_real", vec![int_attr("to", 1)]));
+    nodes.push(node(
+        "Reshape",
+        &["dataset.predicted_real", "dataset.shape"],
+        "dataset.predicted",
+        vec![],
+    ));
+    nodes.push(node("Sub", &["dataset.predicted", LABELS_INPUT], "dataset.difference", vec![]));
     match metric {
         Metric::Accuracy => {
-            g.input.push(float_input(LABELS_INPUT, &[n]));
-            let label = if is_int {
-                scored.clone()
-            } else {
-                nodes.push(node(
-                    "ArgMax",
-                    &[&scored],
-                    "dataset.argmax",
-                    vec![int_attr("axis", -1), int_attr("keepdims", 0)],
-                ));
-                "dataset.argmax".to_string()
-            };
-            g.initializer.push(shape_n("dataset.shape", &[n]));
-            nodes.push(node("Cast", &[&label], "dataset.label_real", vec![int_attr("to", 1)]));
-            nodes.push(node(
-                "Reshape",
-                &["dataset.label_real", "dataset.shape"],
-                "dataset.predicted",
-                vec![],
-            ));
-            nodes.push(node(
-                "Sub",
-                &["dataset.predicted", LABELS_INPUT],
-                "dataset.difference",
-                vec![],
-            ));
             nodes.push(node("Sign", &["dataset.difference"], "dataset.sign", vec![]));
             nodes.push(node("Mul", &["dataset.sign", "dataset.sign"], "dataset.wrong", vec![]));
             nodes.push(node(
@@ -384,21 +381,6 @@ fn extend(model: &mut ModelProto, eval: &Eval) -> Result<(String, Metric), Trans
             ));
         }
         Metric::MeanAbsError => {
-            g.input.push(float_input(LABELS_INPUT, &[n, targets]));
-            g.initializer.push(shape_n("dataset.shape", &[n, targets]));
-            nodes.push(node("Cast", &[&scored], "dataset.predicted_real", vec![int_attr("to", 1)]));
-            nodes.push(node(
-                "Reshape",
-                &["dataset.predicted_real", "dataset.shape"],
-                "dataset.predicted",
-                vec![],
-            ));
-            nodes.push(node(
-                "Sub",
-                &["dataset.predicted", LABELS_INPUT],
-                "dataset.difference",
-                vec![],
-            ));
             nodes.push(node("Abs", &["dataset.difference"], "dataset.abs_error", vec![]));
             nodes.push(node(
                 "ReduceSum",

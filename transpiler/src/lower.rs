@@ -90,12 +90,24 @@ impl Lowerer<'_> {
         let (name, shape) = (t.name.clone(), t.shape.clone());
         let one = ConstTensor::scalar(1.0, crate::onnx::DType::Float);
         let one = self.konst(&one, s, format!("{name}/one"))?;
-        let p =
-            self.op(Op::Mul, vec![id, one], shape.clone(), s, format!("{name}/real_acc"), origin);
-        let r =
-            self.op(Op::Rescale { shift: 0 }, vec![p], shape, s, format!("{name}/real"), origin);
+        let r = self.exact_product(id, one, shape, &format!("{name}/real"), origin);
         self.real[v] = Some(r);
         Ok(r)
+    }
+
+    /// `a * one` at the activation scale, exact (`one` is a constant whose scale makes the
+    /// product's scale `s`), with the zero-shift rescale the AIR fuses into its node.
+    fn exact_product(
+        &mut self,
+        a: TensorId,
+        one: TensorId,
+        shape: Vec<usize>,
+        name: &str,
+        origin: &str,
+    ) -> TensorId {
+        let s = self.s;
+        let p = self.op(Op::Mul, vec![a, one], shape.clone(), s, format!("{name}/up"), origin);
+        self.op(Op::Rescale { shift: 0 }, vec![p], shape, s, name.to_string(), origin)
     }
 
     fn op(
@@ -172,8 +184,7 @@ impl Lowerer<'_> {
                 (c, self.konst(&k, 0, format!("{name}/one"))?)
             }
         };
-        let p = self.op(Op::Mul, vec![int, one], shape.clone(), s, format!("{name}/up"), origin);
-        Ok(self.op(Op::Rescale { shift: 0 }, vec![p], shape, s, name.to_string(), origin))
+        Ok(self.exact_product(int, one, shape, name, origin))
     }
 
     /// [`IrOp::Above`]: `clip(q - b, 0, 1)` with the integer cut `b` per position (one unit or

@@ -14,7 +14,9 @@ use std::time::Instant;
 
 use runtime::{Op, OpNode, Program, TensorId, TensorInfo, TensorKind};
 use serde_json::{json, Value};
-use starkml_examples::measure::{cpu_seconds, median, peak_rss_mb};
+use starkml_examples::measure::{
+    cpu_seconds, measure_in_children, median, peak_rss_mb, replace_section,
+};
 use transpiler::{transpile, Calibration, TranspileOptions};
 
 type Res<T> = Result<T, Box<dyn Error>>;
@@ -426,17 +428,7 @@ fn main() -> Res<()> {
     }
     let exe = std::env::current_exe()?;
     let cli = build_cli(&exe)?;
-    let mut rows = Vec::new();
-    for m in &models {
-        eprintln!("measuring {m} ...");
-        let o = Command::new(&exe).args(["--child", m, "--cli", &cli]).output()?;
-        if !o.status.success() {
-            return Err(format!("{m}: {}", String::from_utf8_lossy(&o.stderr)).into());
-        }
-        let v: Value = serde_json::from_slice(&o.stdout)?;
-        eprintln!("  {v}");
-        rows.push(v);
-    }
+    let rows = measure_in_children(&models, &["--cli", &cli])?;
     let cmd = format!(
         "cargo run --release -p starkml-examples --bin bench --{}",
         args[1..].iter().map(|a| format!(" {a}")).collect::<String>()
@@ -446,15 +438,12 @@ fn main() -> Res<()> {
         classical_section(&mut section, &rows, &cmd);
         let old = std::fs::read_to_string(out).unwrap_or_default();
         let (begin, end) = ("<!-- classical:begin -->", "<!-- classical:end -->");
-        let new = match (old.find(begin), old.find(end)) {
-            (Some(b), Some(e)) if e > b => {
-                format!("{}{}{}", &old[..b], section, &old[e + end.len()..])
-            }
-            _ => match old.find("<!-- starknet:begin -->") {
+        let new = replace_section(&old, begin, end, &section).unwrap_or_else(|| {
+            match old.find("<!-- starknet:begin -->") {
                 Some(k) => format!("{}{section}\n{}", &old[..k], &old[k..]),
                 None => format!("{old}{section}"),
-            },
-        };
+            }
+        });
         std::fs::write(out, new)?;
         eprintln!("wrote the classical section of {out}");
         return Ok(());

@@ -6,11 +6,12 @@
 //! [--models a,b,...]`. Each model is measured in a child process (its own peak RSS).
 
 use std::error::Error;
-use std::process::Command;
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use starkml_examples::measure::{cpu_seconds, median, peak_rss_mb};
+use starkml_examples::measure::{
+    cpu_seconds, measure_in_children, median, peak_rss_mb, replace_section,
+};
 use starkml_tests::classical::{eval_program, test_set, Classical, MODELS};
 
 type Res<T> = Result<T, Box<dyn Error>>;
@@ -109,18 +110,7 @@ fn main() -> Res<()> {
         Some(list) => list.split(',').map(String::from).collect(),
         None => MODELS.iter().map(|m| m.to_string()).collect(),
     };
-    let exe = std::env::current_exe()?;
-    let mut rows = Vec::new();
-    for m in &models {
-        eprintln!("measuring {m} ...");
-        let o = Command::new(&exe).args(["--child", m]).output()?;
-        if !o.status.success() {
-            return Err(format!("{m}: {}", String::from_utf8_lossy(&o.stderr)).into());
-        }
-        let v: Value = serde_json::from_slice(&o.stdout)?;
-        eprintln!("  {v}");
-        rows.push(v);
-    }
+    let rows = measure_in_children(&models, &[])?;
     let cmd = format!(
         "cargo run --release -p starkml-examples --bin bench_dataset --{}",
         args[1..].iter().map(|a| format!(" {a}")).collect::<String>()
@@ -128,9 +118,9 @@ fn main() -> Res<()> {
     let new = section(&rows, &cmd);
     let old = std::fs::read_to_string(out).unwrap_or_default();
     let (begin, end) = ("<!-- dataset:begin -->", "<!-- dataset:end -->");
-    let text = match (old.find(begin), old.find(end)) {
-        (Some(b), Some(e)) if e > b => format!("{}{new}{}", &old[..b], &old[e + end.len()..]),
-        _ => match old.find("<!-- classical:end -->") {
+    let text = match replace_section(&old, begin, end, &new) {
+        Some(t) => t,
+        None => match old.find("<!-- classical:end -->") {
             Some(k) => {
                 let k = k + "<!-- classical:end -->".len();
                 format!("{}\n\n{new}{}", &old[..k], &old[k..])
