@@ -29,7 +29,7 @@ pub use error::{ProveError, UnsupportedOp, VerifyError};
 pub use hash::{Blake2s256Hasher, Blake2sFn, Blake3Fn, Blake3Hasher, ByteHasher, HashFn};
 pub use options::{HashKind, Preset};
 pub use proof_file::RunProof;
-pub use prover::{prove, prove_rows};
+pub use prover::{prove, prove_observed, prove_rows, Stage};
 pub use schedule::{check_field_budget, Schedule};
 pub use verifier::{
     prepare, verify, verify_encoded, verify_min_bits, verify_with_key, verify_with_key_min_bits,

@@ -263,15 +263,64 @@ pub fn prove(
     preset: Preset,
     hash: HashKind,
 ) -> Result<(RunProof, Vec<Tensor>), ProveError> {
+    prove_observed(program, inputs, preset, hash, &mut |_| {})
+}
+
+/// A step of a proof, reported by [`prove_observed`] as it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Running the program on the inputs (validates both).
+    Run,
+    /// Deriving the schedule (the verifying key).
+    Schedule,
+    /// Filling the trace of `rows` rows.
+    Trace {
+        /// Trace length (a power of two).
+        rows: usize,
+    },
+    /// The STARK proper: commitments, constraint evaluation, FRI (most of the time).
+    Stark {
+        /// Trace length (a power of two).
+        rows: usize,
+    },
+}
+
+impl Stage {
+    /// A short name: `run`, `schedule`, `trace` or `stark`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Run => "run",
+            Stage::Schedule => "schedule",
+            Stage::Trace { .. } => "trace",
+            Stage::Stark { .. } => "stark",
+        }
+    }
+}
+
+/// [`prove`], calling `on_stage` as each [`Stage`] starts (for progress reports).
+///
+/// # Errors
+/// As [`prove`].
+pub fn prove_observed(
+    program: &Program,
+    inputs: &[Vec<f64>],
+    preset: Preset,
+    hash: HashKind,
+    on_stage: &mut dyn FnMut(Stage),
+) -> Result<(RunProof, Vec<Tensor>), ProveError> {
     // 1 ----- run (validates the program)
+    on_stage(Stage::Run);
     let (outputs, witness) = runtime::run_traced(program, inputs).map_err(ProveError::Run)?;
     // 2 ----- schedule (the verifying key)
+    on_stage(Stage::Schedule);
     let schedule = Arc::new(Schedule::of_valid(program, program.digest())?);
     crate::memory::check(schedule.len, preset, crate::memory::available_bytes())?;
     // 3 ----- trace (the rows recompute every value; they must agree with the runtime)
+    let rows = schedule.len;
+    on_stage(Stage::Trace { rows });
     let q_inputs: Vec<Vec<i64>> =
         program.inputs.iter().map(|t| witness.values[t.0 as usize].clone()).collect();
-    let (rows, air_outputs) = build_rows(&schedule, &q_inputs)?;
+    let (rows_built, air_outputs) = build_rows(&schedule, &q_inputs)?;
     let q_outputs: Vec<Vec<i64>> = outputs.iter().map(|t| t.data.clone()).collect();
     if air_outputs != q_outputs {
         return Err(ProveError::Unsatisfied {
@@ -280,6 +329,7 @@ pub fn prove(
         });
     }
     // 4 ----- prove
-    let proof = prove_rows(schedule, &rows, q_inputs, q_outputs, preset, hash, true)?;
+    on_stage(Stage::Stark { rows });
+    let proof = prove_rows(schedule, &rows_built, q_inputs, q_outputs, preset, hash, true)?;
     Ok((proof, outputs))
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use transpiler::{transpile, Calibration, TranspileOptions};
+use transpiler::{Calibration, TranspileOptions};
 
 /// Transpile MODEL.onnx into a program file.
 #[derive(Args)]
@@ -86,9 +86,6 @@ impl CompileCmd {
             calibration,
             name,
             outputs: (!self.output_names.is_empty()).then(|| self.output_names.clone()),
-            bind_inputs: Vec::new(),
-            // The automatic scale is one the prover accepts (field budget).
-            accept: Some(air::check_field_budget),
             batch: self.batch.max(1),
             eval: match &self.dataset {
                 None => None,
@@ -101,8 +98,10 @@ impl CompileCmd {
                     output: self.score_output.clone(),
                 }),
             },
+            // The prover's field-budget check, so that the automatic scale also proves.
+            ..starkml::compile_options()
         };
-        let program = transpile(&bytes, &opts)
+        let program = starkml::compile(&bytes, &opts)
             .with_context(|| format!("cannot compile {}", self.model.display()))?;
         let out = program.to_bytes();
         std::fs::write(&self.output, &out)
@@ -149,9 +148,10 @@ impl CompileCmd {
             );
         }
         // Say now what `prove` will refuse, not after the user has run it.
-        if let Err(air::ProveError::Unsupported { ops }) = air::Schedule::new(&program) {
+        let unprovable = starkml::unprovable_ops(&program);
+        if !unprovable.is_empty() {
             eprintln!("warning: `starkml prove` cannot prove this program yet:");
-            for op in &ops {
+            for op in &unprovable {
                 eprintln!("  {op}");
             }
         }

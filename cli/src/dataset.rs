@@ -26,7 +26,7 @@ pub fn inputs_from(
 ) -> Result<Vec<Vec<f64>>> {
     match (input, dataset) {
         (_, Some(d)) => read_program_inputs(d, program),
-        (Some(i), None) => crate::input::read_inputs(i, program),
+        (Some(i), None) => Ok(starkml::input::read_inputs(i, program)?),
         (None, None) => anyhow::bail!("give --input FILE or --dataset TEST.json"),
     }
 }

@@ -2,7 +2,6 @@
 
 mod compile;
 mod dataset;
-mod input;
 mod inspect;
 mod prove;
 mod run;

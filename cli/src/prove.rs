@@ -6,8 +6,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::Args;
 
-use air::{HashKind, Preset};
-
 use crate::dataset::inputs_from;
 use crate::inspect::load_program;
 
@@ -40,21 +38,30 @@ impl ProveCmd {
     pub fn execute(&self) -> Result<()> {
         let program = load_program(&self.program)?;
         let inputs = inputs_from(self.input.as_deref(), self.dataset.as_deref(), &program)?;
-        let preset = Preset::parse(&self.security).context("unknown --security")?;
-        let hash = HashKind::parse(&self.hash).context("unknown --hash")?;
+        let opts = starkml::ProveOptions::parse(&self.security, &self.hash)?;
         let spinner = indicatif::ProgressBar::new_spinner();
         spinner.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        spinner.set_message(format!(
+        let what = format!(
             "proving {} ({} preset, {})",
             self.program.display(),
-            preset.name(),
-            hash.name()
-        ));
+            opts.preset.name(),
+            opts.hash.name()
+        );
+        spinner.set_message(what.clone());
         spinner.enable_steady_tick(Duration::from_millis(120));
         let start = Instant::now();
-        let result = air::prove(&program, &inputs, preset, hash);
+        let result = starkml::prove(&program, &inputs, &opts, &mut |stage| {
+            let rows = match stage {
+                starkml::Stage::Trace { rows } | starkml::Stage::Stark { rows } => {
+                    format!(", {rows} rows")
+                }
+                _ => String::new(),
+            };
+            spinner.set_message(format!("{what}: {}{rows}", stage.name()));
+        });
         spinner.finish_and_clear();
-        let (proof, _) = result.context("cannot prove")?;
+        let proved = result?;
+        let proof = proved.proof;
         let elapsed = start.elapsed();
         let bytes = proof.to_bytes();
         std::fs::write(&self.output, &bytes)
@@ -67,10 +74,10 @@ impl ProveCmd {
             info.length(),
             bytes.len(),
             self.output.display(),
-            preset.name(),
-            hash.name(),
-            security(&proof).0,
-            security(&proof).1,
+            opts.preset.name(),
+            opts.hash.name(),
+            proved.conjectured_bits,
+            proved.proven_bits,
         );
         if let Some(score) = runtime::dataset::score(&program, &proof.outputs) {
             eprintln!(
@@ -80,8 +87,4 @@ impl ProveCmd {
         }
         Ok(())
     }
-}
-
-fn security(proof: &air::RunProof) -> (u32, u32) {
-    air::security(proof)
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use serde_json::json;
 
@@ -26,38 +26,6 @@ pub struct RunCmd {
     json: bool,
 }
 
-pub use runtime::shape::argmax;
-
-/// The predicted class of each sample, from the first output: its values when it holds one
-/// integer per sample (class labels, as ArgMax or a classifier's label output produce),
-/// otherwise the index of the largest value of each sample's row (the whole output for a
-/// program of one sample).
-pub fn predicted_classes(program: &runtime::Program, outputs: &[runtime::Tensor]) -> Vec<i64> {
-    let batch = program
-        .inputs
-        .first()
-        .and_then(|i| program.tensor(*i))
-        .and_then(|t| t.shape.first().copied())
-        .unwrap_or(1);
-    let index = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
-    match outputs.first() {
-        Some(t) if t.data.len() == 1 || t.data.len() == batch => {
-            let vals = t.to_f64();
-            if vals.iter().all(|v| v.fract() == 0.0 && v.abs() < 1e15) {
-                vals.iter().map(|&v| v as i64).collect()
-            } else {
-                vec![index(argmax(&vals))]
-            }
-        }
-        Some(t) if batch > 1 && t.shape.first() == Some(&batch) => {
-            let row = t.data.len() / batch;
-            t.to_f64().chunks(row.max(1)).map(|r| index(argmax(r))).collect()
-        }
-        Some(t) => vec![index(argmax(&t.to_f64()))],
-        None => vec![0],
-    }
-}
-
 /// `predicted_classes` as JSON and text: a number for one sample, a list for a batch.
 pub fn classes_json(classes: &[i64]) -> serde_json::Value {
     match classes {
@@ -71,7 +39,7 @@ impl RunCmd {
     pub fn execute(&self) -> Result<()> {
         let program = load_program(&self.program)?;
         let inputs = inputs_from(self.input.as_deref(), self.dataset.as_deref(), &program)?;
-        let outputs = runtime::run(&program, &inputs).context("run failed")?;
+        let outputs = runtime::run(&program, &inputs).map_err(starkml::Error::from_run)?;
         let named: Vec<(String, Vec<usize>, Vec<f64>)> = program
             .outputs
             .iter()
@@ -84,7 +52,7 @@ impl RunCmd {
                 )
             })
             .collect();
-        let top = classes_json(&predicted_classes(&program, &outputs));
+        let top = classes_json(&starkml::predicted_classes(&program, &outputs));
         let q: Vec<Vec<i64>> = outputs.iter().map(|t| t.data.clone()).collect();
         let score = runtime::dataset::score(&program, &q);
         if self.json {

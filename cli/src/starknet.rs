@@ -10,7 +10,6 @@ use starkml_starknet::registry::Registry;
 use starkml_starknet::spec::IoSpec;
 use starkml_starknet::{commitment, felt, model};
 
-use crate::input::read_inputs;
 use crate::inspect::load_program;
 
 /// Deploy models as Starknet contracts, call them, record proven results.
@@ -149,7 +148,7 @@ impl PredictCmd {
         let raw = client.call(address, "io_spec", vec![])?;
         let spec = IoSpec::from_felts(model::array_result(&raw, "io_spec")?)?;
         let io = spec.io_program();
-        let inputs = read_inputs(&self.input, &io)?;
+        let inputs = starkml::input::read_inputs(&self.input, &io)?;
         let quantised: Vec<i64> = runtime::quantize_inputs(&io, &inputs)
             .context("input does not fit the model")?
             .concat();
@@ -171,7 +170,7 @@ impl PredictCmd {
         if at != out.len() {
             bail!("the contract returned {} outputs, its io_spec describes {at}", out.len());
         }
-        let top = crate::run::classes_json(&crate::run::predicted_classes(&io, &tensors));
+        let top = crate::run::classes_json(&starkml::predicted_classes(&io, &tensors));
         if self.json {
             let outs: Vec<_> = named
                 .iter()
@@ -207,11 +206,13 @@ pub struct SubmitCmd {
 
 impl SubmitCmd {
     fn execute(&self) -> Result<()> {
-        let program = load_program(&self.program)?;
+        let program_bytes = std::fs::read(&self.program)
+            .with_context(|| format!("cannot read {}", self.program.display()))?;
         let bytes = std::fs::read(&self.proof)
             .with_context(|| format!("cannot read {}", self.proof.display()))?;
-        let proof = air::RunProof::from_bytes(&bytes).context("invalid proof file")?;
-        air::verify(&program, &proof).context("the proof does not verify; nothing submitted")?;
+        let starkml::Verified { program, proof, .. } =
+            starkml::verify(&program_bytes, &bytes, &starkml::VerifyOptions::default())
+                .context("the proof does not verify; nothing submitted")?;
         eprintln!("proof verified locally; submitting");
         let registry = Registry { address: parse_felt(&self.registry, "--registry")? };
         let client = self.conn.signing()?;

@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use runtime::Program;
 use serde_json::json;
 
-use crate::run::{classes_json, predicted_classes};
+use crate::run::classes_json;
 
 /// Verify a proof of a run of a program; prints the proven outputs.
 #[derive(Args)]
@@ -39,74 +39,36 @@ impl VerifyCmd {
         let bytes = std::fs::read(&self.proof)
             .with_context(|| format!("cannot read {}", self.proof.display()))?;
         let start = Instant::now();
-        // The program is decoded (and validated) by the verifier, which hashes the file's
-        // bytes instead of re-encoding the weights.
-        let verdict = air::RunProof::from_bytes(&bytes).and_then(|proof| {
-            air::verify_encoded(&program_bytes, &proof, self.min_bits)
-                .map(|(program, r)| (program, proof, r))
-        });
-        let ms = start.elapsed().as_secs_f64() * 1e3;
-        let (program, proof, report) = match verdict {
-            Ok(v) => v,
-            Err(e) => {
-                // A bad program file is reported as such, before any proof error.
-                Program::from_bytes(&program_bytes)
-                    .map(|_| ())
+        // The test set is matched to the program the verifier decodes: read it first only
+        // as far as the file format goes.
+        let test_set = match &self.dataset {
+            None => None,
+            Some(p) => {
+                let program = Program::from_bytes(&program_bytes)
                     .with_context(|| format!("invalid program file {}", self.program.display()))?;
+                Some(crate::dataset::read_program_inputs(p, &program)?)
+            }
+        };
+        let opts = starkml::VerifyOptions { min_bits: self.min_bits, test_set };
+        let verified = match starkml::verify(&program_bytes, &bytes, &opts) {
+            Ok(v) => v,
+            Err(starkml::Error::Program(e)) => {
+                return Err(e)
+                    .with_context(|| format!("invalid program file {}", self.program.display()));
+            }
+            Err(e @ (starkml::Error::Verify(_) | starkml::Error::OtherTestSet { .. })) => {
                 if self.json {
                     println!("{}", json!({"valid": false, "reason": e.to_string()}));
                 }
-                bail!("invalid proof: {e}");
+                return Err(e.into());
             }
+            Err(e) => return Err(e.into()),
         };
-        let named: Vec<(String, Vec<usize>, Vec<f64>)> = program
-            .outputs
-            .iter()
-            .zip(&proof.outputs)
-            .map(|(id, vals)| {
-                let t = program.tensor(*id);
-                let scale = t.map_or(0, |t| t.scale);
-                let data =
-                    vals.iter().map(|&v| runtime::fixed_point::dequantize(v, scale)).collect();
-                (
-                    t.map(|t| t.name.clone()).unwrap_or_default(),
-                    t.map(|t| t.shape.clone()).unwrap_or_default(),
-                    data,
-                )
-            })
-            .collect();
-        let tensors: Vec<runtime::Tensor> = program
-            .outputs
-            .iter()
-            .zip(&proof.outputs)
-            .map(|(id, vals)| runtime::Tensor {
-                shape: program.tensor(*id).map(|t| t.shape.clone()).unwrap_or_default(),
-                scale: program.tensor(*id).map_or(0, |t| t.scale),
-                data: vals.clone(),
-            })
-            .collect();
-        let top = classes_json(&predicted_classes(&program, &tensors));
-        let score = runtime::dataset::score(&program, &proof.outputs);
-        let test_set = runtime::dataset::test_set_digest(&program, &proof.inputs);
-        if let Some(path) = &self.dataset {
-            let given = crate::dataset::read_program_inputs(path, &program)?;
-            let q = runtime::quantize_inputs(&program, &given).with_context(|| {
-                format!("the test set {} does not fit the program", path.display())
-            })?;
-            let published = runtime::dataset::test_set_digest(&program, &q);
-            if published != test_set {
-                if self.json {
-                    println!(
-                        "{}",
-                        json!({"valid": false, "reason": "the proof was made on another test set"})
-                    );
-                }
-                bail!(
-                    "the proof is valid but was made on another test set: it proves test set {test_set}, {} is {published}",
-                    path.display()
-                );
-            }
-        }
+        let ms = start.elapsed().as_secs_f64() * 1e3;
+        let starkml::Verified { proof, report, outputs, classes, score, test_set, .. } = verified;
+        let named: Vec<(String, Vec<usize>, Vec<f64>)> =
+            outputs.into_iter().map(|o| (o.name, o.shape, o.values)).collect();
+        let top = classes_json(&classes);
         if self.json {
             let outs: Vec<_> =
                 named.iter().map(|(n, s, d)| json!({"name": n, "shape": s, "data": d})).collect();

@@ -103,7 +103,7 @@ fn bad_arguments_are_named() {
             "--rpc",
             "http://127.0.0.1:9",
         ]),
-        "invalid proof file",
+        "the proof does not verify; nothing submitted: invalid proof",
     );
     let o = starkml(&["starknet", "submit", "x.proof"]);
     assert_eq!(o.status.code(), Some(2), "missing --program/--registry/--rpc is a usage error");

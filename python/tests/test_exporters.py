@@ -1,0 +1,60 @@
+"""scikit-learn through skl2onnx with its defaults, and PyTorch when installed."""
+
+import numpy as np
+import pytest
+
+import starkml
+
+# The fixed-point probabilities against scikit-learn's floats: a softmax through tables at
+# the program's scale (the Rust classical tests use 5e-3 for the same exports).
+PROBA_TOLERANCE = 5e-3
+
+
+def test_from_sklearn_logistic_regression():
+    pytest.importorskip("skl2onnx")
+    datasets = pytest.importorskip("sklearn.datasets")
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = datasets.load_iris(return_X_y=True)
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    program = starkml.from_sklearn(model, X)
+    names = [o.name for o in program.outputs]
+    assert names == ["output_label", "output_probability"], names
+    agree = 0
+    for row in X[::10]:
+        out = program.run(row)
+        agree += int(out["output_label"].ravel()[0] == model.predict(row[None])[0])
+        proba = out["output_probability"].ravel()
+        err = np.max(np.abs(proba - model.predict_proba(row[None])[0]))
+        assert err < PROBA_TOLERANCE, err
+    assert agree == len(X[::10])
+    proof = starkml.prove(program, X[0])
+    assert starkml.verify(program, proof).argmax == int(model.predict(X[:1])[0])
+
+
+def test_from_torch_when_installed():
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    x = torch.rand(1, 4)
+    program = starkml.from_torch(net, x, calibration=torch.rand(64, 4).numpy())
+    got = program.run(x.numpy())["output"]
+    want = net(x).detach().numpy()
+    assert np.max(np.abs(got - want)) < 0.01
+    assert starkml.verify(program, starkml.prove(program, x.numpy())).argmax == int(want.argmax())
+
+
+def test_exporters_say_what_to_install(monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_torch(name, *args, **kwargs):
+        if name == "torch" or name.startswith("skl2onnx"):
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    with pytest.raises(ImportError, match="pip install torch"):
+        starkml.from_torch(object(), None)
+    with pytest.raises(ImportError, match="pip install skl2onnx"):
+        starkml.from_sklearn(object(), np.zeros((1, 2)))
