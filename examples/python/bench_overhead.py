@@ -56,7 +56,8 @@ def main():
     for name in args.models.split(","):
         onnx, calib, inp = DATA / f"{name}.onnx", DATA / f"{name}.calib.json", DATA / f"{name}.input.json"
         stkm, proof_path = tmp / f"{name}.stkm", tmp / f"{name}.proof"
-        x = np.asarray(json.loads(inp.read_text())["data"])
+        given = json.loads(inp.read_text())
+        x = np.asarray(given["data"]).reshape(given["shape"])
         program = starkml.compile(onnx, calibration=calib)
         proof = starkml.prove(program, x)
         cli("compile", onnx, "-o", stkm, "--calibrate", calib)
