@@ -98,6 +98,8 @@ impl CompileCmd {
                     output: self.score_output.clone(),
                 }),
             },
+            // Tensors stored as external data are read from the model's directory.
+            external_data: Some(self.model.parent().map(|d| d.to_path_buf()).unwrap_or_default()),
             // The prover's field-budget check, so that the automatic scale also proves.
             ..starkml::compile_options()
         };

@@ -163,7 +163,7 @@ impl Program {
 #[pyfunction]
 #[pyo3(signature = (onnx, *, calibration=None, calibration_names=None, scale=None,
     max_scale=None, output_names=None, input_range=None, batch=1, name=None, test_set=None,
-    metric=None, score_output=None))]
+    metric=None, score_output=None, external_data=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn compile(
     py: Python<'_>,
@@ -179,6 +179,7 @@ pub fn compile(
     test_set: Option<String>,
     metric: Option<String>,
     score_output: Option<String>,
+    external_data: Option<std::path::PathBuf>,
 ) -> PyResult<Program> {
     let eval = match test_set {
         None => None,
@@ -209,6 +210,7 @@ pub fn compile(
         outputs: output_names,
         batch: batch.max(1),
         eval,
+        external_data,
         ..defaults
     };
     let program = py.detach(|| starkml::compile(onnx, &opts)).map_err(to_py)?;

@@ -178,13 +178,15 @@ def _argmax(classes: Sequence[int]) -> Union[int, List[int]]:
     return int(classes[0]) if len(classes) == 1 else [int(c) for c in classes]
 
 
-def _model_bytes(model: Any) -> Tuple[bytes, Optional[str]]:
+def _model_bytes(model: Any) -> Tuple[bytes, Optional[str], Optional[str]]:
+    """The ONNX bytes, the file's stem, and the directory external data is read from."""
     if isinstance(model, (bytes, bytearray, memoryview)):
-        return bytes(model), None
+        return bytes(model), None, None
     if _is_path(model):
-        return _read_bytes(model), Path(model).stem
-    if hasattr(model, "SerializeToString"):  # onnx.ModelProto
-        return model.SerializeToString(), None
+        path = Path(model)
+        return _read_bytes(path), path.stem, str(path.resolve().parent)
+    if hasattr(model, "SerializeToString"):  # onnx.ModelProto (onnx.load inlines external data)
+        return model.SerializeToString(), None, None
     raise TypeError(
         "model must be a path to an .onnx file, ONNX bytes or an onnx.ModelProto, "
         f"not {type(model).__name__}"
@@ -232,7 +234,8 @@ def compile(
 ) -> Program:
     """Compiles an ONNX model into a fixed-point program (as ``starkml compile``).
 
-    model: path of an ``.onnx`` file, ONNX bytes, or an ``onnx.ModelProto``.
+    model: path of an ``.onnx`` file (tensors saved as external data, ``model.onnx.data``,
+        are read from its directory), ONNX bytes, or an ``onnx.ModelProto``.
     calibration: sample inputs that declare the input ranges: an array whose first axis is
         the samples (``(N, features)``), a dict of such arrays by input name, or the path of
         a calibration JSON (``{"inputs": [[...], ...]}``, or EZKL's ``{"input_data": ...}``).
@@ -247,7 +250,7 @@ def compile(
 
     Raises CompileError (naming the node, input or field that failed), InputError (a
     malformed test set), OSError, TypeError."""
-    onnx, stem = _model_bytes(model)
+    onnx, stem, directory = _model_bytes(model)
     samples, names = _calibration(calibration)
     core = _core.compile(
         onnx,
@@ -262,6 +265,7 @@ def compile(
         test_set=_json_text(dataset, "dataset") if dataset is not None else None,
         metric=metric,
         score_output=score_output,
+        external_data=directory,
     )
     return Program(core)
 
@@ -370,8 +374,18 @@ def _progress_fn(progress: Union[None, bool, ProgressFn]) -> Optional[ProgressFn
     return step
 
 
+def _as_program(program: Union[Program, PathLike, bytes]) -> Program:
+    if isinstance(program, Program):
+        return program
+    if _is_path(program):
+        return Program.load(program)
+    if isinstance(program, (bytes, bytearray, memoryview)):
+        return Program.from_bytes(bytes(program))
+    raise TypeError(f"program must be a Program, a .stkm path or bytes, not {type(program).__name__}")
+
+
 def prove(
-    program: Program,
+    program: Union[Program, PathLike, bytes],
     inputs: Inputs = None,
     security: str = "96",
     *,
@@ -381,6 +395,7 @@ def prove(
 ) -> Proof:
     """Runs ``program`` on ``inputs`` and proves the run with a STARK (as ``starkml prove``).
 
+    program: a :class:`Program`, a program file path, or its bytes.
     inputs: as for :meth:`Program.run` (array, dict of arrays, list, or input JSON path,
         EZKL's format included).
     security: "96" (default: 96-bit conjectured security), "fast" (95 bits, faster) or "128".
@@ -395,6 +410,7 @@ def prove(
 
     Raises InputError, RunError, ProveError (ops the prover cannot prove yet, listed; not
     enough memory), ValueError (unknown preset or hash)."""
+    program = _as_program(program)
     if dataset is not None:
         flat = program._core.test_set_inputs(_json_text(dataset, "dataset"))
     elif inputs is None:
@@ -456,8 +472,7 @@ def verify(
 
     Raises VerifyError naming the failed check (invalid proof, another program, below
     ``min_bits``, another test set), ProgramError (invalid program bytes)."""
-    if not isinstance(program, Program):
-        program = Program.load(program) if _is_path(program) else Program.from_bytes(program)
+    program = _as_program(program)
     if isinstance(proof, Proof):
         proof_bytes = proof.to_bytes()
     elif _is_path(proof):
@@ -491,35 +506,49 @@ def from_torch(
     example_input: Any,
     calibration: Any = None,
     *,
-    opset: int = 17,
+    opset: Optional[int] = None,
+    dynamo: Optional[bool] = None,
     input_names: Sequence[str] = ("input",),
     output_names: Sequence[str] = ("output",),
     **compile_kwargs: Any,
 ) -> Program:
-    """Exports a PyTorch module with ``torch.onnx.export`` (the TorchScript exporter, batch
-    axis fixed at the example's) and compiles it. ``calibration`` defaults to the example
-    input itself (one sample: give more for tighter, safer ranges). Other keyword arguments
-    go to :func:`compile`. Needs ``torch`` (``pip install torch``)."""
+    """Exports a PyTorch module with ``torch.onnx.export`` and compiles it.
+
+    The export uses PyTorch's defaults (the ``torch.export``-based exporter from PyTorch 2.9,
+    which needs ``onnxscript``; when that is missing, the TorchScript exporter), the batch
+    axis fixed at the example's; ``dynamo`` and ``opset`` choose explicitly. ``calibration``
+    defaults to the example input itself (one sample: give more, first axis the samples,
+    for ranges that cover other inputs). Other keyword arguments go to :func:`compile`.
+    Needs ``torch`` (``pip install torch``)."""
     try:
         import torch  # type: ignore
     except ImportError as e:
         raise ImportError("starkml.from_torch needs PyTorch: pip install torch") from e
+    import tempfile
+
     module.eval()
     args = example_input if isinstance(example_input, tuple) else (example_input,)
-    buf = io.BytesIO()
-    kwargs = dict(
-        input_names=list(input_names), output_names=list(output_names), opset_version=opset
-    )
-    with torch.no_grad():
+    kwargs: Dict[str, Any] = dict(input_names=list(input_names), output_names=list(output_names))
+    if opset is not None:
+        kwargs["opset_version"] = opset
+    if dynamo is not None:
+        kwargs["dynamo"] = dynamo
+    with tempfile.TemporaryDirectory() as tmp, torch.no_grad():
+        path = os.path.join(tmp, "model.onnx")
         try:
-            torch.onnx.export(module, args, buf, dynamo=False, **kwargs)
-        except TypeError:  # torch < 2.5 has no `dynamo` argument
-            torch.onnx.export(module, args, buf, **kwargs)
-    if calibration is None:
-        calibration = {
-            n: a.detach().cpu().numpy().reshape(1, -1) for n, a in zip(input_names, args)
-        }
-    return compile(buf.getvalue(), calibration, **compile_kwargs)
+            torch.onnx.export(module, args, path, **kwargs)
+        except ImportError:
+            if dynamo is not None:
+                raise
+            # The default exporter needs onnxscript; the TorchScript one does not.
+            torch.onnx.export(module, args, path, dynamo=False, **kwargs)
+        if calibration is None:
+            calibration = {
+                n: a.detach().cpu().numpy().reshape(1, -1) for n, a in zip(input_names, args)
+            }
+        # By path: the exporter may have written the weights to `model.onnx.data` beside it.
+        compile_kwargs.setdefault("name", type(module).__name__)
+        return compile(path, calibration, **compile_kwargs)
 
 
 def from_sklearn(

@@ -66,6 +66,7 @@ def compile(
     test_set: Optional[str] = None,
     metric: Optional[str] = None,
     score_output: Optional[str] = None,
+    external_data: Optional[str] = None,
 ) -> Program: ...
 def prove(
     program: Program,

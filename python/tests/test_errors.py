@@ -116,9 +116,29 @@ def test_unprovable_programs_raise_prove_error(program, x):
     graph = helper.make_graph([const, add], "const_out", [info("x")], [info("y"), info("z")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     unprovable = starkml.compile(model)
+    assert [o.name for o in unprovable.outputs] == ["y", "z"]
     assert "constant" in unprovable.summary["unprovable_ops"][0]
     assert unprovable.run(np.array([1.0, 2.0]))["z"].tolist() == [[2.0, 4.0]]
     with pytest.raises(starkml.ProveError, match="cannot prove 1 op"):
         starkml.prove(unprovable, np.array([1.0, 2.0]))
     assert program.summary["unprovable_ops"] == []
     starkml.prove(program, x)  # the positive twin
+
+
+def test_external_data_is_read_beside_the_model(tmp_path, program):
+    onnx = pytest.importorskip("onnx")
+    model = onnx.load(str(data("mlp_small.onnx")))
+    path = tmp_path / "ext.onnx"
+    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="ext.onnx.data", size_threshold=0)
+    assert (tmp_path / "ext.onnx.data").exists()
+    compiled = starkml.compile(path, calibration=data("mlp_small.calib.json"))
+    assert compiled.digest != "" and compiled.summary["parameters"] == program.summary["parameters"]
+    x = np.asarray(load_json("mlp_small.input.json")["data"])
+    np.testing.assert_array_equal(compiled.run(x)["output"], program.run(x)["output"])
+    # The same bytes without their directory: the refusal names the file.
+    with pytest.raises(starkml.CompileError, match="external file"):
+        starkml.compile(path.read_bytes())
+    (tmp_path / "ext.onnx.data").unlink()
+    with pytest.raises(starkml.CompileError, match="cannot open"):
+        starkml.compile(path)

@@ -32,15 +32,34 @@ def test_from_sklearn_logistic_regression():
     assert starkml.verify(program, proof).argmax == int(model.predict(X[:1])[0])
 
 
-def test_from_torch_when_installed():
+@pytest.mark.parametrize("dynamo", [None, False])
+def test_from_torch_when_installed(dynamo):
     torch = pytest.importorskip("torch")
-    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
-    x = torch.rand(1, 4)
-    program = starkml.from_torch(net, x, calibration=torch.rand(64, 4).numpy())
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 4, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.Flatten(),
+        torch.nn.Linear(4 * 6 * 6, 3),
+    )
+    x = torch.rand(1, 1, 6, 6)
+    calibration = torch.rand(64, 1, 6, 6).numpy()
+    program = starkml.from_torch(net, x, calibration=calibration, dynamo=dynamo)
     got = program.run(x.numpy())["output"]
     want = net(x).detach().numpy()
-    assert np.max(np.abs(got - want)) < 0.01
+    assert np.max(np.abs(got - want)) < 0.01, (got, want)
     assert starkml.verify(program, starkml.prove(program, x.numpy())).argmax == int(want.argmax())
+
+
+def test_from_torch_without_onnxscript_falls_back(monkeypatch):
+    torch = pytest.importorskip("torch")
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxscript", None)  # `import onnxscript` fails
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    x = torch.rand(1, 4)
+    program = starkml.from_torch(net, x, calibration=torch.rand(32, 4).numpy())
+    assert np.max(np.abs(program.run(x.numpy())["output"] - net(x).detach().numpy())) < 0.01
 
 
 def test_exporters_say_what_to_install(monkeypatch):

@@ -31,7 +31,10 @@ pub fn transpile(
     onnx_bytes: &[u8],
     opts: &TranspileOptions,
 ) -> Result<runtime::Program, TranspileError> {
-    let model = onnx::parse_model(onnx_bytes)?;
+    let mut model = onnx::parse_model(onnx_bytes)?;
+    if let Some(dir) = &opts.external_data {
+        onnx::external::inline_external_data(&mut model, dir)?;
+    }
     let n = opts.eval.as_ref().map_or(opts.batch, |e| e.test_set.len());
     let fixed = batch::fixed_at_one(&model, opts);
     if n > 1 && !fixed.is_empty() {

@@ -698,6 +698,8 @@ pub fn lower(
             Arg::Const(c) => {
                 let sc = if c.dtype == crate::onnx::DType::Float { scale } else { 0 };
                 let id = l.konst(c, sc, name.clone())?;
+                // A fresh tensor: it takes the graph output's name, not the constant's.
+                l.p.tensors[id.0 as usize].name = name.clone();
                 l.p.outputs.push(id);
             }
         }

@@ -51,6 +51,11 @@ pub struct TranspileOptions {
     /// Build an evaluation program of this test set instead (see [`crate::eval`]): the batch
     /// is the test-set size, the labels are one more input and the score one more output.
     pub eval: Option<crate::eval::Eval>,
+    /// The directory of the model file, where tensors stored as ONNX external data are read
+    /// from (their `location` relative to it, as `torch.onnx.export` and `onnx.save` write
+    /// them: `model.onnx.data`). `None`: a model with external data is refused, naming the
+    /// tensor and its file.
+    pub external_data: Option<std::path::PathBuf>,
 }
 
 impl Default for TranspileOptions {
@@ -66,6 +71,7 @@ impl Default for TranspileOptions {
             accept: None,
             batch: 1,
             eval: None,
+            external_data: None,
         }
     }
 }

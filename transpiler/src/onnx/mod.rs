@@ -2,6 +2,7 @@
 //! this module tree and the graph builder.
 
 pub mod attr;
+pub mod external;
 pub mod tensor;
 
 use onnx_protobuf::{Message, ModelProto, TensorProto, ValueInfoProto};

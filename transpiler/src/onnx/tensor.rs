@@ -98,10 +98,12 @@ fn f16_to_f64(bits: u16) -> f64 {
 /// a value count that does not match the shape.
 pub fn read_tensor(t: &TensorProto, name: &str) -> Result<ConstTensor, TranspileError> {
     let bad = |reason: String| TranspileError::BadTensor { name: name.to_string(), reason };
-    if !t.external_data.is_empty() || t.data_location.value() == 1 {
-        return Err(bad(
-            "external data is not supported; embed the weights in the .onnx file".into()
-        ));
+    if super::external::is_external(t) {
+        let file = t.external_data.iter().find(|e| e.key == "location").map(|e| e.value.as_str());
+        return Err(bad(format!(
+            "its data is in an external file ('{}'): compile the .onnx file by its path, with that file beside it (TranspileOptions::external_data), or save the model with the data embedded",
+            file.unwrap_or("no location")
+        )));
     }
     if t.dims.len() > MAX_RANK {
         return Err(bad(format!("rank {} exceeds {MAX_RANK}", t.dims.len())));
@@ -116,14 +118,9 @@ pub fn read_tensor(t: &TensorProto, name: &str) -> Result<ConstTensor, Transpile
         .ok_or_else(|| bad(format!("element type {} is not supported", t.data_type)))?;
     let raw = &t.raw_data;
     let data: Vec<f64> = if !raw.is_empty() {
-        let width = match t.data_type {
-            1 | 6 => 4,
-            11 | 7 | 13 => 8,
-            10 | 16 | 5 | 4 => 2,
-            2 | 3 | 9 => 1,
-            12 => 4,
-            other => return Err(bad(format!("raw data of element type {other} is not supported"))),
-        };
+        let width = super::external::raw_width(t.data_type).ok_or_else(|| {
+            bad(format!("raw data of element type {} is not supported", t.data_type))
+        })?;
         if raw.len() != n * width {
             return Err(bad(format!(
                 "raw data has {} bytes, shape {shape:?} needs {}",
