@@ -38,7 +38,6 @@ impl VerifyCmd {
             .with_context(|| format!("cannot read {}", self.program.display()))?;
         let bytes = std::fs::read(&self.proof)
             .with_context(|| format!("cannot read {}", self.proof.display()))?;
-        let start = Instant::now();
         // The test set is matched to the program the verifier decodes: read it first only
         // as far as the file format goes.
         let test_set = match &self.dataset {
@@ -50,6 +49,7 @@ impl VerifyCmd {
             }
         };
         let opts = starkml::VerifyOptions { min_bits: self.min_bits, test_set };
+        let start = Instant::now();
         let verified = match starkml::verify(&program_bytes, &bytes, &opts) {
             Ok(v) => v,
             Err(starkml::Error::Program(e)) => {
