@@ -559,17 +559,32 @@ def from_sklearn(
     target_opset: Optional[int] = None,
     **compile_kwargs: Any,
 ) -> Program:
-    """Exports a fitted scikit-learn estimator (or pipeline; XGBoost and LightGBM models
-    through skl2onnx's converters when registered) with skl2onnx's defaults and compiles it.
+    """Exports a fitted scikit-learn estimator or pipeline with skl2onnx's defaults
+    (``to_onnx``), or an XGBoost / LightGBM model with onnxmltools' ``convert_xgboost`` /
+    ``convert_lightgbm``, and compiles it.
+
     ``X`` is sample input data (its first row types the export; all of it calibrates unless
     ``calibration`` is given). Other keyword arguments go to :func:`compile`. Needs
-    ``skl2onnx`` (``pip install skl2onnx``)."""
-    try:
-        from skl2onnx import to_onnx  # type: ignore
-    except ImportError as e:
-        raise ImportError("starkml.from_sklearn needs skl2onnx: pip install skl2onnx") from e
+    ``skl2onnx`` (``pip install skl2onnx``), and ``onnxmltools`` for XGBoost and LightGBM."""
     X = np.asarray(X, dtype=np.float32)
     if X.ndim == 1:
         X = X.reshape(1, -1)
-    onx = to_onnx(estimator, X[:1], target_opset=target_opset)
+    origin = type(estimator).__module__.split(".")[0]
+    if origin in ("xgboost", "lightgbm"):
+        try:
+            import onnxmltools  # type: ignore
+            from onnxmltools.convert.common.data_types import FloatTensorType  # type: ignore
+        except ImportError as e:
+            raise ImportError(
+                f"starkml.from_sklearn needs onnxmltools for {origin} models: pip install onnxmltools"
+            ) from e
+        convert = onnxmltools.convert_xgboost if origin == "xgboost" else onnxmltools.convert_lightgbm
+        types = [("input", FloatTensorType([None, X.shape[1]]))]
+        onx = convert(estimator, initial_types=types, target_opset=target_opset)
+    else:
+        try:
+            from skl2onnx import to_onnx  # type: ignore
+        except ImportError as e:
+            raise ImportError("starkml.from_sklearn needs skl2onnx: pip install skl2onnx") from e
+        onx = to_onnx(estimator, X[:1], target_opset=target_opset)
     return compile(onx, X if calibration is None else calibration, **compile_kwargs)

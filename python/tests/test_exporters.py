@@ -32,6 +32,23 @@ def test_from_sklearn_logistic_regression():
     assert starkml.verify(program, proof).argmax == int(model.predict(X[:1])[0])
 
 
+@pytest.mark.parametrize("library", ["xgboost", "lightgbm"])
+def test_from_sklearn_boosted_trees_when_installed(library):
+    lib = pytest.importorskip(library)
+    pytest.importorskip("onnxmltools")
+    datasets = pytest.importorskip("sklearn.datasets")
+    X, y = datasets.load_breast_cancer(return_X_y=True)
+    if library == "xgboost":
+        model = lib.XGBClassifier(n_estimators=10, max_depth=3).fit(X, y)
+    else:
+        model = lib.LGBMClassifier(n_estimators=10, num_leaves=8, verbose=-1).fit(X, y)
+    program = starkml.from_sklearn(model, X)
+    rows = X[::25]
+    labels = [int(program.run(r)[program.outputs[0].name].ravel()[0]) for r in rows]
+    assert labels == [int(v) for v in model.predict(rows)]
+    assert starkml.verify(program, starkml.prove(program, X[0])).argmax == labels[0]
+
+
 @pytest.mark.parametrize("dynamo", [None, False])
 def test_from_torch_when_installed(dynamo):
     torch = pytest.importorskip("torch")
@@ -68,7 +85,7 @@ def test_exporters_say_what_to_install(monkeypatch):
     real = builtins.__import__
 
     def no_torch(name, *args, **kwargs):
-        if name == "torch" or name.startswith("skl2onnx"):
+        if name == "torch" or name.startswith(("skl2onnx", "onnxmltools")):
             raise ImportError(name)
         return real(name, *args, **kwargs)
 
@@ -77,3 +94,9 @@ def test_exporters_say_what_to_install(monkeypatch):
         starkml.from_torch(object(), None)
     with pytest.raises(ImportError, match="pip install skl2onnx"):
         starkml.from_sklearn(object(), np.zeros((1, 2)))
+
+    class XGBLike:  # what from_sklearn sees of an XGBoost model: its module
+        __module__ = "xgboost.sklearn"
+
+    with pytest.raises(ImportError, match="pip install onnxmltools"):
+        starkml.from_sklearn(XGBLike(), np.zeros((1, 2)))
