@@ -103,8 +103,13 @@ impl CompileCmd {
             // The prover's field-budget check, so that the automatic scale also proves.
             ..starkml::compile_options()
         };
-        let program = starkml::compile(&bytes, &opts)
-            .with_context(|| format!("cannot compile {}", self.model.display()))?;
+        let program = starkml::compile(&bytes, &opts).map_err(|e| match e {
+            // "cannot compile MODEL: <the transpiler's reason>".
+            starkml::Error::Compile(e) => {
+                anyhow::Error::new(e).context(format!("cannot compile {}", self.model.display()))
+            }
+            e => e.into(),
+        })?;
         let out = program.to_bytes();
         std::fs::write(&self.output, &out)
             .with_context(|| format!("cannot write {}", self.output.display()))?;

@@ -7,44 +7,45 @@ use runtime::RuntimeError;
 use crate::input::InputError;
 
 /// Why a workflow failed. Each variant says which stage refused, and carries the lower
-/// crate's error naming the node, field or check.
+/// crate's error naming the node, field or check. The message includes the lower error, so
+/// it is not also reported as the `source` (an error chain printed in full would repeat it).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {error}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
         /// The OS error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A file could not be written.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}: {error}", path.display())]
     Write {
         /// The file.
         path: PathBuf,
         /// The OS error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The inputs do not fit the program (format, count, shape, declared range).
     #[error(transparent)]
     Input(#[from] InputError),
     /// The ONNX model (or its calibration or test set) could not be compiled.
     #[error("cannot compile: {0}")]
-    Compile(#[from] transpiler::TranspileError),
+    Compile(transpiler::TranspileError),
     /// The program file is not a valid program.
     #[error("invalid program: {0}")]
-    Program(#[source] RuntimeError),
+    Program(RuntimeError),
     /// The program failed on valid inputs (an overflow or a declared bound exceeded).
     #[error("run failed: {0}")]
-    Run(#[source] RuntimeError),
+    Run(RuntimeError),
     /// The run could not be proven.
     #[error("cannot prove: {0}")]
-    Prove(#[source] air::ProveError),
+    Prove(air::ProveError),
     /// The proof is not valid for the program (or below the security floor).
     #[error("invalid proof: {0}")]
-    Verify(#[from] air::VerifyError),
+    Verify(air::VerifyError),
     /// The proof is valid but proves a run on another test set than the one given.
     #[error(
         "the proof is valid but was made on another test set: it proves test set {proven}, the given one is {given}"
@@ -69,13 +70,13 @@ pub enum Error {
 
 impl Error {
     /// [`Error::Read`] of `path`.
-    pub fn read(path: impl AsRef<Path>, source: std::io::Error) -> Error {
-        Error::Read { path: path.as_ref().to_path_buf(), source }
+    pub fn read(path: impl AsRef<Path>, error: std::io::Error) -> Error {
+        Error::Read { path: path.as_ref().to_path_buf(), error }
     }
 
     /// [`Error::Write`] of `path`.
-    pub fn write(path: impl AsRef<Path>, source: std::io::Error) -> Error {
-        Error::Write { path: path.as_ref().to_path_buf(), source }
+    pub fn write(path: impl AsRef<Path>, error: std::io::Error) -> Error {
+        Error::Write { path: path.as_ref().to_path_buf(), error }
     }
 
     /// A runtime error of a run: refusals of the inputs become [`Error::Input`], the rest
@@ -97,5 +98,17 @@ impl From<air::ProveError> for Error {
             air::ProveError::Run(r) => Error::from_run(r),
             e => Error::Prove(e),
         }
+    }
+}
+
+impl From<transpiler::TranspileError> for Error {
+    fn from(e: transpiler::TranspileError) -> Error {
+        Error::Compile(e)
+    }
+}
+
+impl From<air::VerifyError> for Error {
+    fn from(e: air::VerifyError) -> Error {
+        Error::Verify(e)
     }
 }

@@ -64,7 +64,7 @@ pub enum InputError {
     },
     /// The runtime refused a value (not finite, or outside the declared input range).
     #[error("{0}")]
-    Rejected(#[source] RuntimeError),
+    Rejected(RuntimeError),
 }
 
 /// One given input: an optional name and shape, and flat row-major values.
