@@ -295,6 +295,14 @@ impl Stage {
             Stage::Stark { .. } => "stark",
         }
     }
+
+    /// The trace length, known from the `trace` stage on.
+    pub fn rows(self) -> Option<usize> {
+        match self {
+            Stage::Trace { rows } | Stage::Stark { rows } => Some(rows),
+            Stage::Run | Stage::Schedule => None,
+        }
+    }
 }
 
 /// [`prove`], calling `on_stage` as each [`Stage`] starts (for progress reports).

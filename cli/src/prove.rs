@@ -51,12 +51,7 @@ impl ProveCmd {
         spinner.enable_steady_tick(Duration::from_millis(120));
         let start = Instant::now();
         let result = starkml::prove(&program, &inputs, &opts, &mut |stage| {
-            let rows = match stage {
-                starkml::Stage::Trace { rows } | starkml::Stage::Stark { rows } => {
-                    format!(", {rows} rows")
-                }
-                _ => String::new(),
-            };
+            let rows = stage.rows().map(|r| format!(", {r} rows")).unwrap_or_default();
             spinner.set_message(format!("{what}: {}{rows}", stage.name()));
         });
         spinner.finish_and_clear();

@@ -133,13 +133,9 @@ impl Program {
     }
 
     /// Runs the program on flat real inputs (program order). Returns the outputs as
-    /// (name, shape, real values), the predicted class of each sample, and the score of an
-    /// evaluation program. Raises InputError, RunError.
-    fn run(
-        &self,
-        py: Python<'_>,
-        inputs: Vec<Vec<f64>>,
-    ) -> PyResult<(Vec<Output>, Vec<i64>, Option<String>)> {
+    /// (name, shape, real values) and the predicted class of each sample. Raises InputError,
+    /// RunError.
+    fn run(&self, py: Python<'_>, inputs: Vec<Vec<f64>>) -> PyResult<(Vec<Output>, Vec<i64>)> {
         let p = &self.inner;
         let outputs = py
             .detach(|| runtime::run(p, &inputs))
@@ -150,8 +146,7 @@ impl Program {
             .map(|o| (o.name, o.shape, o.values))
             .collect();
         let classes = starkml::predicted_classes(p, &outputs);
-        let score = runtime::dataset::score(p, &q).map(|s| s.to_string());
-        Ok((named, classes, score))
+        Ok((named, classes))
     }
 
     fn __repr__(&self) -> String {

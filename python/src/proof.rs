@@ -65,10 +65,13 @@ impl Proof {
         hex(&self.inner.digest)
     }
 
-    /// The claimed outputs, fixed point (unverified until `verify`).
-    #[getter]
-    fn outputs_fixed(&self) -> Vec<Vec<i64>> {
-        self.inner.outputs.clone()
+    /// The claimed outputs (unverified until `verify`) as `program` names and dequantises
+    /// them: (name, shape, real values).
+    fn outputs(&self, program: &Program) -> Vec<(String, Vec<usize>, Vec<f64>)> {
+        starkml::named_outputs(&program.inner, &self.inner.outputs)
+            .into_iter()
+            .map(|o| (o.name, o.shape, o.values))
+            .collect()
     }
 
     fn __repr__(&self) -> String {
@@ -84,11 +87,10 @@ impl Proof {
 
 /// Proves a run of `program` on flat real inputs (program order), without holding the GIL.
 /// `progress(stage, rows, elapsed_s)` is called as each stage starts ("run", "schedule",
-/// "trace", "stark"). Returns the proof, the outputs (name, shape, values) and the classes.
-/// Raises InputError, RunError, ProveError, ValueError (unknown preset or hash).
+/// "trace", "stark"). Raises InputError, RunError, ProveError, ValueError (unknown preset or
+/// hash).
 #[pyfunction]
 #[pyo3(signature = (program, inputs, *, security="96", hash="blake3", progress=None))]
-#[allow(clippy::type_complexity)]
 pub fn prove(
     py: Python<'_>,
     program: &Program,
@@ -96,7 +98,7 @@ pub fn prove(
     security: &str,
     hash: &str,
     progress: Option<Py<PyAny>>,
-) -> PyResult<(Proof, Vec<(String, Vec<usize>, Vec<f64>)>, Vec<i64>)> {
+) -> PyResult<Proof> {
     let opts = starkml::ProveOptions::parse(security, hash).map_err(to_py)?;
     let p = &program.inner;
     let mut callback_error: Option<PyErr> = None;
@@ -104,13 +106,9 @@ pub fn prove(
         let start = Instant::now();
         starkml::prove(p, &inputs, &opts, &mut |stage| {
             let Some(cb) = &progress else { return };
-            let rows = match stage {
-                starkml::Stage::Trace { rows } | starkml::Stage::Stark { rows } => Some(rows),
-                _ => None,
-            };
             let elapsed = start.elapsed().as_secs_f64();
             Python::attach(|py| {
-                if let Err(e) = cb.call1(py, (stage.name(), rows, elapsed)) {
+                if let Err(e) = cb.call1(py, (stage.name(), stage.rows(), elapsed)) {
                     callback_error.get_or_insert(e);
                 }
             });
@@ -120,12 +118,8 @@ pub fn prove(
         return Err(e);
     }
     let proved = result.map_err(to_py)?;
-    let q: Vec<Vec<i64>> = proved.outputs.iter().map(|t| t.data.clone()).collect();
-    let named =
-        starkml::named_outputs(p, &q).into_iter().map(|o| (o.name, o.shape, o.values)).collect();
-    let classes = starkml::predicted_classes(p, &proved.outputs);
     let bytes = proved.proof.to_bytes();
-    Ok((Proof { inner: proved.proof, bytes }, named, classes))
+    Ok(Proof { inner: proved.proof, bytes })
 }
 
 /// Verifies `proof_bytes` against `program` (see `starkml.verify`); returns a dict of what

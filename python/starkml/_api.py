@@ -157,13 +157,13 @@ class Program:
 
         Raises InputError (count, names, shape, values outside the declared range),
         RunError (an overflow or declared bound exceeded)."""
-        outputs, _, _ = self._core.run(self._flat_inputs(inputs))
+        outputs, _ = self._core.run(self._flat_inputs(inputs))
         return _named(outputs)
 
     def predict(self, inputs: Inputs) -> Union[int, List[int]]:
         """The predicted class of a run (of each sample, for a batched program): the first
         output's value when it holds integer labels, else the index of its largest value."""
-        _, classes, _ = self._core.run(self._flat_inputs(inputs))
+        _, classes = self._core.run(self._flat_inputs(inputs))
         return _argmax(classes)
 
     def __repr__(self) -> str:
@@ -339,12 +339,7 @@ class Proof:
             raise ValueError(
                 "the proof does not know its program: load it with Proof.load(path, program)"
             )
-        outs = self._program.outputs
-        fixed = self._core.outputs_fixed
-        return {
-            o.name: (np.asarray(v, dtype=np.float64) / float(1 << o.scale)).reshape(o.shape)
-            for o, v in zip(outs, fixed)
-        }
+        return _named(self._core.outputs(self._program._core))
 
     def __repr__(self) -> str:
         return repr(self._core)
@@ -417,7 +412,7 @@ def prove(
         raise TypeError("prove() needs inputs (or dataset= for an evaluation program)")
     else:
         flat = program._flat_inputs(inputs)
-    core, _outputs, _classes = _core.prove(
+    core = _core.prove(
         program._core, flat, security=str(security), hash=hash, progress=_progress_fn(progress)
     )
     return Proof(core, program)
